@@ -1,0 +1,48 @@
+"""``action-stats FILE...``: print ``get_stats()`` for files, rejected records on stderr.
+
+Exit status: 0 when every record was accepted, 1 when some were rejected, 2 when a file
+could not be read at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from core.errors import InvalidFileError
+from core.tracker import STRATEGIES, ActionTracker
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="action-stats",
+        description="Print the average time per action of JSON action files "
+        "(arrays, newline-delimited JSON or single objects); '-' reads standard input.",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE")
+    parser.add_argument("--strategy", choices=STRATEGIES, default="running")
+    args = parser.parse_args(argv)
+
+    tracker = ActionTracker(args.strategy)
+    status = 0
+    for name in args.files:
+        try:
+            report = tracker.load(sys.stdin.buffer if name == "-" else name)
+        except (OSError, InvalidFileError) as error:
+            print(f"action-stats: {name}: {error}", file=sys.stderr)
+            status = 2
+            continue
+        for rejection in report.rejected:
+            print(f"{name}:{rejection.record}: {rejection.reason}", file=sys.stderr)
+        hidden = report.rejected_count - len(report.rejected)
+        if hidden:
+            print(f"{name}: {hidden:,} more rejected records not shown", file=sys.stderr)
+        if report.rejected_count:
+            status = max(status, 1)
+    print(tracker.get_stats())
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Exact sums of floats and ints, kept as one integer scaled by 2**1074.
+
+Every finite float is an integer multiple of 2**-1074, so an ``int`` scaled by 2**1074
+holds any sum of times without rounding. Averages come out correctly rounded however many
+samples arrive, and identical whatever order or batching the samples arrived in.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+Number = int | float
+
+SCALE_BITS = 1074
+MAX_EXACT_INT = 2**53
+"""Ints up to this size convert to float exactly, so ``math.fsum`` sums them exactly."""
+
+_MAX_RESIDUAL_PASSES = 40  # the exact sum of floats needs at most ~40 doubles
+
+
+def scaled(value: Number) -> int:
+    """Return ``value * 2**1074`` as an exact integer."""
+    numerator, denominator = value.as_integer_ratio()
+    return numerator << (SCALE_BITS - denominator.bit_length() + 1)
+
+
+def scaled_sum(values: Sequence[Number], largest: Number) -> int:
+    """Return the exact sum of ``values`` times 2**1074.
+
+    ``math.fsum`` is correctly rounded, not exact; subtracting each rounded partial and
+    summing again yields the residuals until nothing is left, usually in two C-speed
+    passes. Ints too large for a double, or sums that overflow, take the per-item path.
+    """
+    if largest <= MAX_EXACT_INT or not any(
+        type(value) is int and value > MAX_EXACT_INT for value in values
+    ):
+        try:
+            total = 0
+            residuals: list[float] = []
+            for _ in range(_MAX_RESIDUAL_PASSES):
+                partial = math.fsum([*values, *residuals]) if residuals else math.fsum(values)
+                if not partial:
+                    return total
+                total += scaled(partial)
+                residuals.append(-partial)
+        except OverflowError:
+            pass
+    return sum(map(scaled, values))
+
+
+def divide(total_scaled: int, count: int) -> Number:
+    """Return the mean ``total / count``: an ``int`` when exactly integral and small enough
+    to print as one, otherwise the correctly rounded float."""
+    denominator = count << SCALE_BITS
+    quotient, remainder = divmod(total_scaled, denominator)
+    if not remainder and quotient <= MAX_EXACT_INT:
+        return quotient
+    return total_scaled / denominator

@@ -1,0 +1,103 @@
+"""Count, exact sum, min, max and variance of one action's samples, mergeable.
+
+Both strategies keep one ``Moments`` per action and thread, so they agree exactly on
+count, mean, min and max. Variance uses Chan's parallel update on values scaled by a
+power of two at or above the maximum: times near 1.7e308 never overflow to infinity.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from core.exactsum import MAX_EXACT_INT, Number, divide, scaled_sum
+
+
+@dataclass(slots=True)
+class Moments:
+    """Running aggregates of one action; ``add`` takes a batch, ``merged`` combines."""
+
+    count: int = 0
+    total_scaled: int = 0
+    minimum: Number = 0
+    maximum: Number = 0
+    scale_exp: int = 0
+    """Values are held divided by 2**scale_exp, which keeps them in [0, 1)."""
+    scaled_mean: float = 0.0
+    scaled_m2: float = 0.0
+
+    def add(self, values: Sequence[Number], array: npt.NDArray[np.float64]) -> Number:
+        """Fold in a batch: ``values`` as given (exact sums) and the same as float64.
+        Returns the batch's smallest value."""
+        low, high = _extremes(values, array)
+        if self.count:
+            self.minimum = min(self.minimum, low)
+            self.maximum = max(self.maximum, high)
+        else:
+            self.minimum, self.maximum = low, high
+        self.total_scaled += scaled_sum(values, high)
+        exp = max(self.scale_exp, math.frexp(high)[1])
+        unit = np.ldexp(array, -exp)
+        batch_mean = float(unit.sum()) / len(values)
+        deviations = unit - batch_mean
+        batch_m2 = float(np.dot(deviations, deviations))
+        self._combine(len(values), exp, batch_mean, batch_m2)
+        return low
+
+    def _combine(self, count: int, exp: int, mean: float, m2: float) -> None:
+        """Chan et al.'s pairwise update, after bringing both sides to the larger scale."""
+        if exp > self.scale_exp:
+            self.scaled_mean = math.ldexp(self.scaled_mean, self.scale_exp - exp)
+            self.scaled_m2 = math.ldexp(self.scaled_m2, 2 * (self.scale_exp - exp))
+            self.scale_exp = exp
+        elif exp < self.scale_exp:
+            mean = math.ldexp(mean, exp - self.scale_exp)
+            m2 = math.ldexp(m2, 2 * (exp - self.scale_exp))
+        total = self.count + count
+        delta = mean - self.scaled_mean
+        self.scaled_mean += delta * count / total
+        self.scaled_m2 += m2 + delta * delta * (self.count * count / total)
+        self.count = total
+
+    @classmethod
+    def merged(cls, parts: Iterable[Moments]) -> Moments:
+        """Return one ``Moments`` equal to all ``parts`` together; the parts are unchanged."""
+        result = cls()
+        for part in parts:
+            if not part.count:
+                continue
+            if result.count:
+                result.minimum = min(result.minimum, part.minimum)
+                result.maximum = max(result.maximum, part.maximum)
+            else:
+                result.minimum, result.maximum = part.minimum, part.maximum
+            result.total_scaled += part.total_scaled
+            result._combine(part.count, part.scale_exp, part.scaled_mean, part.scaled_m2)
+        return result
+
+    @property
+    def mean(self) -> Number:
+        """Correctly rounded mean; an ``int`` when it is a whole number."""
+        return divide(self.total_scaled, self.count) if self.count else 0
+
+    @property
+    def stdev(self) -> float:
+        """Sample standard deviation (n - 1); 0.0 for fewer than two samples."""
+        if self.count < 2:
+            return 0.0
+        return math.ldexp(math.sqrt(max(self.scaled_m2, 0.0) / (self.count - 1)), self.scale_exp)
+
+
+def _extremes(values: Sequence[Number], array: npt.NDArray[np.float64]) -> tuple[Number, Number]:
+    """Min and max as the caller gave them (int or float), found at numpy speed.
+
+    Ints above 2**53 may round together as float64, so those batches compare exactly.
+    """
+    high_at = int(array.argmax())
+    if array[high_at] > MAX_EXACT_INT:
+        return min(values), max(values)
+    return values[int(array.argmin())], values[high_at]

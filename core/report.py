@@ -1,0 +1,53 @@
+"""What a batch or file load did: how many records went in, which were refused and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MAX_REJECTIONS_KEPT = 10_000
+"""Rejections kept with their reasons; past this they are only counted, so a huge broken
+file cannot exhaust memory through its report."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """One refused record: its 1-based line (newline-delimited) or element number."""
+
+    record: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoadProgress:
+    """Yielded between chunks while loading, for progress bars."""
+
+    done: int
+    total: int | None
+    """Bytes read (or elements, for arrays) of ``total``; None when the size is unknown."""
+    accepted: int
+    rejected: int
+
+
+@dataclass(slots=True)
+class LoadReport:
+    """The outcome of ``add_actions`` or ``load``."""
+
+    accepted: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    rejected_count: int = 0
+    """All refused records, including any past the ones kept in ``rejected``."""
+    cancelled: bool = False
+    format: str = "batch"
+    """"array", "lines", "object", "empty" for files; "batch" for ``add_actions``."""
+
+    def reject(self, record: int, reason: str) -> None:
+        """Count a refused record, keeping its reason while under the cap."""
+        self.rejected_count += 1
+        if len(self.rejected) < MAX_REJECTIONS_KEPT:
+            self.rejected.append(Rejection(record, reason))
+
+    @property
+    def summary(self) -> str:
+        """One line for people, e.g. '1,000 accepted, 2 rejected'."""
+        text = f"{self.accepted:,} accepted, {self.rejected_count:,} rejected"
+        return text + " (cancelled)" if self.cancelled else text

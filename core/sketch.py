@@ -1,0 +1,122 @@
+"""A bounded-memory quantile sketch with 1% relative accuracy (DDSketch's log buckets).
+
+Written for batches: a numpy ``log`` and ``bincount`` per batch cost about 0.02 µs per
+value, where the ``ddsketch`` package adds one value at a time in Python at about 0.8 µs.
+Counts are exact integers, so merging is exact and independent of batching.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+import numpy.typing as npt
+
+from core.exactsum import Number
+
+RELATIVE_ACCURACY = 0.01
+GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY)
+_LN_GAMMA = math.log(GAMMA)
+_INV_LN_GAMMA = 1 / _LN_GAMMA
+MAX_BINS = 2048
+"""Bins kept per sketch; past this the lowest ones fold together (a 4e17 : 1 range)."""
+
+
+class LogSketch:
+    """Counts of positive values in buckets (GAMMA**(k-1), GAMMA**k], plus a zero count."""
+
+    __slots__ = ("bins", "offset", "zeros")
+
+    def __init__(self) -> None:
+        self.bins: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        self.offset = 0  # bucket key of bins[0]
+        self.zeros = 0
+
+    def add(self, array: npt.NDArray[np.float64], minimum: Number) -> None:
+        """Count every value of a batch whose smallest value is ``minimum``."""
+        positive = array if minimum > 0 else array[array > 0]
+        self.zeros += len(array) - len(positive)
+        if len(positive):
+            keys = np.ceil(np.log(positive) * _INV_LN_GAMMA).astype(np.int64)
+            low = int(keys.min())
+            self._add_counts(low, np.bincount(keys - low))
+
+    def _add_counts(self, low: int, counts: npt.NDArray[np.int64]) -> None:
+        """Add ``counts`` whose first element is bucket ``low``, folding the lowest buckets
+        into one when the range exceeds MAX_BINS."""
+        if not len(self.bins):
+            start, end = low, low + len(counts)
+        else:
+            start = min(self.offset, low)
+            end = max(self.offset + len(self.bins), low + len(counts))
+        start = max(start, end - MAX_BINS)
+        if start != self.offset or end - start != len(self.bins):
+            grown = np.zeros(end - start, dtype=np.int64)
+            _fold_into(grown, start, self.bins, self.offset)
+            self.bins, self.offset = grown, start
+        _fold_into(self.bins, self.offset, counts, low)
+
+    def copy(self) -> LogSketch:
+        clone = LogSketch()
+        clone.bins, clone.offset, clone.zeros = self.bins.copy(), self.offset, self.zeros
+        return clone
+
+    @classmethod
+    def merged(cls, parts: Iterable[LogSketch]) -> LogSketch:
+        """Return one sketch that counts everything the parts count."""
+        result = cls()
+        for part in parts:
+            result.zeros += part.zeros
+            if len(part.bins):
+                result._add_counts(part.offset, part.bins)
+        return result
+
+    def quantiles(
+        self, qs: Iterable[float], minimum: Number, maximum: Number
+    ) -> tuple[Number, ...]:
+        """Estimate quantiles with the same linear interpolation between order statistics
+        as numpy's default, each clamped to [minimum, maximum]."""
+        cumulative = np.cumsum(self.bins)
+        count = self.zeros + (int(cumulative[-1]) if len(cumulative) else 0)
+        result: list[Number] = []
+        for q in qs:
+            rank = q * (count - 1)
+            lower = math.floor(rank)
+            low_value = self._value_at(lower, cumulative, minimum, maximum)
+            if rank == lower:
+                result.append(low_value)
+                continue
+            high_value = self._value_at(lower + 1, cumulative, minimum, maximum)
+            value = low_value + (high_value - low_value) * (rank - lower)
+            result.append(min(max(value, minimum), maximum))
+        return tuple(result)
+
+    def _value_at(
+        self, rank: int, cumulative: npt.NDArray[np.int64], minimum: Number, maximum: Number
+    ) -> Number:
+        """The estimated value of the order statistic ``rank`` (0-based)."""
+        if rank < self.zeros:
+            return min(max(0, minimum), maximum)
+        index = int(np.searchsorted(cumulative, rank - self.zeros, side="right"))
+        key = self.offset + min(index, len(cumulative) - 1)
+        try:
+            estimate = math.exp(key * _LN_GAMMA) * (2 / (GAMMA + 1))
+        except OverflowError:  # the top bucket of times near the largest double
+            estimate = math.inf
+        return min(max(estimate, minimum), maximum)
+
+
+def _fold_into(
+    target: npt.NDArray[np.int64], target_offset: int, counts: npt.NDArray[np.int64], low: int
+) -> None:
+    """Add ``counts`` (first bucket ``low``) into ``target``; buckets below the target's
+    first one land in its first bin."""
+    if not len(counts):
+        return
+    skip = target_offset - low
+    if skip > 0:
+        target[0] += counts[:skip].sum()
+        counts, low = counts[skip:], target_offset
+    start = low - target_offset
+    target[start : start + len(counts)] += counts

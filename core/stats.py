@@ -1,0 +1,44 @@
+"""Immutable results handed to callers: one ``ActionStats`` per action in a ``Snapshot``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.exactsum import Number
+
+
+@dataclass(frozen=True, slots=True)
+class ActionStats:
+    """Figures of one action, all describing the same set of samples."""
+
+    action: str
+    count: int
+    mean: Number
+    min: Number
+    max: Number
+    stdev: float
+    p50: Number
+    p90: Number
+    p99: Number
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A consistent view of a tracker; ``version`` grows with every change, so a reader
+    can skip work when it has not moved."""
+
+    version: int
+    actions: tuple[ActionStats, ...]
+    strategy: str = "running"
+
+    @property
+    def total_count(self) -> int:
+        """Samples across all actions."""
+        return sum(stats.count for stats in self.actions)
+
+    def get(self, action: str) -> ActionStats | None:
+        """The figures for ``action``, or None if it has no samples."""
+        for stats in self.actions:
+            if stats.action == action:
+                return stats
+        return None

@@ -1,0 +1,390 @@
+"""``ActionTracker``: thread-safe per-action statistics fed by JSON payloads.
+
+Each thread writes into a stripe of its own, so busy producers share no lock: under the
+GIL a shared lock convoys, and the original one-lock design fell to a fifth of its speed
+with two threads. A writer only appends to a per-action list (atomic) and bumps its own
+counter; the lists are folded into the aggregates in batches, by numpy, under the
+stripe's lock, which only folding and readers take. Readers merge the stripes while
+holding every stripe lock, so each action's figures describe one set of samples.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
+from contextlib import ExitStack
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import orjson
+
+from core.errors import InvalidActionError
+from core.exactsum import Number
+from core.loading import FileLoad, Source
+from core.moments import Moments
+from core.report import LoadProgress, LoadReport
+from core.samples import SampleStore
+from core.sketch import LogSketch
+from core.stats import ActionStats, Snapshot
+from core.validation import parse_payload
+
+STRATEGIES = ("running", "samples")
+MAX_ACTIONS = 10_000
+"""Distinct action names one tracker holds; protects memory from runaway names."""
+FLUSH_AT = 1024
+"""Buffered times per action and thread before they are folded into the aggregates by
+numpy; larger batches spread numpy's fixed cost per call (measured in bench/engine.py)."""
+QUANTILES = (0.5, 0.9, 0.99)
+
+
+class _Slot:
+    """One action's buffer and aggregates inside one stripe."""
+
+    __slots__ = ("distribution", "moments", "pending")
+
+    def __init__(self, keeps_samples: bool) -> None:
+        self.pending: list[Number] = []  # appended to by the owner thread without a lock
+        self.moments = Moments()
+        self.distribution: LogSketch | SampleStore = SampleStore() if keeps_samples else LogSketch()
+
+    def flush(self) -> None:
+        """Fold the buffered times into the aggregates (caller holds the stripe lock).
+
+        Slicing and deleting a list prefix are single operations under the GIL, so the
+        owner may keep appending meanwhile: what it appends stays for the next fold.
+        """
+        pending = self.pending
+        count = len(pending)
+        if count:
+            values = pending[:count]
+            del pending[:count]
+            array = np.array(values, dtype=np.float64)
+            low = self.moments.add(values, array)
+            self.distribution.add(array, low)
+
+
+class _Stripe:
+    """The state one thread writes; its lock serializes folding and reading."""
+
+    __slots__ = ("adds", "lock", "slots")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.slots: dict[str, _Slot] = {}
+        self.adds = 0  # written only by the owner, never reset: versions are built on it
+
+    def flush(self) -> None:
+        for slot in list(self.slots.values()):
+            slot.flush()
+
+
+class _Claim:
+    """Held in a thread's local storage; when the thread ends, its stripe is freed for
+    the next new thread, so the number of stripes follows the threads alive at once."""
+
+    __slots__ = ("pool", "stripe")
+
+    def __init__(self, stripe: _Stripe, pool: deque[_Stripe]) -> None:
+        self.stripe, self.pool = stripe, pool
+
+    def __del__(self) -> None:
+        self.pool.append(self.stripe)  # deque.append is atomic: no lock in a finalizer
+
+
+class ActionTracker:
+    """Average time per named action, safe to call from any number of threads.
+
+    ``strategy="running"`` keeps O(1) memory per action (a 1%-accurate quantile sketch);
+    ``strategy="samples"`` keeps every time (8 bytes each) for exact percentiles and
+    export. Both give identical count, mean, min and max.
+    """
+
+    def __init__(self, strategy: str = "running") -> None:
+        if strategy not in STRATEGIES:
+            raise ValueError(f"strategy must be 'running' or 'samples', got {strategy!r}")
+        self._strategy = strategy
+        self._keeps_samples = strategy == "samples"
+        self._local = threading.local()
+        # Lock order: _structure_lock, then stripe locks in list order, then _names_lock.
+        # Writers take none of them on the common path.
+        self._structure_lock = threading.Lock()
+        self._names_lock = threading.Lock()
+        self._stripes: list[_Stripe] = []
+        self._free_stripes: deque[_Stripe] = deque()
+        self._names: dict[str, None] = {}  # first-seen order
+        self._resets = 0
+        self._last_snapshot: Snapshot | None = None
+        self._quantile_cache: dict[str, tuple[int, int, tuple[Number, ...]]] = {}
+
+    @property
+    def strategy(self) -> str:
+        return self._strategy
+
+    @property
+    def version(self) -> int:
+        """Grows with every change; cheap and lock-free, for polling."""
+        return self._resets + sum(stripe.adds for stripe in self._stripes)
+
+    # --- writing -------------------------------------------------------------------
+
+    def add_action(self, payload: str | bytes) -> None:
+        """Add one ``{"action": name, "time": number}`` payload.
+
+        Raises ``InvalidActionError`` naming the field and the problem, and ``TypeError``
+        for a payload that is neither str nor bytes; either way nothing changes.
+        """
+        name, time = parse_payload(payload)
+        try:
+            stripe = self._local.stripe
+        except AttributeError:
+            stripe = self._claim_stripe()
+        slot = stripe.slots.get(name)
+        if slot is None:
+            slot = self._open_slot(stripe, name)
+        pending = slot.pending
+        pending.append(time)
+        stripe.adds += 1  # after the append: a reader that sees the count sees the time
+        if len(pending) >= FLUSH_AT:
+            with stripe.lock:
+                slot.flush()
+
+    def add_actions(self, payloads: Iterable[str | bytes]) -> LoadReport:
+        """Add many payloads; bad ones are reported by 1-based position, not raised."""
+        report = LoadReport()
+        records: list[tuple[int, str, Number]] = []
+        for position, payload in enumerate(payloads, start=1):
+            try:
+                name, time = parse_payload(payload)
+            except (InvalidActionError, TypeError) as error:
+                report.reject(position, str(error))
+            else:
+                records.append((position, name, time))
+        self.add_records(records, report)
+        report.rejected.sort(key=lambda rejection: rejection.record)
+        return report
+
+    def add_records(self, records: list[tuple[int, str, Number]], report: LoadReport) -> None:
+        """Add already-checked ``(record number, name, time)`` triples, counting them in
+        ``report``."""
+        try:
+            stripe = self._local.stripe
+        except AttributeError:
+            stripe = self._claim_stripe()
+        for record, name, time in records:
+            slot = stripe.slots.get(name)
+            if slot is None:
+                try:
+                    slot = self._open_slot(stripe, name)
+                except InvalidActionError as error:
+                    report.reject(record, str(error))
+                    continue
+            pending = slot.pending
+            pending.append(time)
+            stripe.adds += 1
+            report.accepted += 1
+            if len(pending) >= FLUSH_AT:
+                with stripe.lock:
+                    slot.flush()
+
+    def load(
+        self,
+        source: Source,
+        progress: Callable[[LoadProgress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> LoadReport:
+        """Load a JSON array, newline-delimited JSON or single-object file.
+
+        ``source`` is a path or a binary file object. Valid records are added and bad ones
+        reported; a missing file raises ``OSError``, a file that is not JSON at all raises
+        ``InvalidFileError``. ``progress`` is called between chunks; setting ``cancel``
+        stops at the next chunk, keeping what was added (the report says so).
+        """
+        return self.start_load(source).run(progress, cancel)
+
+    def start_load(self, source: Source) -> FileLoad:
+        """``load`` step by step, for a worker thread: iterate for progress, read
+        ``.report``, call ``.cancel()`` to stop."""
+        return FileLoad(self, source)
+
+    def reset(self) -> None:
+        """Forget every action and sample."""
+        with self._structure_lock, ExitStack() as stack:
+            for stripe in self._stripes:
+                stack.enter_context(stripe.lock)
+            with self._names_lock:
+                for stripe in self._stripes:
+                    stripe.slots = {}
+                self._names.clear()
+                self._resets += 1
+        self._quantile_cache.clear()
+
+    # --- reading -------------------------------------------------------------------
+
+    def get_stats(self) -> str:
+        """JSON array of ``{"action", "avg"}`` in first-seen order; costs O(actions)."""
+        cut = self._gather()
+        return orjson.dumps(
+            [
+                {"action": name, "avg": Moments.merged(s.moments for s in slots).mean}
+                for name, slots in cut.in_order()
+            ]
+        ).decode()
+
+    def snapshot(self) -> Snapshot:
+        """An immutable, consistent view of every action's figures."""
+        cached = self._last_snapshot
+        if cached is not None and cached.version == self.version:
+            return cached
+        cut = self._gather(copy_distributions=True)
+        actions = tuple(self._stats(cut, name, slots) for name, slots in cut.in_order())
+        snapshot = Snapshot(cut.version, actions, self._strategy)
+        self._last_snapshot = snapshot
+        return snapshot
+
+    def samples(self, action: str) -> npt.NDArray[np.float64]:
+        """Every time recorded for ``action`` (a copy), for export; "samples" only."""
+        if not self._keeps_samples:
+            raise ValueError(
+                "the 'running' strategy keeps no samples; use ActionTracker(strategy='samples')"
+            )
+        stores = [slot.distribution for slot in self._gather().groups.get(action, [])]
+        views = [store.view() for store in stores if isinstance(store, SampleStore)]
+        return np.concatenate(views) if views else np.empty(0, dtype=np.float64)
+
+    def memory_bytes(self) -> int:
+        """Bytes held by sketches or sample arrays (buffers and small objects excluded)."""
+        total = 0
+        with self._structure_lock:
+            stripes = list(self._stripes)
+        for stripe in stripes:
+            with stripe.lock:
+                for slot in list(stripe.slots.values()):
+                    store = slot.distribution
+                    total += store.nbytes if isinstance(store, SampleStore) else store.bins.nbytes
+        return total
+
+    # --- internals -----------------------------------------------------------------
+
+    def _claim_stripe(self) -> _Stripe:
+        """Give the calling thread a stripe: one freed by an ended thread, or a new one."""
+        try:
+            stripe = self._free_stripes.popleft()
+        except IndexError:
+            stripe = _Stripe()
+            with self._structure_lock:
+                self._stripes.append(stripe)
+        self._local.claim = _Claim(stripe, self._free_stripes)
+        self._local.stripe = stripe
+        return stripe
+
+    def _open_slot(self, stripe: _Stripe, name: str) -> _Slot:
+        """Register ``name`` if new and give it a slot in the caller's own stripe."""
+        # Registering and inserting under one lock: a reset in between would otherwise
+        # leave a slot whose name is unknown, hiding its samples from every reader.
+        with self._names_lock:
+            if name not in self._names:
+                if len(self._names) >= MAX_ACTIONS:
+                    raise InvalidActionError(
+                        f"cannot add action {name!r}: the tracker already holds "
+                        f"{MAX_ACTIONS:,} distinct actions, the limit; reset it first"
+                    )
+                self._names[name] = None
+            slot = _Slot(self._keeps_samples)
+            stripe.slots[name] = slot
+        return slot
+
+    def _gather(self, copy_distributions: bool = False) -> _Cut:
+        """Version, names in first-seen order, and a private copy of each action's slots,
+        all from one instant.
+
+        Buffers are flushed stripe by stripe first, so the moment when every lock is held
+        at once (the consistent cut) has little left to do.
+        """
+        with self._structure_lock:
+            stripes = list(self._stripes)
+            resets = self._resets
+        for stripe in stripes:
+            with stripe.lock:
+                stripe.flush()
+        groups: dict[str, list[_Slot]] = {}
+        with ExitStack() as stack:
+            for stripe in stripes:
+                stack.enter_context(stripe.lock)
+            resets = self._resets
+            # Counted before folding: every counted add has its time in a buffer already.
+            version = resets + sum(stripe.adds for stripe in stripes)
+            for stripe in stripes:
+                stripe.flush()
+                for name, slot in list(stripe.slots.items()):
+                    groups.setdefault(name, []).append(_copy_slot(slot, copy_distributions))
+        with self._names_lock:
+            names = list(self._names)
+        return _Cut(version, resets, names, groups)
+
+    def _stats(self, cut: _Cut, name: str, slots: list[_Slot]) -> ActionStats:
+        moments = Moments.merged(slot.moments for slot in slots)
+        quantiles = self._quantiles(cut.resets, name, moments, slots)
+        return ActionStats(
+            name,
+            moments.count,
+            moments.mean,
+            moments.minimum,
+            moments.maximum,
+            moments.stdev,
+            *quantiles,
+        )
+
+    def _quantiles(
+        self, resets: int, name: str, moments: Moments, slots: list[_Slot]
+    ) -> tuple[Number, ...]:
+        """p50, p90, p99 within [min, max]: exact ("samples") or from the sketch."""
+        low, high = moments.minimum, moments.maximum
+        stores = [slot.distribution for slot in slots]
+        sketches = [s for s in stores if isinstance(s, LogSketch)]
+        if sketches:
+            return LogSketch.merged(sketches).quantiles(QUANTILES, low, high)
+        cached = self._quantile_cache.get(name)
+        if cached is not None and cached[:2] == (resets, moments.count):
+            return cached[2]
+        views = [s.view() for s in stores if isinstance(s, SampleStore)]
+        data = np.concatenate(views) if len(views) > 1 else views[0].copy()
+        exact = np.quantile(data, QUANTILES, overwrite_input=True)
+        result = tuple(min(max(float(value), low), high) for value in exact)
+        self._quantile_cache[name] = (resets, moments.count, result)
+        return result
+
+
+def _copy_slot(slot: _Slot, copy_distribution: bool) -> _Slot:
+    """A private copy of a flushed slot, so merging can happen outside the locks.
+
+    Sample stores are append-only, so a frozen view of the filled prefix needs no copy.
+    Sketches are shared, not copied, when the caller only needs the moments.
+    """
+    clone = _Slot.__new__(_Slot)
+    clone.pending = []
+    m = slot.moments
+    clone.moments = Moments(
+        m.count, m.total_scaled, m.minimum, m.maximum, m.scale_exp, m.scaled_mean, m.scaled_m2
+    )
+    store = slot.distribution
+    if isinstance(store, LogSketch):
+        clone.distribution = store.copy() if copy_distribution else store
+    else:
+        clone.distribution = store.frozen()
+    return clone
+
+
+@dataclass(frozen=True, slots=True)
+class _Cut:
+    """Everything a reader took from the stripes at one instant."""
+
+    version: int
+    resets: int
+    names: list[str]
+    groups: dict[str, list[_Slot]]
+
+    def in_order(self) -> list[tuple[str, list[_Slot]]]:
+        """Actions with samples, in first-seen order."""
+        return [(name, self.groups[name]) for name in self.names if name in self.groups]

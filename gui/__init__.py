@@ -1,0 +1,1 @@
+"""Action Tracker's desktop window (Qt)."""

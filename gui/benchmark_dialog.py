@@ -1,0 +1,149 @@
+"""The benchmark's settings: how long, how many producers, which actions, which strategy."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core import STRATEGIES
+from core.loadgen import ActionSpec, LoadSpec
+
+
+class BenchmarkDialog(QDialog):
+    """Edits a ``LoadSpec``; ``spec()`` returns the result once accepted."""
+
+    def __init__(self, spec: LoadSpec, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Benchmark settings")
+        self.setObjectName("benchmarkDialog")
+
+        self.by_duration = QRadioButton("Duration (s)")
+        self.by_count = QRadioButton("Number of adds")
+        group = QButtonGroup(self)
+        group.addButton(self.by_duration)
+        group.addButton(self.by_count)
+        self.duration = QDoubleSpinBox()
+        self.duration.setObjectName("durationInput")
+        self.duration.setRange(0.5, 24 * 3600)
+        self.duration.setDecimals(1)
+        self.duration.setValue(spec.duration or 10.0)
+        self.count = QSpinBox()
+        self.count.setObjectName("countInput")
+        self.count.setRange(1, 2_000_000_000)
+        self.count.setGroupSeparatorShown(True)
+        self.count.setValue(spec.count or 1_000_000)
+        (self.by_duration if spec.duration is not None else self.by_count).setChecked(True)
+
+        self.producers = QSpinBox()
+        self.producers.setObjectName("producersInput")
+        self.producers.setRange(1, 64)
+        self.producers.setValue(spec.producers)
+        self.strategy = QComboBox()
+        self.strategy.setObjectName("strategyInput")
+        self.strategy.addItems(list(STRATEGIES))
+        self.strategy.setCurrentText(spec.strategy)
+
+        self.actions = QTableWidget(0, 3)
+        self.actions.setObjectName("actionsTable")
+        self.actions.setHorizontalHeaderLabels(["Action", "Mean time", "Spread (std dev)"])
+        self.actions.horizontalHeader().setStretchLastSection(True)
+        self.actions.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        for action in spec.actions:
+            self._add_row(action.name, action.mean, action.spread)
+        add_row = QPushButton("Add action")
+        remove_row = QPushButton("Remove selected")
+
+        self.error = QLabel()
+        self.error.setObjectName("benchmarkDialogError")
+        self.error.setProperty("state", "error")
+        self.error.setWordWrap(True)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+
+        form = QFormLayout()
+        run_for = QHBoxLayout()
+        run_for.addWidget(self.by_duration)
+        run_for.addWidget(self.duration)
+        run_for.addWidget(self.by_count)
+        run_for.addWidget(self.count)
+        form.addRow("Run for", run_for)
+        form.addRow("Producer threads", self.producers)
+        form.addRow("Strategy", self.strategy)
+        row_buttons = QHBoxLayout()
+        row_buttons.addWidget(add_row)
+        row_buttons.addWidget(remove_row)
+        row_buttons.addStretch()
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("Actions generated (times drawn from a normal distribution):"))
+        layout.addWidget(self.actions)
+        layout.addLayout(row_buttons)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.resize(520, 420)
+
+        self._spec = spec
+        add_row.clicked.connect(self._on_add_row_clicked)
+        remove_row.clicked.connect(self._on_remove_row_clicked)
+        buttons.accepted.connect(self._on_accepted)
+        buttons.rejected.connect(self.reject)
+
+    def spec(self) -> LoadSpec:
+        return self._spec
+
+    def _add_row(self, name: str, mean: float, spread: float) -> None:
+        row = self.actions.rowCount()
+        self.actions.insertRow(row)
+        for column, value in enumerate((name, f"{mean:g}", f"{spread:g}")):
+            self.actions.setItem(row, column, QTableWidgetItem(value))
+
+    def _on_add_row_clicked(self) -> None:
+        self._add_row(f"action{self.actions.rowCount() + 1}", 100.0, 10.0)
+        self.actions.editItem(self.actions.item(self.actions.rowCount() - 1, 0))
+
+    def _on_remove_row_clicked(self) -> None:
+        for row in sorted({index.row() for index in self.actions.selectedIndexes()}, reverse=True):
+            self.actions.removeRow(row)
+
+    def _on_accepted(self) -> None:
+        try:
+            self._spec = self._read_spec()
+        except ValueError as error:
+            self.error.setText(str(error))
+            return
+        self.accept()
+
+    def _read_spec(self) -> LoadSpec:
+        actions = []
+        for row in range(self.actions.rowCount()):
+            cells = [self.actions.item(row, column) for column in range(3)]
+            name, mean, spread = (cell.text().strip() if cell else "" for cell in cells)
+            try:
+                actions.append(ActionSpec(name, float(mean), float(spread)))
+            except ValueError as error:
+                raise ValueError(f"row {row + 1}: {error}") from None
+        by_duration = self.by_duration.isChecked()
+        return LoadSpec(
+            actions=tuple(actions),
+            producers=self.producers.value(),
+            duration=self.duration.value() if by_duration else None,
+            count=None if by_duration else self.count.value(),
+            strategy=self.strategy.currentText(),
+        )

@@ -1,0 +1,113 @@
+"""Live charts (pyqtgraph): benchmark throughput, and each action's average over time.
+
+Both only store points when data arrives and redraw when ``redraw`` is called by the
+window's refresh timer, so they update with the table, never faster.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import QTabWidget
+
+from core import Snapshot
+
+HISTORY = 1200
+"""Points kept per line: two minutes at the refresh rate."""
+MAX_LINES = 8
+"""Actions drawn in the averages chart; the most frequent ones."""
+_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+
+
+def _plot(title: str, left: str, units: str | None = None) -> pg.PlotWidget:
+    plot = pg.PlotWidget(background="w")
+    plot.setTitle(title, color="#333", size="10pt")
+    plot.setLabel("left", left, units=units)
+    plot.setLabel("bottom", "elapsed", units="s")
+    plot.showGrid(x=True, y=True, alpha=0.25)
+    plot.setMouseEnabled(x=False, y=False)
+    plot.setMenuEnabled(False)
+    return plot
+
+
+class ChartsPanel(QTabWidget):
+    """Two tabs: "Throughput" (adds/s during a benchmark) and "Averages" (per action)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("charts")
+        self.throughput_plot = _plot("Benchmark throughput", "adds", units="/s")
+        self._throughput_curve = self.throughput_plot.plot(pen=pg.mkPen("#1f77b4", width=2))
+        self.averages_plot = _plot("Average time per action", "time")
+        self.averages_plot.addLegend(offset=(-10, 10))
+        self.addTab(self.throughput_plot, "Throughput")
+        self.addTab(self.averages_plot, "Averages")
+        self._rates: deque[tuple[float, float]] = deque(maxlen=HISTORY)
+        self._last_status: tuple[float, int] | None = None
+        self._averages: dict[str, deque[tuple[float, float]]] = {}
+        self._curves: dict[str, pg.PlotDataItem] = {}
+        self._dirty = False
+
+    # throughput ---------------------------------------------------------------------
+
+    def start_throughput(self) -> None:
+        self._rates.clear()
+        self._last_status = None
+        self._dirty = True
+
+    def add_status(self, elapsed: float, added: int) -> None:
+        """Record a benchmark progress point; the rate is over the last interval."""
+        if self._last_status is not None:
+            last_elapsed, last_added = self._last_status
+            if elapsed > last_elapsed:
+                self._rates.append((elapsed, (added - last_added) / (elapsed - last_elapsed)))
+                self._dirty = True
+        self._last_status = (elapsed, added)
+
+    @property
+    def rates(self) -> list[tuple[float, float]]:
+        return list(self._rates)
+
+    # averages -----------------------------------------------------------------------
+
+    def reset_averages(self) -> None:
+        self._averages.clear()
+        for curve in self._curves.values():
+            self.averages_plot.removeItem(curve)
+        legend = self.averages_plot.plotItem.legend
+        if legend is not None:
+            legend.clear()
+        self._curves.clear()
+        self._dirty = True
+
+    def add_snapshot(self, seconds: float, snapshot: Snapshot) -> None:
+        """Record each frequent action's average at ``seconds``."""
+        frequent = sorted(snapshot.actions, key=lambda stats: -stats.count)[:MAX_LINES]
+        for stats in frequent:
+            series = self._averages.setdefault(stats.action, deque(maxlen=HISTORY))
+            series.append((seconds, float(stats.mean)))
+        self._dirty = True
+
+    def redraw(self) -> None:
+        """Push stored points to the curves, if anything arrived since the last call."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        if self._rates:
+            xs, ys = zip(*self._rates, strict=True)
+            self._throughput_curve.setData(list(xs), list(ys))
+            # From zero: a rate drawn from 420k to 540k looks like it halved.
+            self.throughput_plot.setYRange(0, max(ys) * 1.15, padding=0)
+        else:
+            self._throughput_curve.setData([], [])
+        for name, series in self._averages.items():
+            curve = self._curves.get(name)
+            if curve is None:
+                if len(self._curves) >= MAX_LINES:
+                    continue
+                color = _COLORS[len(self._curves) % len(_COLORS)]
+                curve = self.averages_plot.plot(pen=pg.mkPen(color, width=2), name=name)
+                self._curves[name] = curve
+            xs, ys = zip(*series, strict=True)
+            curve.setData(list(xs), list(ys))

@@ -1,0 +1,172 @@
+"""The form for typing actions: name and time, or a raw JSON payload.
+
+Both go through the engine's ``add_action``, so the rules and the messages people see
+are exactly the engine's. Enter submits, and focus stays put for fast typing.
+"""
+
+from __future__ import annotations
+
+import math
+
+import orjson
+from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+)
+
+from core import ActionTracker, InvalidActionError
+
+
+def form_payload(name: str, time_text: str) -> bytes:
+    """The JSON payload for the form's fields. The time goes in as a number when it reads
+    as a finite one, else as the text, so that the engine words the error."""
+    text = time_text.strip()
+    time: object = text
+    try:
+        time = int(text)
+    except ValueError:
+        try:
+            number = float(text)
+        except ValueError:
+            pass
+        else:
+            if math.isfinite(number):
+                time = number
+    return orjson.dumps({"action": name, "time": time})
+
+
+class MessageLabel(QLabel):
+    """A one-line outcome under a field: ``show_error`` or ``show_ok``; styled by the
+    ``state`` property in resources/style.qss."""
+
+    def __init__(self, object_name: str) -> None:
+        super().__init__()
+        self.setObjectName(object_name)
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+    def show_error(self, text: str) -> None:
+        self._show(text, "error")
+
+    def show_ok(self, text: str) -> None:
+        self._show(text, "ok")
+
+    def _show(self, text: str, state: str) -> None:
+        self.setText(text)
+        self.setProperty("state", state)
+        self.style().unpolish(self)
+        self.style().polish(self)
+
+
+class EntryPanel(QGroupBox):
+    """Signals
+    -------
+    added(str)
+        The action name after a successful add.
+    """
+
+    added = Signal(str)
+
+    def __init__(self, tracker: ActionTracker) -> None:
+        super().__init__("Add an action")
+        self.tracker = tracker
+
+        self.action_input = QComboBox()
+        self.action_input.setObjectName("actionInput")
+        self.action_input.setEditable(True)
+        self.action_input.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.action_input.lineEdit().setPlaceholderText("action, e.g. jump")
+        self.action_input.setAccessibleName("Action name")
+        self._names = QStringListModel()
+        self.action_input.setModel(self._names)
+        completer = QCompleter(self._names, self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.action_input.setCompleter(completer)
+
+        self.time_input = QLineEdit()
+        self.time_input.setObjectName("timeInput")
+        self.time_input.setPlaceholderText("time, e.g. 100")
+        self.time_input.setAccessibleName("Time")
+        self.time_input.setMaximumWidth(160)
+
+        self.add_button = QPushButton("Add")
+        self.add_button.setObjectName("addButton")
+        self.add_button.setToolTip("Add this action (Enter)")
+        self.entry_message = MessageLabel("entryMessage")
+
+        self.json_input = QLineEdit()
+        self.json_input.setObjectName("jsonInput")
+        self.json_input.setPlaceholderText('{"action": "jump", "time": 100}')
+        self.json_input.setAccessibleName("JSON payload")
+        self.add_json_button = QPushButton("Add JSON")
+        self.add_json_button.setObjectName("addJsonButton")
+        self.json_message = MessageLabel("jsonMessage")
+
+        layout = QGridLayout(self)
+        layout.addWidget(QLabel("&Action"), 0, 0)
+        layout.addWidget(self.action_input, 0, 1)
+        time_label = QLabel("&Time")
+        layout.addWidget(time_label, 0, 2)
+        layout.addWidget(self.time_input, 0, 3)
+        layout.addWidget(self.add_button, 0, 4)
+        layout.addWidget(self.entry_message, 1, 1, 1, 4)
+        json_label = QLabel("&JSON")
+        layout.addWidget(json_label, 2, 0)
+        layout.addWidget(self.json_input, 2, 1, 1, 3)
+        layout.addWidget(self.add_json_button, 2, 4)
+        layout.addWidget(self.json_message, 3, 1, 1, 4)
+        layout.setColumnStretch(1, 1)
+        for label, buddy in (
+            (layout.itemAtPosition(0, 0), self.action_input),
+            (layout.itemAtPosition(0, 2), self.time_input),
+            (layout.itemAtPosition(2, 0), self.json_input),
+        ):
+            widget = label.widget()
+            if isinstance(widget, QLabel):
+                widget.setBuddy(buddy)
+
+        self.add_button.clicked.connect(self._on_add_clicked)
+        self.action_input.lineEdit().returnPressed.connect(self._on_add_clicked)
+        self.time_input.returnPressed.connect(self._on_add_clicked)
+        self.add_json_button.clicked.connect(self._on_add_json_clicked)
+        self.json_input.returnPressed.connect(self._on_add_json_clicked)
+
+    def set_tracker(self, tracker: ActionTracker) -> None:
+        self.tracker = tracker
+
+    def set_known_names(self, names: list[str]) -> None:
+        """Offer ``names`` for completion, keeping what the user is typing."""
+        if names != self._names.stringList():
+            text = self.action_input.currentText()
+            self._names.setStringList(names)
+            self.action_input.setEditText(text)
+
+    def _on_add_clicked(self) -> None:
+        name = self.action_input.currentText()
+        payload = form_payload(name, self.time_input.text())
+        if self._submit(payload, self.entry_message):
+            self.time_input.setFocus()
+            self.time_input.selectAll()
+
+    def _on_add_json_clicked(self) -> None:
+        if self._submit(self.json_input.text(), self.json_message):
+            self.json_input.selectAll()
+
+    def _submit(self, payload: str | bytes, message: MessageLabel) -> bool:
+        try:
+            self.tracker.add_action(payload)
+        except InvalidActionError as error:
+            message.show_error(str(error))
+            return False
+        record = orjson.loads(payload)
+        name = record["action"].strip()
+        message.show_ok(f"Added {name}: {record['time']}")
+        self.added.emit(name)
+        return True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import InvalidActionError, InvalidFileError
+from core.errors import InvalidActionError, InvalidFileError, SessionError
 from core.loading import FileLoad
 from core.report import LoadProgress, LoadReport, Rejection
 from core.stats import ActionStats, Snapshot
@@ -22,5 +22,6 @@ __all__ = [
     "LoadProgress",
     "LoadReport",
     "Rejection",
+    "SessionError",
     "Snapshot",
 ]

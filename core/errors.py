@@ -9,3 +9,7 @@ class InvalidActionError(ValueError):
 
 class InvalidFileError(InvalidActionError):
     """A whole file cannot be loaded (not JSON, or too large); nothing was added."""
+
+
+class SessionError(ValueError):
+    """A saved session cannot be opened: damaged, truncated, foreign or too new."""

@@ -70,14 +70,25 @@ class Moments:
         for part in parts:
             if not part.count:
                 continue
-            if result.count:
-                result.minimum = min(result.minimum, part.minimum)
-                result.maximum = max(result.maximum, part.maximum)
-            else:
-                result.minimum, result.maximum = part.minimum, part.maximum
+            if not result.count:  # a plain copy: merging one part changes no bit
+                result = part.copy()
+                continue
+            result.minimum = min(result.minimum, part.minimum)
+            result.maximum = max(result.maximum, part.maximum)
             result.total_scaled += part.total_scaled
             result._combine(part.count, part.scale_exp, part.scaled_mean, part.scaled_m2)
         return result
+
+    def copy(self) -> Moments:
+        return Moments(
+            self.count,
+            self.total_scaled,
+            self.minimum,
+            self.maximum,
+            self.scale_exp,
+            self.scaled_mean,
+            self.scaled_m2,
+        )
 
     @property
     def mean(self) -> Number:

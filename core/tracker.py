@@ -10,6 +10,7 @@ holding every stripe lock, so each action's figures describe one set of samples.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -20,12 +21,13 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from core.errors import InvalidActionError
+from core.errors import InvalidActionError, SessionError
 from core.exactsum import Number
 from core.loading import FileLoad, Source
 from core.moments import Moments
 from core.report import LoadProgress, LoadReport
 from core.samples import SampleStore
+from core.session import ActionState, TrackerState, read_session, write_session
 from core.sketch import LogSketch
 from core.stats import ActionStats, Snapshot
 from core.validation import parse_payload
@@ -208,6 +210,47 @@ class ActionTracker:
         ``.report``, call ``.cancel()`` to stop."""
         return FileLoad(self, source)
 
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the whole state (aggregates, sketches or samples, strategy, version) to
+        ``path`` atomically; see ``core.session`` for the format."""
+        cut = self._gather(copy_distributions=True)
+        actions = []
+        for name, slots in cut.in_order():
+            state = ActionState(name, Moments.merged(slot.moments for slot in slots))
+            stores = [slot.distribution for slot in slots]
+            if self._keeps_samples:
+                views = [store.view() for store in stores if isinstance(store, SampleStore)]
+                state.samples = np.concatenate(views)
+            else:
+                state.sketch = LogSketch.merged(s for s in stores if isinstance(s, LogSketch))
+            actions.append(state)
+        write_session(path, TrackerState(self._strategy, cut.version, actions))
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> ActionTracker:
+        """A tracker restored from a session saved by ``save``, figure for figure.
+        Raises ``SessionError`` for a damaged, foreign or newer file, ``OSError`` when it
+        cannot be read; no half-restored tracker is ever returned."""
+        state = read_session(path)
+        if len(state.actions) > MAX_ACTIONS:
+            raise SessionError(f"the session holds more than {MAX_ACTIONS:,} actions")
+        tracker = cls(state.strategy)
+        stripe = _Stripe()  # owned by no thread: new adds go to the writers' own stripes
+        for action in state.actions:
+            slot = _Slot(tracker._keeps_samples)
+            slot.moments = action.moments
+            if action.sketch is not None:
+                slot.distribution = action.sketch
+            elif action.samples is not None:
+                store = SampleStore()
+                store.add(action.samples)
+                slot.distribution = store
+            stripe.slots[action.name] = slot
+            tracker._names[action.name] = None
+        tracker._stripes.append(stripe)
+        tracker._resets = state.version
+        return tracker
+
     def reset(self) -> None:
         """Forget every action and sample."""
         with self._structure_lock, ExitStack() as stack:
@@ -364,10 +407,7 @@ def _copy_slot(slot: _Slot, copy_distribution: bool) -> _Slot:
     """
     clone = _Slot.__new__(_Slot)
     clone.pending = []
-    m = slot.moments
-    clone.moments = Moments(
-        m.count, m.total_scaled, m.minimum, m.maximum, m.scale_exp, m.scaled_mean, m.scaled_m2
-    )
+    clone.moments = slot.moments.copy()
     store = slot.distribution
     if isinstance(store, LogSketch):
         clone.distribution = store.copy() if copy_distribution else store

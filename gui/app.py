@@ -47,6 +47,11 @@ def log_file() -> Path:
     return folder / "action-tracker.log"
 
 
+def session_file() -> Path:
+    """Where the user's session is kept between runs."""
+    return Path(platformdirs.user_data_dir("action-tracker", ORGANIZATION)) / "session.atsession"
+
+
 def setup_logging() -> Path:
     path = log_file()
     handler = RotatingFileHandler(path, maxBytes=1 << 20, backupCount=3, encoding="utf-8")
@@ -87,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setWindowIcon(app_icon())
     app.setStyleSheet(style_sheet())
     install_excepthook(log_path)
-    window = MainWindow()
+    window = MainWindow(session_path=session_file())
     for path in args[1:]:
         window.open_file(path)
     window.show()

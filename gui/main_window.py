@@ -35,9 +35,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import ActionTracker, LoadProgress, LoadReport, Snapshot
+from core import ActionTracker, LoadProgress, LoadReport, SessionError, Snapshot
 from core.export import snapshot_csv
 from core.loadgen import LoadResult, LoadSpec, LoadStatus, spec_from_dict, spec_to_dict
+from gui.autosave import Autosaver, restore
 from gui.benchmark_panel import BenchmarkPanel
 from gui.charts import ChartsPanel
 from gui.entry_panel import EntryPanel
@@ -54,6 +55,7 @@ RATE_WINDOW = 1.0
 MAX_RECENT = 8
 USER_SESSION, BENCHMARK_SESSION = 0, 1
 SESSION_NAMES = ("My actions", "Benchmark")
+SESSION_FILTER = "Action Tracker sessions (*.atsession);;All files (*)"
 
 
 class MainWindow(QMainWindow):
@@ -63,9 +65,15 @@ class MainWindow(QMainWindow):
     tracker of its own, shown as a separate session, so the two never mix.
     """
 
-    def __init__(self, tracker: ActionTracker | None = None) -> None:
+    def __init__(
+        self, tracker: ActionTracker | None = None, session_path: Path | None = None
+    ) -> None:
         super().__init__()
+        restore_message = None
+        if tracker is None and session_path is not None:
+            tracker, restore_message = restore(session_path)
         self.tracker = tracker if tracker is not None else ActionTracker()
+        self.autosaver = Autosaver(self.tracker, session_path) if session_path is not None else None
         self.settings = QSettings()
         self.setWindowTitle("Action Tracker")
         self.setWindowIcon(app_icon())
@@ -169,6 +177,16 @@ class MainWindow(QMainWindow):
         self.benchmark.spec_changed.connect(self._save_spec)
         self.refresh_timer.start()
         self.refresh()
+        if restore_message:
+            QTimer.singleShot(
+                0,
+                lambda: self._message(
+                    QMessageBox.Icon.Warning,
+                    "Session not restored",
+                    restore_message,
+                    "restoreError",
+                ),
+            )
 
     # --- sessions and refresh ------------------------------------------------------
 
@@ -332,6 +350,78 @@ class MainWindow(QMainWindow):
     def _on_worker_failed(self, message: str) -> None:
         self._message(QMessageBox.Icon.Warning, "Benchmark failed", message, "benchmarkError")
 
+    # --- sessions on disk -----------------------------------------------------------
+
+    def save_session_as(self, path: str | Path | None = None) -> bool:
+        """Save the user's session to a file of the user's choice; True on success."""
+        if path is None:
+            chosen, _ = QFileDialog.getSaveFileName(
+                self,
+                "Save session as",
+                str(Path(self._last_folder()) / "actions.atsession"),
+                SESSION_FILTER,
+            )
+            if not chosen:
+                return False
+            path = chosen
+        try:
+            self.tracker.save(path)
+        except OSError as error:
+            self._message(
+                QMessageBox.Icon.Warning,
+                "Could not save the session",
+                f"Could not write {path}:\n{error.strerror or error}",
+                "saveError",
+            )
+            return False
+        self.statusBar().showMessage(f"Session saved to {path}", 5000)
+        return True
+
+    def open_session(self, path: str | Path | None = None, confirm: bool = True) -> bool:
+        """Replace the user's session with one saved earlier; True when it was opened."""
+        if path is None:
+            chosen, _ = QFileDialog.getOpenFileName(
+                self, "Open session", self._last_folder(), SESSION_FILTER
+            )
+            if not chosen:
+                return False
+            path = chosen
+        try:
+            tracker = ActionTracker.open(path)
+        except (SessionError, OSError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+            self._message(
+                QMessageBox.Icon.Warning,
+                "Could not open the session",
+                f"{path}\n\n{reason}",
+                "openSessionError",
+            )
+            return False
+        if confirm and self.tracker.snapshot().actions:
+            answer = QMessageBox.question(
+                self,
+                "Open session",
+                "Replace the actions in “My actions” with this session's? "
+                "Save them first with File → Save Session As… to keep them.",
+                QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QMessageBox.StandardButton.Open:
+                return False
+        self.cancel_load()
+        self.set_user_tracker(tracker)
+        self.statusBar().showMessage(f"Opened session {path}", 5000)
+        return True
+
+    def set_user_tracker(self, tracker: ActionTracker) -> None:
+        """Make ``tracker`` the user's session (shown in "My actions", autosaved)."""
+        self.tracker = tracker
+        self.entry.set_tracker(tracker)
+        if self.autosaver is not None:
+            self.autosaver.set_tracker(tracker)
+        self.show_session(USER_SESSION)
+        self.refresh()
+
     # --- drag and drop -------------------------------------------------------------
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -469,6 +559,9 @@ class MainWindow(QMainWindow):
         self._add_action(file_menu, "&Open…", QKeySequence.StandardKey.Open, self.choose_file)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         file_menu.addSeparator()
+        self._add_action(file_menu, "Open &Session…", "Ctrl+Shift+O", self.open_session)
+        self._add_action(file_menu, "Save Session &As…", "Ctrl+Shift+S", self.save_session_as)
+        file_menu.addSeparator()
         self._add_action(file_menu, "Export Stats as &JSON…", "Ctrl+E", self.export_json)
         self._add_action(file_menu, "Export Stats as &CSV…", "Ctrl+Shift+E", self.export_csv)
         file_menu.addSeparator()
@@ -578,6 +671,8 @@ class MainWindow(QMainWindow):
             stop_and_wait(*self._load_job)
             self._load_job = None
         self.benchmark.shutdown()
+        if self.autosaver is not None:
+            self.autosaver.stop()
         self.settings.setValue("window/geometry", self.saveGeometry())
         for splitter in self._splitters:
             self.settings.setValue(f"window/{splitter.objectName()}", splitter.saveState())

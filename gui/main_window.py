@@ -43,13 +43,15 @@ from gui.benchmark_panel import BenchmarkPanel
 from gui.charts import ChartsPanel
 from gui.entry_panel import EntryPanel
 from gui.resources import app_icon
+from gui.snapshots import SnapshotPoller, start_poller, stop_poller
 from gui.stats_model import HEADERS, StatsModel, StatsProxy
 from gui.workers import FileLoadWorker, start_worker, stop_and_wait
 
 log = logging.getLogger(__name__)
 
 REFRESH_MS = 66
-"""The table and charts refresh at about 15 Hz, and only when the data changed."""
+"""The charts redraw and the rate updates at about 15 Hz; snapshots arrive from the
+poller thread at the same rate, only when the data changed."""
 RATE_WINDOW = 1.0
 """Seconds over which the status bar's rate is measured."""
 MAX_RECENT = 8
@@ -161,11 +163,15 @@ class MainWindow(QMainWindow):
         self._chart_start = time.monotonic()
         self._closing = False
         self._build_menus()
+        self.poller = SnapshotPoller()
+        self.poller.set_tracker(self.tracker)
+        self._poller_thread = start_poller(self.poller)
         self.refresh_timer = QTimer(self)
         self.refresh_timer.setInterval(REFRESH_MS)
         self._restore_settings()
 
-        self.refresh_timer.timeout.connect(self.refresh)
+        self.refresh_timer.timeout.connect(self._on_refresh_timer)
+        self.poller.ready.connect(self._on_snapshot_ready)
         self.sessions.currentChanged.connect(self._on_sessions_changed)
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
         self.entry.added.connect(self._on_entry_added)
@@ -198,7 +204,31 @@ class MainWindow(QMainWindow):
         return self.tracker
 
     def refresh(self) -> None:
-        """Pull a snapshot of the shown session if it changed, and redraw."""
+        """Show the shown session's current figures now (on the GUI thread); used after
+        the user's own actions, where waiting for the next poll would feel slow."""
+        self._follow_shown_tracker()
+        tracker = self.shown_tracker
+        if tracker.version != self._shown_version:
+            self._apply(tracker, tracker.snapshot())
+        self.charts.redraw()
+
+    def _on_refresh_timer(self) -> None:
+        """Keep the poller on the shown session; decay the rate when nothing arrives."""
+        self._follow_shown_tracker()
+        now = time.monotonic()
+        if self._counts and now - self._counts[-1][0] > RATE_WINDOW:
+            self._counts.append((now, self._counts[-1][1]))
+            self._show_totals(None)
+        self.charts.redraw()
+
+    def _on_snapshot_ready(self, tracker: ActionTracker, snapshot: Snapshot) -> None:
+        try:
+            if tracker is self.shown_tracker:
+                self._apply(tracker, snapshot)
+        finally:
+            self.poller.consumed()
+
+    def _follow_shown_tracker(self) -> None:
         tracker = self.shown_tracker
         if tracker is not self._shown_tracker:
             self._shown_tracker = tracker
@@ -207,21 +237,20 @@ class MainWindow(QMainWindow):
             self.model.clear_rows()
             self.charts.reset_averages()
             self._chart_start = time.monotonic()
+            self.poller.set_tracker(tracker)
+
+    def _apply(self, tracker: ActionTracker, snapshot: Snapshot) -> None:
+        """Show ``snapshot``, unless an equal or newer one is shown already."""
+        if snapshot.version <= self._shown_version:
+            return
+        self._shown_version = snapshot.version
         now = time.monotonic()
-        version = tracker.version
-        if version != self._shown_version:
-            self._shown_version = version
-            snapshot = tracker.snapshot()
-            self.model.update(snapshot)
-            self.charts.add_snapshot(now - self._chart_start, snapshot)
-            if tracker is self.tracker:
-                self.entry.set_known_names([stats.action for stats in snapshot.actions])
-            self._counts.append((now, snapshot.total_count))
-            self._show_totals(snapshot)
-        elif self._counts and now - self._counts[-1][0] > RATE_WINDOW:
-            self._counts.append((now, self._counts[-1][1]))
-            self._show_totals(None)
-        self.charts.redraw()
+        self.model.update(snapshot)
+        self.charts.add_snapshot(now - self._chart_start, snapshot)
+        if tracker is self.tracker:
+            self.entry.set_known_names([stats.action for stats in snapshot.actions])
+        self._counts.append((now, snapshot.total_count))
+        self._show_totals(snapshot)
 
     def _show_totals(self, snapshot: Snapshot | None) -> None:
         now = time.monotonic()
@@ -666,6 +695,7 @@ class MainWindow(QMainWindow):
             return
         self._closing = True
         self.refresh_timer.stop()
+        stop_poller(self.poller, self._poller_thread)
         self._load_queue.clear()
         if self._load_job is not None:
             stop_and_wait(*self._load_job)

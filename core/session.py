@@ -151,7 +151,7 @@ def _read_header(line: bytes) -> dict[str, Any]:
     foreign = SessionError("this is not an Action Tracker session file")
     if not line:
         raise SessionError("the session file is empty")
-    if not line.endswith(b"\n") and line.startswith(b'{"format":"' + FORMAT.encode()):
+    if not line.endswith(b"\n") and line.startswith(b'{"format":"action-tracker'[: len(line)]):
         raise SessionError("the session is truncated: its header is cut short")
     try:
         header = orjson.loads(line)

@@ -42,7 +42,7 @@ def adds_per_second(make: Callable[[], object], data: Sequence[str], threads: in
         add = tracker.add_action  # type: ignore[attr-defined]
         barrier = threading.Barrier(threads + 1)
 
-        def work(add: Callable[[str], None] = add) -> None:
+        def work(add: Callable[[str], None] = add, barrier: threading.Barrier = barrier) -> None:
             barrier.wait()
             for payload in data:
                 add(payload)
@@ -71,7 +71,10 @@ def throughput_table(count: int) -> None:
     base1 = rates[("original running-sum", 1)]
     base4 = rates[("original running-sum", 4)]
     print(f"\nadd_action throughput ({count:,} payloads per thread, best of 3)")
-    print(f"{'subject':<22}{'1 thread':>12}{'4 threads':>12}{'4t/1t':>8}{'1t/base':>9}{'4t/base4':>10}")
+    print(
+        f"{'subject':<22}{'1 thread':>12}{'4 threads':>12}{'4t/1t':>8}{'1t/base':>9}"
+        f"{'4t/base4':>10}"
+    )
     for name, _ in subjects:
         one, four = rates[(name, 1)], rates[(name, 4)]
         print(
@@ -101,8 +104,10 @@ def get_stats_table(small: int, factor: int) -> None:
             load_direct(tracker, names, per_action)
             tracker.get_stats()
             cost.append(timed(tracker.get_stats))
-        print(f"{'engine ' + strategy:<22}{cost[0] * 1e3:>10.3f}{cost[1] * 1e3:>10.3f}"
-              f"{cost[1] / cost[0]:>8.2f}")
+        print(
+            f"{'engine ' + strategy:<22}{cost[0] * 1e3:>10.3f}{cost[1] * 1e3:>10.3f}"
+            f"{cost[1] / cost[0]:>8.2f}"
+        )
     for per_action in (small, small * factor):
         original = OriginalSamplesTracker()
         for name in names:
@@ -110,9 +115,11 @@ def get_stats_table(small: int, factor: int) -> None:
         if per_action == small:
             base = timed(original.get_stats, 5)
         else:
-            print(f"{'original keep-all':<22}{base * 1e3:>10.3f}"
-                  f"{timed(original.get_stats, 3) * 1e3:>10.3f}"
-                  f"{timed(original.get_stats, 3) / base:>8.2f}")
+            print(
+                f"{'original keep-all':<22}{base * 1e3:>10.3f}"
+                f"{timed(original.get_stats, 3) * 1e3:>10.3f}"
+                f"{timed(original.get_stats, 3) / base:>8.2f}"
+            )
 
 
 def load_direct(tracker: ActionTracker, names: Sequence[str], per_action: int) -> None:
@@ -131,6 +138,7 @@ def load_table(lines: int) -> None:
         file.write("\n".join(data) + "\n")
         path = file.name
     try:
+
         def original() -> None:
             tracker = OriginalRunningTracker()
             with open(path) as stream:
@@ -143,8 +151,10 @@ def load_table(lines: int) -> None:
         print(f"{'original add_action per line':<34}{base:>9.2f}{lines / base:>12,.0f}{1:>9.2f}")
         for strategy in ("running", "samples"):
             took = timed(lambda s=strategy: ActionTracker(s).load(path), 3)
-            print(f"{'engine load(), ' + strategy:<34}{took:>9.2f}{lines / took:>12,.0f}"
-                  f"{base / took:>9.2f}")
+            print(
+                f"{'engine load(), ' + strategy:<34}{took:>9.2f}{lines / took:>12,.0f}"
+                f"{base / took:>9.2f}"
+            )
     finally:
         os.unlink(path)
 

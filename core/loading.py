@@ -35,6 +35,7 @@ MAX_ARRAY_BYTES = 64 << 20
 """JSON arrays are parsed whole, so they are limited; larger data belongs in
 newline-delimited JSON, which is streamed and has no limit."""
 _BOM = b"\xef\xbb\xbf"
+_loads = orjson.loads
 
 
 class FileLoad:
@@ -69,45 +70,48 @@ class FileLoad:
         return self.report
 
     def _run(self) -> Generator[LoadProgress, None, None]:
-        with ExitStack() as stack:
-            stream, total = _open(self._source, stack)
-            head = _read(stream, CHUNK_BYTES)
-            if head.startswith(_BOM):
-                head = head[len(_BOM) :]
-            first = head.lstrip()[:1]
-            if not first:
-                return
-            if first == b"[":
-                yield from self._array(stream, head, total)
-            elif first == b"{":
-                if len(head) <= MAX_PAYLOAD_BYTES and not _read(stream, 1):
-                    whole = self._single_object(head)
-                    if whole is not None:
-                        yield whole
-                        return
-                    yield from self._lines(stream, head, total)
+        try:
+            with ExitStack() as stack:
+                stream, total = _open(self._source, stack)
+                # A full first chunk (short reads are retried) decides the format; a
+                # file that ends within it, small enough to be one payload, may be a
+                # single object spread over several lines.
+                head, ended = _fill(stream, max(CHUNK_BYTES, MAX_PAYLOAD_BYTES + 1))
+                if head.startswith(_BOM):
+                    head = head[len(_BOM) :]
+                first = head.lstrip()[:1]
+                if not first:
+                    return
+                if first == b"[":
+                    yield from self._array(stream, head, total)
+                elif first != b"{":
+                    raise InvalidFileError(
+                        "this is not a JSON actions file: it should start with '[' (an "
+                        f"array) or '{{' (one object per line), but starts with "
+                        f"{_show_byte(first)}"
+                    )
+                elif ended and len(head) <= MAX_PAYLOAD_BYTES and self._single_object(head):
+                    yield self._progress(len(head), len(head))
                 else:
                     yield from self._lines(stream, head, total)
-            else:
-                raise InvalidFileError(
-                    "this is not a JSON actions file: it should start with '[' (an array) "
-                    f"or '{{' (one object per line), but starts with {_show_byte(first)}"
-                )
+        finally:
+            # Chunks reject over-long lines as they meet them; people read in line order.
+            self.report.rejected.sort(key=lambda rejection: rejection.record)
 
-    def _single_object(self, data: bytes) -> LoadProgress | None:
-        """Load a file holding one (possibly pretty-printed) object; None if it is not."""
+    def _single_object(self, data: bytes) -> bool:
+        """Load a file holding one (possibly pretty-printed) object; False if it is not."""
         try:
             record = orjson.loads(data)
         except orjson.JSONDecodeError:
-            return None
+            return False
         self.report.format = "object"
         self._add([], [(1, record)])
-        return self._progress(len(data), len(data))
+        return True
 
     def _array(self, stream: IO[bytes], head: bytes, total: int | None) -> Iterator[LoadProgress]:
         if total is not None and total > MAX_ARRAY_BYTES:
             raise _array_too_large(total)
-        data = head + _read(stream, MAX_ARRAY_BYTES + 1 - len(head))
+        data = head + _fill(stream, max(0, MAX_ARRAY_BYTES + 1 - len(head)))[0]
         if len(data) > MAX_ARRAY_BYTES:
             raise _array_too_large(None)
         try:
@@ -165,13 +169,10 @@ class FileLoad:
         if not candidates:
             return
         try:
-            # One parse of the chunk as an array is ~3x faster than one parse per line. A
-            # line holding several values ("1,2") makes the counts differ, and any bad line
-            # fails the parse; either way each line is parsed alone instead.
-            parsed = orjson.loads(b"[" + b",".join(line for _, line in candidates) + b"]")
-            if len(parsed) != len(candidates):
-                raise ValueError("a line held more than one value")
-        except ValueError:  # JSONDecodeError is a ValueError
+            # One comprehension, no Python-level try per line: the fast path. A bad line
+            # ends it, and the chunk is parsed again line by line to report each one.
+            parsed = [_loads(line) for _, line in candidates]
+        except orjson.JSONDecodeError:
             records: Records = []
             for number, line in candidates:
                 try:
@@ -217,6 +218,19 @@ def _open(source: Source, stack: ExitStack) -> tuple[IO[bytes], int | None]:
     except (OSError, AttributeError, ValueError):
         return source, None
     return source, size
+
+
+def _fill(stream: IO[bytes], size: int) -> tuple[bytes, bool]:
+    """Read ``size`` bytes, retrying short reads; also says whether the stream ended."""
+    parts: list[bytes] = []
+    wanted = size
+    while wanted > 0:
+        part = _read(stream, wanted)
+        if not part:
+            return b"".join(parts), True
+        parts.append(part)
+        wanted -= len(part)
+    return b"".join(parts), False
 
 
 def _read(stream: IO[bytes], size: int) -> bytes:

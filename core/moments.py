@@ -40,16 +40,25 @@ class Moments:
         else:
             self.minimum, self.maximum = low, high
         self.total_scaled += scaled_sum(values, high)
-        exp = max(self.scale_exp, math.frexp(high)[1])
+        exp = math.frexp(high)[1]
+        if self.count:
+            exp = max(self.scale_exp, exp)
         unit = np.ldexp(array, -exp)
         batch_mean = float(unit.sum()) / len(values)
         deviations = unit - batch_mean
-        batch_m2 = float(np.dot(deviations, deviations))
+        # The second term corrects the rounding of batch_mean (the corrected two-pass
+        # algorithm), which matters when the spread is near the resolution of the data.
+        drift = float(deviations.sum())
+        batch_m2 = float(np.dot(deviations, deviations)) - drift * drift / len(values)
         self._combine(len(values), exp, batch_mean, batch_m2)
         return low
 
     def _combine(self, count: int, exp: int, mean: float, m2: float) -> None:
         """Chan et al.'s pairwise update, after bringing both sides to the larger scale."""
+        if not self.count:
+            self.scale_exp, self.scaled_mean, self.scaled_m2 = exp, mean, max(m2, 0.0)
+            self.count = count
+            return
         if exp > self.scale_exp:
             self.scaled_mean = math.ldexp(self.scaled_mean, self.scale_exp - exp)
             self.scaled_m2 = math.ldexp(self.scaled_m2, 2 * (self.scale_exp - exp))
@@ -109,6 +118,6 @@ def _extremes(values: Sequence[Number], array: npt.NDArray[np.float64]) -> tuple
     Ints above 2**53 may round together as float64, so those batches compare exactly.
     """
     high_at = int(array.argmax())
-    if array[high_at] > MAX_EXACT_INT:
+    if array[high_at] >= MAX_EXACT_INT:  # 2**53 + 1 reads as 2**53 in float64
         return min(values), max(values)
     return values[int(array.argmin())], values[high_at]

@@ -362,8 +362,9 @@ class ActionTracker:
                 stripe.flush()
                 for name, slot in list(stripe.slots.items()):
                     groups.setdefault(name, []).append(_copy_slot(slot, copy_distributions))
-        with self._names_lock:
-            names = list(self._names)
+            # Inside the cut: a reset right after it must not rename what was read.
+            with self._names_lock:
+                names = list(self._names)
         return _Cut(version, resets, names, groups)
 
     def _stats(self, cut: _Cut, name: str, slots: list[_Slot]) -> ActionStats:

@@ -6,6 +6,7 @@ window's refresh timer, so they update with the table, never faster.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 
 import pyqtgraph as pg
@@ -15,6 +16,8 @@ from core import Snapshot
 
 HISTORY = 1200
 """Points kept per line: two minutes at the refresh rate."""
+REDRAW_SECONDS = 0.25
+"""Charts redraw at most 4 times a second, on the table's refresh timer."""
 MAX_LINES = 8
 """Actions drawn in the averages chart; the most frequent ones."""
 _COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
@@ -48,6 +51,8 @@ class ChartsPanel(QTabWidget):
         self._averages: dict[str, deque[tuple[float, float]]] = {}
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._dirty = False
+        self._redrawn = 0.0
+        self.currentChanged.connect(self._on_current_changed)
 
     # throughput ---------------------------------------------------------------------
 
@@ -90,10 +95,27 @@ class ChartsPanel(QTabWidget):
         self._dirty = True
 
     def redraw(self) -> None:
-        """Push stored points to the curves, if anything arrived since the last call."""
-        if not self._dirty:
+        """Push stored points to the visible chart, at most every REDRAW_SECONDS.
+
+        pyqtgraph paints in Python, so under busy producer threads every chart paint
+        waits for the GIL (about 50 ms a paint, measured in bench/gui_responsiveness.py):
+        hidden charts are never redrawn and the visible one only a few times a second.
+        """
+        now = time.monotonic()
+        if not self._dirty or not self.isVisible() or now - self._redrawn < REDRAW_SECONDS:
             return
         self._dirty = False
+        self._redrawn = now
+        if self.currentWidget() is self.throughput_plot:
+            self._redraw_throughput()
+        else:
+            self._redraw_averages()
+
+    def _on_current_changed(self, _index: int) -> None:
+        self._dirty = True
+        self._redrawn = 0.0
+
+    def _redraw_throughput(self) -> None:
         if self._rates:
             xs, ys = zip(*self._rates, strict=True)
             self._throughput_curve.setData(list(xs), list(ys))
@@ -101,6 +123,8 @@ class ChartsPanel(QTabWidget):
             self.throughput_plot.setYRange(0, max(ys) * 1.15, padding=0)
         else:
             self._throughput_curve.setData([], [])
+
+    def _redraw_averages(self) -> None:
         for name, series in self._averages.items():
             curve = self._curves.get(name)
             if curve is None:

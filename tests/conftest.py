@@ -4,6 +4,7 @@ worker thread running."""
 from __future__ import annotations
 
 import os
+import sys
 import threading
 
 import pytest
@@ -21,10 +22,10 @@ def _isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["XDG_DATA_HOME"] = str(home / "data")
     os.environ["XDG_STATE_HOME"] = str(home / "state")
     os.environ["XDG_CACHE_HOME"] = str(home / "cache")
-    try:
-        from PySide6.QtCore import QCoreApplication, QSettings
-    except ImportError:  # engine-only environments
+    if "PySide6" not in sys.modules:  # engine tests never load Qt
         return
+    from PySide6.QtCore import QCoreApplication, QSettings
+
     QCoreApplication.setOrganizationName("ActionTrackerTests")
     QCoreApplication.setApplicationName("action-tracker-tests")
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
@@ -37,11 +38,9 @@ def _no_threads_left() -> object:
     before = set(threading.enumerate())
     yield
     leftovers: list[str] = []
-    try:
+    if "gui.workers" in sys.modules:
         from gui.workers import running_threads
-    except ImportError:
-        pass
-    else:
+
         leftovers += [f"QThread {thread!r}" for thread in running_threads()]
     leftovers += [
         thread.name

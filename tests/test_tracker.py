@@ -1,0 +1,303 @@
+"""ActionTracker's behaviour: get_stats output, snapshots, strategies, reset and samples."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import random
+import statistics
+
+import numpy as np
+import pytest
+
+from core import STRATEGIES, ActionStats, ActionTracker, Snapshot
+
+pytestmark = pytest.mark.parametrize("strategy", STRATEGIES)
+
+
+def _add(tracker: ActionTracker, name: str, time: float) -> None:
+    tracker.add_action(json.dumps({"action": name, "time": time}))
+
+
+def test_example_from_the_specification(strategy: str) -> None:
+    tracker = ActionTracker(strategy)
+    tracker.add_action('{"action":"jump", "time":100}')
+    tracker.add_action('{"action":"run", "time":75}')
+    tracker.add_action('{"action":"jump", "time":200}')
+    assert tracker.get_stats() == '[{"action":"jump","avg":150},{"action":"run","avg":75}]'
+
+
+def test_empty_tracker_reports_empty_array(strategy: str) -> None:
+    tracker = ActionTracker(strategy)
+    assert tracker.get_stats() == "[]"
+    snapshot = tracker.snapshot()
+    assert snapshot.actions == ()
+    assert snapshot.total_count == 0
+    assert snapshot.strategy == strategy
+
+
+def test_default_strategy_is_running(strategy: str) -> None:
+    assert ActionTracker().strategy == "running"
+    assert ActionTracker(strategy).strategy == strategy
+    assert ActionTracker(strategy).snapshot().strategy == strategy
+
+
+@pytest.mark.parametrize("bogus", ["bogus", "Running", "", "sample"])
+def test_unknown_strategy_is_refused(strategy: str, bogus: str) -> None:
+    with pytest.raises(ValueError, match="strategy"):
+        ActionTracker(strategy=bogus)
+
+
+def test_actions_are_listed_in_first_seen_order(strategy: str) -> None:
+    tracker = ActionTracker(strategy)
+    for name, time in [("walk", 3), ("jump", 1), ("walk", 5), ("run", 2), ("jump", 3)]:
+        _add(tracker, name, time)
+    stats = json.loads(tracker.get_stats())
+    assert [entry["action"] for entry in stats] == ["walk", "jump", "run"]
+    assert [entry["avg"] for entry in stats] == [4, 2, 2]
+    assert [s.action for s in tracker.snapshot().actions] == ["walk", "jump", "run"]
+
+
+def test_get_stats_prints_whole_means_as_integers_and_others_as_floats(strategy: str) -> None:
+    tracker = ActionTracker(strategy)
+    _add(tracker, "a", 1)
+    _add(tracker, "a", 2)
+    _add(tracker, "b", 1.5)
+    _add(tracker, "b", 2.5)
+    _add(tracker, "c", 0.1)
+    assert tracker.get_stats() == (
+        '[{"action":"a","avg":1.5},{"action":"b","avg":2},{"action":"c","avg":0.1}]'
+    )
+
+
+def test_get_stats_output_is_compact_json(strategy: str) -> None:
+    tracker = ActionTracker(strategy)
+    _add(tracker, 'we"ird\\name ü', 2)
+    text = tracker.get_stats()
+    assert json.loads(text) == [{"action": 'we"ird\\name ü', "avg": 2}]
+    assert ", " not in text
+    assert ": " not in text
+
+
+def test_version_grows_with_every_add_and_reset(strategy: str) -> None:
+    tracker = ActionTracker(strategy)
+    versions = [tracker.snapshot().version]
+    for i in range(5):
+        _add(tracker, f"a{i % 2}", i)
+        versions.append(tracker.snapshot().version)
+    tracker.reset()
+    versions.append(tracker.snapshot().version)
+    tracker.reset()
+    versions.append(tracker.snapshot().version)
+    _add(tracker, "a0", 1)
+    versions.append(tracker.snapshot().version)
+    assert all(b > a for a, b in itertools.pairwise(versions))
+    assert tracker.version == versions[-1]
+
+
+def test_snapshot_holds_every_figure_of_every_action(strategy: str) -> None:
+    tracker = ActionTracker(strategy)
+    for time in (10, 20, 30, 40):
+        _add(tracker, "jump", time)
+    _add(tracker, "run", 7.5)
+    snapshot = tracker.snapshot()
+    assert isinstance(snapshot, Snapshot)
+    assert isinstance(snapshot.actions, tuple)
+    jump, run = snapshot.actions
+    assert isinstance(jump, ActionStats)
+    assert (jump.action, jump.count, jump.mean, jump.min, jump.max) == ("jump", 4, 25, 10, 40)
+    assert jump.stdev == pytest.approx(statistics.stdev([10, 20, 30, 40]), rel=1e-12)
+    assert (run.action, run.count, run.mean, run.min, run.max) == ("run", 1, 7.5, 7.5, 7.5)
+    assert run.stdev == 0.0
+    assert (run.p50, run.p90, run.p99) == (7.5, 7.5, 7.5)
+    assert snapshot.total_count == 5
+    assert snapshot.get("jump") is jump
+    assert snapshot.get("run") is run
+    assert snapshot.get("walk") is None
+
+
+def test_snapshot_and_stats_are_immutable(strategy: str) -> None:
+    tracker = ActionTracker(strategy)
+    _add(tracker, "jump", 1)
+    snapshot = tracker.snapshot()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        snapshot.version = 99  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        snapshot.actions[0].mean = 99  # type: ignore[misc]
+
+
+def test_snapshot_is_not_changed_by_later_adds(strategy: str) -> None:
+    tracker = ActionTracker(strategy)
+    _add(tracker, "jump", 1)
+    old = tracker.snapshot()
+    for time in range(2000):
+        _add(tracker, "jump", time + 1000)
+    assert old.actions[0].count == 1
+    assert old.actions[0].max == 1
+    assert tracker.snapshot().actions[0].count == 2001
+
+
+def test_stdev_is_the_sample_standard_deviation(strategy: str) -> None:
+    rng = random.Random(7)
+    data = [rng.gauss(500, 80) for _ in range(3000)] + [rng.uniform(0, 10) for _ in range(500)]
+    tracker = ActionTracker(strategy)
+    for value in data:
+        _add(tracker, "a", abs(value))
+    expected = statistics.stdev([abs(value) for value in data])
+    assert tracker.snapshot().actions[0].stdev == pytest.approx(expected, rel=1e-9)
+
+
+def test_stdev_of_large_offset_data_has_no_cancellation(strategy: str) -> None:
+    data = [1e9 + (i % 7) for i in range(5000)]
+    tracker = ActionTracker(strategy)
+    tracker.add_actions(json.dumps({"action": "a", "time": value}) for value in data)
+    assert tracker.snapshot().actions[0].stdev == pytest.approx(statistics.stdev(data), rel=1e-9)
+
+
+def test_stdev_of_one_sample_or_identical_samples_is_zero(strategy: str) -> None:
+    tracker = ActionTracker(strategy)
+    _add(tracker, "one", 12.5)
+    for _ in range(10):
+        _add(tracker, "same", 3)
+    one, same = tracker.snapshot().actions
+    assert one.stdev == 0.0
+    assert same.stdev == 0.0
+
+
+def test_percentiles_lie_within_min_and_max(strategy: str) -> None:
+    rng = random.Random(3)
+    tracker = ActionTracker(strategy)
+    datasets = {
+        "spread": [rng.lognormvariate(0, 3) for _ in range(2000)],
+        "zeros": [0] * 50 + [rng.uniform(0, 1) for _ in range(5)],
+        "two": [1.0, 1e300],
+        "tight": [5.0, 5.0000001, 5.0000002],
+        "tiny": [5e-324, 1e-323, 2e-300],
+    }
+    for name, data in datasets.items():
+        for value in data:
+            _add(tracker, name, value)
+    for stats in tracker.snapshot().actions:
+        for value in (stats.p50, stats.p90, stats.p99):
+            assert stats.min <= value <= stats.max, (stats.action, value)
+        assert stats.p50 <= stats.p90 <= stats.p99
+
+
+def test_both_strategies_agree_on_count_mean_min_max(strategy: str) -> None:
+    rng = random.Random(11)
+    payloads = [
+        json.dumps({"action": rng.choice("abc"), "time": rng.choice([rng.random() * 1e3, 7])})
+        for _ in range(5000)
+    ]
+    other = "samples" if strategy == "running" else "running"
+    trackers = [ActionTracker(strategy), ActionTracker(other)]
+    for tracker in trackers:
+        tracker.add_actions(payloads)
+    figures = [
+        [(s.action, s.count, s.mean, s.min, s.max) for s in t.snapshot().actions] for t in trackers
+    ]
+    assert figures[0] == figures[1]
+    assert trackers[0].get_stats() == trackers[1].get_stats()
+    stdevs = [[s.stdev for s in t.snapshot().actions] for t in trackers]
+    assert stdevs[0] == pytest.approx(stdevs[1], rel=1e-12)
+
+
+def test_snapshot_is_cached_while_nothing_changes(strategy: str) -> None:
+    tracker = ActionTracker(strategy)
+    _add(tracker, "jump", 1)
+    first = tracker.snapshot()
+    assert tracker.snapshot() is first
+    tracker.get_stats()
+    assert tracker.snapshot() is first
+    _add(tracker, "jump", 2)
+    second = tracker.snapshot()
+    assert second is not first
+    assert second.version > first.version
+    assert tracker.snapshot() is second
+    tracker.reset()
+    assert tracker.snapshot() is not second
+
+
+def test_reset_forgets_everything(strategy: str) -> None:
+    tracker = ActionTracker(strategy)
+    for name, time in [("jump", 1), ("run", 2), ("jump", 3)]:
+        _add(tracker, name, time)
+    tracker.reset()
+    assert tracker.get_stats() == "[]"
+    assert tracker.snapshot().actions == ()
+    assert tracker.snapshot().total_count == 0
+    _add(tracker, "run", 10)
+    _add(tracker, "jump", 20)
+    assert tracker.get_stats() == '[{"action":"run","avg":10},{"action":"jump","avg":20}]'
+    assert tracker.snapshot().get("jump").count == 1  # type: ignore[union-attr]
+
+
+def test_reset_of_empty_tracker_is_harmless(strategy: str) -> None:
+    tracker = ActionTracker(strategy)
+    tracker.reset()
+    tracker.reset()
+    assert tracker.get_stats() == "[]"
+
+
+def test_add_actions_equals_one_add_action_per_payload(strategy: str) -> None:
+    rng = random.Random(5)
+    payloads = [json.dumps({"action": rng.choice("xy"), "time": rng.random()}) for _ in range(3000)]
+    one_by_one = ActionTracker(strategy)
+    for payload in payloads:
+        one_by_one.add_action(payload)
+    batch = ActionTracker(strategy)
+    report = batch.add_actions(payloads)
+    assert report.accepted == 3000
+    assert report.rejected == []
+    assert batch.get_stats() == one_by_one.get_stats()
+
+
+def test_memory_bytes_is_non_negative_and_grows_with_samples(strategy: str) -> None:
+    tracker = ActionTracker(strategy)
+    assert tracker.memory_bytes() == 0
+    tracker.add_actions(json.dumps({"action": "a", "time": i * 1.5}) for i in range(5000))
+    tracker.snapshot()
+    assert tracker.memory_bytes() > 0
+    if strategy == "samples":
+        assert tracker.memory_bytes() >= 5000 * 8
+
+
+@pytest.mark.parametrize("distribution", ["lognormal", "gauss", "uniform"])
+def test_percentiles_match_numpy_quantile(strategy: str, distribution: str) -> None:
+    rng = np.random.default_rng(42)
+    if distribution == "lognormal":
+        data = rng.lognormal(4, 1, 10_000)
+    elif distribution == "gauss":
+        data = np.abs(rng.normal(1000, 100, 10_000))
+    else:
+        data = rng.uniform(1, 100, 10_000)
+    tracker = ActionTracker(strategy)
+    tracker.add_actions(json.dumps({"action": "a", "time": float(v)}) for v in data)
+    stats = tracker.snapshot().actions[0]
+    expected = np.quantile(data, [0.5, 0.9, 0.99])
+    got = [stats.p50, stats.p90, stats.p99]
+    if strategy == "samples":
+        assert got == expected.tolist()
+    else:
+        assert got == pytest.approx(expected.tolist(), rel=0.02)
+
+
+def test_samples_returns_every_time_for_samples_strategy(strategy: str) -> None:
+    tracker = ActionTracker(strategy)
+    times = [3, 1.5, 0, 2000.25, *range(1500)]
+    for time in times:
+        _add(tracker, "jump", time)
+    _add(tracker, "run", 9)
+    if strategy == "running":
+        with pytest.raises(ValueError, match="samples"):
+            tracker.samples("jump")
+        return
+    data = tracker.samples("jump")
+    assert data.dtype == np.float64
+    assert data.tolist() == [float(t) for t in times]
+    assert tracker.samples("run").tolist() == [9.0]
+    assert tracker.samples("never").shape == (0,)
+    data[0] = -1.0  # a copy: changing it changes nothing in the tracker
+    assert tracker.samples("jump")[0] == 3.0
+    assert tracker.snapshot().get("jump").min == 0  # type: ignore[union-attr]

@@ -17,7 +17,7 @@ import orjson
 from core.errors import InvalidActionError, InvalidFileError
 from core.exactsum import Number
 from core.report import LoadProgress, LoadReport
-from core.validation import MAX_PAYLOAD_BYTES, check_record, parse_payload
+from core.validation import MAX_PAYLOAD_BYTES, check_batch, check_record, parse_payload
 
 if TYPE_CHECKING:
     import threading
@@ -121,7 +121,7 @@ class FileLoad:
         self.report.format = "array"
         for start in range(0, len(elements), ARRAY_CHUNK):
             chunk = elements[start : start + ARRAY_CHUNK]
-            self._add([], list(enumerate(chunk, start=start + 1)))
+            self._add_parsed(chunk, start + 1)
             yield self._progress(start + len(chunk), len(elements))
 
     def _lines(self, stream: IO[bytes], head: bytes, total: int | None) -> Iterator[LoadProgress]:
@@ -156,35 +156,44 @@ class FileLoad:
             yield self._progress(done, total)
 
     def _add_lines(self, lines: list[bytes], first_number: int) -> None:
-        """Check and add lines, parsing them all in one call when they are all valid JSON."""
-        candidates: list[tuple[int, bytes]] = []
-        for number, raw in enumerate(lines, start=first_number):
-            line = raw.strip()
+        """Check and add a chunk's lines, with C-level passes when the whole chunk is
+        plainly valid, and line by line (to number and word each rejection) otherwise."""
+        # orjson skips the whitespace around a value itself; a blank line fails the
+        # parse and sends the chunk the slow way, which skips it.
+        if all(lines) and max(map(len, lines)) <= MAX_PAYLOAD_BYTES:
+            try:
+                parsed = list(map(_loads, lines))
+            except orjson.JSONDecodeError:
+                pass
+            else:
+                self._add_parsed(parsed, first_number)
+                return
+        self._add_lines_one_by_one(list(map(bytes.strip, lines)), first_number)
+
+    def _add_lines_one_by_one(self, trimmed: list[bytes], first_number: int) -> None:
+        records: Records = []
+        for number, line in enumerate(trimmed, start=first_number):
             if not line:
                 continue
             if len(line) > MAX_PAYLOAD_BYTES:
                 self.report.reject(number, _too_large(len(line)))
                 continue
-            candidates.append((number, line))
-        if not candidates:
+            try:
+                name, time = parse_payload(line)
+            except InvalidActionError as error:
+                self.report.reject(number, str(error))
+            else:
+                records.append((number, name, time))
+        self._add(records, [])
+
+    def _add_parsed(self, parsed: list[object], first_number: int) -> None:
+        """Add parsed records numbered from ``first_number``: in one batch when they are
+        all valid, else one by one."""
+        checked = check_batch(parsed)
+        if checked is not None and self._tracker.add_batch(*checked):
+            self.report.accepted += len(parsed)
             return
-        try:
-            # One comprehension, no Python-level try per line: the fast path. A bad line
-            # ends it, and the chunk is parsed again line by line to report each one.
-            parsed = [_loads(line) for _, line in candidates]
-        except orjson.JSONDecodeError:
-            records: Records = []
-            for number, line in candidates:
-                try:
-                    name, time = parse_payload(line)
-                except InvalidActionError as error:
-                    self.report.reject(number, str(error))
-                else:
-                    records.append((number, name, time))
-            self._add(records, [])
-        else:
-            numbers = [number for number, _ in candidates]
-            self._add([], list(zip(numbers, parsed, strict=True)))
+        self._add([], list(enumerate(parsed, start=first_number)))
 
     def _add(self, records: Records, unchecked: list[tuple[int, object]]) -> None:
         """Check the parsed ``unchecked`` records, then add them with ``records``."""

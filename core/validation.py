@@ -7,11 +7,12 @@ and the file loader reject exactly the same things with the same messages.
 from __future__ import annotations
 
 import math
+import operator
 
 import orjson
 
 from core.errors import InvalidActionError
-from core.exactsum import Number
+from core.exactsum import MAX_EXACT_INT, Number
 
 MAX_PAYLOAD_BYTES = 65_536
 """Payloads longer than this (bytes, or characters for ``str``) are refused unparsed."""
@@ -106,3 +107,34 @@ def _json_kind(value: object) -> str:
     if isinstance(value, dict):
         return "an object"
     return type(value).__name__
+
+
+_get_action = operator.itemgetter("action")
+_get_time = operator.itemgetter("time")
+
+
+def check_batch(records: list[object]) -> tuple[list[str], list[Number]] | None:
+    """Check many parsed records at once with C-level passes over columns.
+
+    Returns the trimmed names and the times when every record is plainly valid, or None
+    when any is not (or needs care, like a zero that may be -0.0), so that the caller
+    checks them one by one with ``check_record`` and its messages.
+    """
+    if not records:
+        return None
+    try:  # a missing key raises KeyError; a record that is not an object, TypeError
+        names = list(map(_get_action, records))  # type: ignore[arg-type]
+        times = list(map(_get_time, records))  # type: ignore[arg-type]
+    except (KeyError, TypeError):
+        return None
+    if not set(map(type, times)) <= {int, float}:
+        return None
+    if not min(times) > 0 or max(times) > MAX_EXACT_INT:  # zeros, negatives, huge ints
+        return None
+    try:
+        trimmed = list(map(str.strip, names))  # TypeError for a name that is not a string
+    except TypeError:
+        return None
+    if not all(trimmed) or max(map(len, trimmed)) > MAX_ACTION_LENGTH:
+        return None
+    return trimmed, times

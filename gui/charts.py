@@ -6,6 +6,7 @@ window's refresh timer, so they update with the table, never faster.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 
@@ -52,13 +53,25 @@ class ChartsPanel(QTabWidget):
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._dirty = False
         self._redrawn = 0.0
+        self._y_top = 0.0
         self.currentChanged.connect(self._on_current_changed)
 
     # throughput ---------------------------------------------------------------------
 
-    def start_throughput(self) -> None:
+    def start_throughput(self, duration: float | None = None) -> None:
+        """Clear the throughput chart for a new run of ``duration`` seconds (if known).
+
+        The axes are fixed for the run (x to the duration, y grown in 1-2-5 steps), so
+        pyqtgraph keeps its cached axis pictures and a redraw repaints only the curve:
+        its axis code is Python, and under busy producers every Python call in a paint
+        waits for the GIL.
+        """
         self._rates.clear()
         self._last_status = None
+        self._y_top = 0.0
+        self.throughput_plot.disableAutoRange()
+        self.throughput_plot.setXRange(0, duration or 10.0, padding=0.02)
+        self.throughput_plot.setYRange(0, 1, padding=0)
         self._dirty = True
 
     def add_status(self, elapsed: float, added: int) -> None:
@@ -120,7 +133,11 @@ class ChartsPanel(QTabWidget):
             xs, ys = zip(*self._rates, strict=True)
             self._throughput_curve.setData(list(xs), list(ys))
             # From zero: a rate drawn from 420k to 540k looks like it halved.
-            self.throughput_plot.setYRange(0, max(ys) * 1.15, padding=0)
+            if max(ys) > self._y_top:
+                self._y_top = _nice_ceiling(max(ys) * 1.1)
+                self.throughput_plot.setYRange(0, self._y_top, padding=0)
+            if xs[-1] > self.throughput_plot.viewRange()[0][1]:  # a count-based run
+                self.throughput_plot.setXRange(0, _nice_ceiling(xs[-1] * 1.5), padding=0.02)
         else:
             self._throughput_curve.setData([], [])
 
@@ -135,3 +152,14 @@ class ChartsPanel(QTabWidget):
                 self._curves[name] = curve
             xs, ys = zip(*series, strict=True)
             curve.setData(list(xs), list(ys))
+
+
+def _nice_ceiling(value: float) -> float:
+    """The smallest 1, 2 or 5 times a power of ten that is >= ``value``."""
+    if value <= 0:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(value))
+    for step in (1, 2, 5, 10):
+        if step * power >= value:
+            return step * power
+    return 10 * power

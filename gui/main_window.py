@@ -467,7 +467,7 @@ class MainWindow(QMainWindow):
     # --- benchmark -----------------------------------------------------------------
 
     def _on_benchmark_started(self, _tracker: ActionTracker) -> None:
-        self.charts.start_throughput()
+        self.charts.start_throughput(self.benchmark.spec.duration)
         self.charts.setCurrentWidget(self.charts.throughput_plot)
         self.show_session(BENCHMARK_SESSION)
         self.refresh()

@@ -1,0 +1,169 @@
+"""The window's error paths: each gets a clear message and changes nothing; sessions
+are autosaved, restored, and set aside when damaged."""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+
+import core.loading
+from core import ActionTracker
+from gui import MainWindow
+
+
+@pytest.fixture
+def window(qtbot: QtBot) -> Iterator[MainWindow]:
+    tracker = ActionTracker()
+    tracker.add_action('{"action": "jump", "time": 100}')
+    shown = MainWindow(tracker)
+    qtbot.addWidget(shown)
+    yield shown
+    shown.shutdown()
+    shown.close()
+
+
+def _message(qtbot: QtBot, window: MainWindow, name: str) -> QMessageBox:
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, name) is not None, timeout=5000)
+    box = window.findChild(QMessageBox, name)
+    assert box is not None
+    return box
+
+
+def _load_and_expect_error(qtbot: QtBot, window: MainWindow, path: Path) -> str:
+    before = window.tracker.get_stats(), window.tracker.version
+    window.open_file(path)
+    qtbot.waitUntil(lambda: not window.loading, timeout=5000)
+    text = _message(qtbot, window, "loadError").text()
+    assert (window.tracker.get_stats(), window.tracker.version) == before
+    return text
+
+
+def test_missing_file_is_reported_by_name(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    text = _load_and_expect_error(qtbot, window, tmp_path / "nowhere.json")
+    assert "nowhere.json" in text
+    assert "No such file" in text
+
+
+def test_directory_is_reported(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    text = _load_and_expect_error(qtbot, window, tmp_path)
+    assert "directory" in text.lower()
+
+
+def test_unreadable_file_is_reported(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "secret.json"
+    path.write_text('{"action": "a", "time": 1}\n')
+    path.chmod(0)
+
+    def denied(*_args: object, **_kwargs: object) -> object:
+        # Root reads anything whatever its mode, so the refusal is simulated.
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(core.loading, "open", denied, raising=False)
+    text = _load_and_expect_error(qtbot, window, path)
+    assert "Permission denied" in text
+
+
+def test_binary_file_is_refused_whole(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    path = tmp_path / "picture.json"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+    text = _load_and_expect_error(qtbot, window, path)
+    assert "not a JSON actions file" in text
+
+
+def test_export_into_a_read_only_folder_fails_cleanly(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    target = tmp_path / "missing-folder" / "stats.csv"
+    assert not window.export_csv(target)
+    assert "Could not write" in _message(qtbot, window, "exportError").text()
+    assert not target.exists()
+
+
+def test_save_session_into_a_missing_folder_fails_cleanly(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    assert not window.save_session_as(tmp_path / "missing-folder" / "s.atsession")
+    assert "Could not write" in _message(qtbot, window, "saveError").text()
+
+
+def test_session_save_as_and_open_round_trip(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    path = tmp_path / "mine.atsession"
+    assert window.save_session_as(path)
+    other = MainWindow(ActionTracker())
+    qtbot.addWidget(other)
+    try:
+        assert other.open_session(path, confirm=False)
+        assert other.tracker.get_stats() == window.tracker.get_stats()
+        assert other.entry.tracker is other.tracker
+    finally:
+        other.shutdown()
+
+
+def test_opening_a_damaged_session_keeps_the_current_one(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    path = tmp_path / "bad.atsession"
+    path.write_bytes(b"not a session at all")
+    before = window.tracker
+    assert not window.open_session(path, confirm=False)
+    assert "not an Action Tracker session" in _message(qtbot, window, "openSessionError").text()
+    assert window.tracker is before
+
+
+def test_autosave_restores_entries_on_next_start(qtbot: QtBot, tmp_path: Path) -> None:
+    path = tmp_path / "data" / "session.atsession"
+    first = MainWindow(session_path=path)
+    qtbot.addWidget(first)
+    first.tracker.add_action('{"action": "typed", "time": 42}')
+    assert first.autosaver is not None
+    assert first.autosaver.save_if_changed()  # what the 3 s timer does
+    first.tracker.add_action('{"action": "typed", "time": 58}')
+    first.shutdown()  # saves once more on exit
+    second = MainWindow(session_path=path)
+    qtbot.addWidget(second)
+    try:
+        assert second.tracker.get_stats() == '[{"action":"typed","avg":50}]'
+    finally:
+        second.shutdown()
+
+
+def test_damaged_session_is_set_aside_and_the_user_told(qtbot: QtBot, tmp_path: Path) -> None:
+    path = tmp_path / "session.atsession"
+    path.write_bytes(b'{"format":"action-tracker-session","format_version":1')
+    shown = MainWindow(session_path=path)
+    qtbot.addWidget(shown)
+    try:
+        box = _message(qtbot, shown, "restoreError")
+        assert "could not be opened" in box.text()
+        assert shown.tracker.get_stats() == "[]"
+        kept = list(tmp_path.glob("session.atsession.corrupt-*"))
+        assert len(kept) == 1
+        assert kept[0].read_bytes().startswith(b'{"format"')
+        assert not path.exists()
+    finally:
+        shown.shutdown()
+
+
+def test_benchmark_load_is_never_autosaved(qtbot: QtBot, tmp_path: Path) -> None:
+    from core.loadgen import LoadSpec
+
+    path = tmp_path / "session.atsession"
+    shown = MainWindow(session_path=path)
+    qtbot.addWidget(shown)
+    try:
+        shown.tracker.add_action('{"action": "mine", "time": 1}')
+        shown.benchmark.set_spec(LoadSpec(duration=None, count=2000, producers=2))
+        shown.benchmark.start()
+        qtbot.waitUntil(lambda: not shown.benchmark.busy, timeout=10000)
+    finally:
+        shown.shutdown()
+    assert ActionTracker.open(path).get_stats() == '[{"action":"mine","avg":1}]'

@@ -7,6 +7,7 @@ time and cycled, so producers spend their time in the tracker, not in ``random``
 
 from __future__ import annotations
 
+import math
 import random
 import statistics
 import threading
@@ -35,9 +36,10 @@ class ActionSpec:
     def __post_init__(self) -> None:
         if not self.name.strip():
             raise ValueError("action name must not be empty")
-        if not (self.mean >= 0 and self.spread >= 0):
+        if not (0 <= self.mean < math.inf and 0 <= self.spread < math.inf):
             raise ValueError(
-                f"mean and spread must be >= 0, got mean {self.mean}, spread {self.spread}"
+                "mean and spread must be finite numbers >= 0, "
+                f"got mean {self.mean}, spread {self.spread}"
             )
 
 

@@ -30,6 +30,8 @@ def form_payload(name: str, time_text: str) -> bytes:
     time: object = text
     try:
         time = int(text)
+        if time >= 2**64:  # beyond JSON's usual integers: the engine reads those as floats
+            time = float(time)
     except ValueError:
         try:
             number = float(text)
@@ -48,6 +50,7 @@ class MessageLabel(QLabel):
     def __init__(self, object_name: str) -> None:
         super().__init__()
         self.setObjectName(object_name)
+        self.setTextFormat(Qt.TextFormat.PlainText)  # names like "<b>x</b>" show as typed
         self.setWordWrap(True)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 

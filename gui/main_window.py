@@ -594,7 +594,7 @@ class MainWindow(QMainWindow):
         self._add_action(file_menu, "Export Stats as &JSON…", "Ctrl+E", self.export_json)
         self._add_action(file_menu, "Export Stats as &CSV…", "Ctrl+Shift+E", self.export_csv)
         file_menu.addSeparator()
-        self._add_action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        self._add_action(file_menu, "&Quit", "Ctrl+Q", self.close)
 
         edit_menu = bar.addMenu("&Edit")
         copy = self._add_action(
@@ -625,7 +625,7 @@ class MainWindow(QMainWindow):
         self._add_action(
             help_menu,
             "&About Action Tracker",
-            QKeySequence.StandardKey.HelpContents,
+            "F1",
             self.show_about,
         )
         self._rebuild_recent_menu()
@@ -633,7 +633,9 @@ class MainWindow(QMainWindow):
     def _add_action(self, menu: object, text: str, shortcut: object, slot: object) -> QAction:
         action = QAction(text, self)
         action.setShortcut(QKeySequence(shortcut))  # type: ignore[arg-type]
-        action.triggered.connect(slot)
+        # triggered(bool) would pass its "checked" flag as the slot's first argument
+        # (a path, for the file commands); the commands take none from a menu.
+        action.triggered.connect(lambda _checked=False: slot())  # type: ignore[operator]
         menu.addAction(action)  # type: ignore[attr-defined]
         return action
 

@@ -100,10 +100,12 @@ class BenchmarkWorker(Worker):
                 if self._cancel.wait(PROGRESS_INTERVAL):
                     generator.stop()
                 self.progress.emit(generator.status())
-        finally:
-            generator.stop()
-            result = generator.join()
-        return result
+        except BaseException:
+            generator.stop()  # never leave producers running behind an error
+            generator.join()
+            raise
+        # Stopped only if asked to: a run that reached its duration or count is complete.
+        return generator.join()
 
 
 class CompareWorker(Worker):

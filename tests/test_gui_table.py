@@ -1,0 +1,264 @@
+"""The statistics table: model consistency, formatting, numeric sorting, filtering,
+selection across refreshes, refresh economy and the status bar totals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import QItemSelectionModel, QPoint, Qt
+from PySide6.QtWidgets import QLabel, QLineEdit, QTableView
+from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
+
+from core import ActionTracker, Snapshot
+from gui import MainWindow
+
+HEADERS = ["Action", "Count", "Average", "Min", "Max", "Std dev", "p50", "p90", "p99"]
+
+
+@pytest.fixture
+def window(qtbot: QtBot) -> Iterator[MainWindow]:
+    """A shown main window around an empty tracker, shut down afterwards."""
+    main_window = MainWindow(ActionTracker())
+    qtbot.addWidget(main_window)
+    main_window.show()
+    qtbot.waitExposed(main_window)
+    yield main_window
+    main_window.shutdown()
+    main_window.close()
+
+
+def add(tracker: ActionTracker, name: str, *times: float) -> None:
+    for time in times:
+        tracker.add_action(f'{{"action": "{name}", "time": {time}}}')
+
+
+def table(window: MainWindow) -> QTableView:
+    view = window.findChild(QTableView, "statsTable")
+    assert view is not None
+    return view
+
+
+def shown_column(window: MainWindow, column: int) -> list[str]:
+    proxy = table(window).model()
+    return [proxy.index(row, column).data() for row in range(proxy.rowCount())]
+
+
+def selected_names(window: MainWindow) -> list[str]:
+    rows = table(window).selectionModel().selectedRows(0)
+    return sorted(index.data() for index in rows)
+
+
+def click_header(qtbot: QtBot, window: MainWindow, section: int) -> None:
+    header = table(window).horizontalHeader()
+    x = header.sectionViewportPosition(section) + header.sectionSize(section) // 2
+    qtbot.mouseClick(
+        header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2)
+    )
+
+
+def test_headers_are_the_nine_statistics(window: MainWindow) -> None:
+    proxy = table(window).model()
+    assert proxy is window.proxy
+    assert proxy.columnCount() == 9
+    shown = [proxy.headerData(c, Qt.Orientation.Horizontal) for c in range(proxy.columnCount())]
+    assert shown == HEADERS
+
+
+def test_models_pass_the_model_tester_while_data_changes(
+    qtmodeltester: ModelTester, window: MainWindow
+) -> None:
+    add(window.tracker, "jump", 100, 150)
+    add(window.tracker, "run", 75)
+    window.refresh()
+    qtmodeltester.check(window.model)
+    qtmodeltester.check(window.proxy)
+    # The testers stay attached: updates, new rows, sorting, filtering and a reset are
+    # all checked as they happen.
+    add(window.tracker, "jump", 10)
+    add(window.tracker, "swim", 500)
+    window.refresh()
+    window.table.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+    window.filter.setText("u")
+    window.filter.clear()
+    window.tracker.reset()
+    window.refresh()
+    assert window.proxy.rowCount() == 0
+    add(window.tracker, "walk", 3)
+    window.refresh()
+    assert shown_column(window, 0) == ["walk"]
+
+
+def test_rows_show_every_figure_of_the_snapshot(window: MainWindow) -> None:
+    add(window.tracker, "jump", 100, 200, 300)
+    window.refresh()
+    stats = window.tracker.snapshot().get("jump")
+    assert stats is not None
+    row = [window.proxy.index(0, column).data() for column in range(9)]
+    assert row[:5] == ["jump", "3", "200", "100", "300"]
+    figures = (stats.stdev, stats.p50, stats.p90, stats.p99)
+    for column, value in zip(range(5, 9), figures, strict=True):
+        assert float(row[column].replace(",", "")) == pytest.approx(value, abs=0.005)
+
+
+def test_numbers_are_right_aligned_and_digit_grouped(window: MainWindow) -> None:
+    window.tracker.add_actions(['{"action": "jump", "time": 1234.5}'] * 1234)
+    window.refresh()
+    count = window.proxy.index(0, 1)
+    average = window.proxy.index(0, 2)
+    assert count.data() == "1,234"
+    assert average.data() == "1,234.50"
+    for column in range(1, 9):
+        alignment = Qt.AlignmentFlag(
+            window.proxy.index(0, column).data(Qt.ItemDataRole.TextAlignmentRole)
+        )
+        assert alignment & Qt.AlignmentFlag.AlignRight, HEADERS[column]
+    name_alignment = window.proxy.index(0, 0).data(Qt.ItemDataRole.TextAlignmentRole)
+    assert not (name_alignment and Qt.AlignmentFlag(name_alignment) & Qt.AlignmentFlag.AlignRight)
+
+
+def test_cells_are_read_only(window: MainWindow) -> None:
+    add(window.tracker, "jump", 1)
+    window.refresh()
+    for column in range(9):
+        assert not window.proxy.flags(window.proxy.index(0, column)) & Qt.ItemFlag.ItemIsEditable
+
+
+def test_snapshot_is_taken_only_when_the_version_changes(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tracker = window.tracker
+    calls: list[int] = []
+    original = tracker.snapshot
+
+    def counting_snapshot() -> Snapshot:
+        calls.append(tracker.version)
+        return original()
+
+    monkeypatch.setattr(tracker, "snapshot", counting_snapshot)
+    add(tracker, "jump", 1)
+    window.refresh()
+    assert calls == [1]
+    qtbot.wait(400)  # several poll and refresh intervals
+    assert set(calls) == {1}, "only the changed version is ever snapshotted"
+
+    calls.clear()
+    for _ in range(5):
+        window.refresh()
+    qtbot.wait(400)  # the poller and the refresh timer find nothing to do
+    assert calls == []
+
+    add(tracker, "jump", 2)  # no explicit refresh: the poller notices on its own
+    qtbot.waitUntil(lambda: shown_column(window, 1) == ["2"], timeout=2000)
+    qtbot.wait(400)
+    window.refresh()
+    assert calls == [2], "one snapshot per change, none while it stays unchanged"
+
+
+def test_the_timer_refreshes_the_table_on_its_own(qtbot: QtBot, window: MainWindow) -> None:
+    add(window.tracker, "jump", 1)
+    qtbot.waitUntil(lambda: window.proxy.rowCount() == 1, timeout=1000)
+
+
+def test_header_click_sorts_numerically(qtbot: QtBot, window: MainWindow) -> None:
+    # Counts 10, 9, 100, 2: as text "10" < "100" < "2" < "9".
+    for name, count in (("a", 10), ("b", 9), ("c", 100), ("d", 2)):
+        add(window.tracker, name, *([1] * count))
+    window.refresh()
+    assert shown_column(window, 0) == ["a", "b", "c", "d"]  # first-seen order
+
+    header = table(window).horizontalHeader()
+    click_header(qtbot, window, 1)
+    assert header.sortIndicatorSection() == 1
+    ascending = header.sortIndicatorOrder() == Qt.SortOrder.AscendingOrder
+    expected = ["2", "9", "10", "100"]
+    assert shown_column(window, 1) == (expected if ascending else expected[::-1])
+
+    click_header(qtbot, window, 1)
+    assert shown_column(window, 1) == (expected[::-1] if ascending else expected)
+
+
+def test_sorted_table_stays_sorted_when_figures_change(qtbot: QtBot, window: MainWindow) -> None:
+    add(window.tracker, "slow", 900)
+    add(window.tracker, "fast", 5)
+    add(window.tracker, "mid", 80)
+    window.refresh()
+    table(window).sortByColumn(2, Qt.SortOrder.DescendingOrder)
+    assert shown_column(window, 0) == ["slow", "mid", "fast"]
+
+    add(window.tracker, "fast", 5000)  # its average jumps to 2,502.50
+    add(window.tracker, "new", 100)
+    window.refresh()
+    assert shown_column(window, 0) == ["fast", "slow", "new", "mid"]
+
+
+def test_filter_box_narrows_rows_case_insensitively(qtbot: QtBot, window: MainWindow) -> None:
+    for name in ("jump", "JUGGLE", "run", "high jump"):
+        add(window.tracker, name, 1)
+    window.refresh()
+    field = window.findChild(QLineEdit, "filterInput")
+    assert field is not None
+    qtbot.keyClicks(field, "ju")
+    assert shown_column(window, 0) == ["jump", "JUGGLE", "high jump"]
+    qtbot.keyClicks(field, "mp")
+    assert shown_column(window, 0) == ["jump", "high jump"]
+
+    add(window.tracker, "jumper", 1)  # new rows are filtered too
+    add(window.tracker, "walk", 1)
+    window.refresh()
+    assert shown_column(window, 0) == ["jump", "high jump", "jumper"]
+
+    field.clear()
+    assert window.proxy.rowCount() == 6
+
+
+def test_selection_survives_a_refresh_with_new_values_and_actions(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    for name, time in (("jump", 150), ("run", 75), ("walk", 300)):
+        add(window.tracker, name, time)
+    window.refresh()
+    table(window).sortByColumn(2, Qt.SortOrder.AscendingOrder)  # rows move with averages
+    assert shown_column(window, 0) == ["run", "jump", "walk"]
+    view = table(window)
+    row = shown_column(window, 0).index("jump")
+    view.selectionModel().select(
+        window.proxy.index(row, 0),
+        QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+    )
+    assert selected_names(window) == ["jump"]
+
+    add(window.tracker, "jump", 1000)  # jump's average moves past walk's
+    add(window.tracker, "run", 80)
+    add(window.tracker, "aaa", 1)  # a new action sorts in first
+    window.refresh()
+    assert shown_column(window, 0) == ["aaa", "run", "walk", "jump"]
+    assert selected_names(window) == ["jump"]
+    assert window.proxy.index(3, 1).data() == "2"
+
+
+def test_status_bar_shows_total_and_distinct_counts(window: MainWindow) -> None:
+    totals = window.findChild(QLabel, "totalsLabel")
+    assert totals is not None
+    window.tracker.add_actions(['{"action": "jump", "time": 1}'] * 1200)
+    add(window.tracker, "run", 1, 2)
+    window.refresh()
+    assert "1,202 actions" in totals.text()
+    assert "2 distinct" in totals.text()
+
+    add(window.tracker, "swim", 3)
+    window.refresh()
+    assert "1,203 actions" in totals.text()
+    assert "3 distinct" in totals.text()
+
+
+def test_reset_tracker_empties_the_table(window: MainWindow) -> None:
+    add(window.tracker, "jump", 1)
+    window.refresh()
+    window.tracker.reset()
+    window.refresh()
+    assert window.proxy.rowCount() == 0
+    add(window.tracker, "run", 2)
+    window.refresh()
+    assert shown_column(window, 0) == ["run"]

@@ -6,7 +6,7 @@ user's: the window shows it as the "Benchmark" session.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import Qt, QThread, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGroupBox,
@@ -35,6 +35,8 @@ HISTORY_HEADERS = (
     "get_stats ms",
     "Memory",
 )
+FIRST_NUMERIC_HISTORY_COLUMN = HISTORY_HEADERS.index("Producers")
+NUMBER_ALIGNMENT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 COMPARE_COUNT_PER_PRODUCER = 250_000
 """Adds per producer in a strategy comparison: long enough to be stable, about 2 s each."""
 
@@ -229,7 +231,7 @@ class BenchmarkPanel(QGroupBox):
     def _record(self, kind: str, result: LoadResult) -> None:
         self._runs += 1
         cells = (
-            f"{self._runs} {kind}",
+            f"#{self._runs} {kind}",
             result.strategy,
             str(result.producers),
             f"{result.added:,}",
@@ -240,7 +242,10 @@ class BenchmarkPanel(QGroupBox):
         )
         self.history.insertRow(0)
         for column, text in enumerate(cells):
-            self.history.setItem(0, column, QTableWidgetItem(text))
+            item = QTableWidgetItem(text)
+            if column >= FIRST_NUMERIC_HISTORY_COLUMN:
+                item.setTextAlignment(NUMBER_ALIGNMENT)
+            self.history.setItem(0, column, item)
 
 
 def _size(count: int) -> str:

@@ -136,7 +136,11 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self._splitters = (self.splitter, left, right)
-        self.setCentralWidget(self.splitter)
+        central = QWidget()
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(6, 4, 6, 0)  # keep frames off the window's edge
+        central_layout.addWidget(self.splitter)
+        self.setCentralWidget(central)
 
         self.totals = QLabel()
         self.totals.setObjectName("totalsLabel")

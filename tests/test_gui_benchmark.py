@@ -112,8 +112,10 @@ def test_start_runs_in_the_benchmark_session_and_leaves_user_data_alone(
     assert shown_names(window) == {action.name for action in DEFAULT_ACTIONS}
     assert history(window).rowCount() == 1
     run = history_row(window, 0)
-    assert run[0].startswith("1 ")
+    assert run[0].startswith("#1 ")
     assert run[1:3] == ["running", "4"]
+    numbers = history(window).item(0, 3).textAlignment()
+    assert numbers & Qt.AlignmentFlag.AlignRight
     assert int(run[3].replace(",", "")) == window.benchmark.tracker.snapshot().total_count > 0
 
     window.show_session(0)  # back to the user's figures
@@ -168,7 +170,7 @@ def test_a_completed_run_is_not_reported_as_stopped(
         qtbot.mouseClick(start_button(window), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.benchmark.busy, timeout=5000)
     live = window.findChild(QLabel, "benchmarkLive").text()
-    assert (history_row(window, 0)[0], live.split(":")[0]) == ("1 run", "Finished")
+    assert (history_row(window, 0)[0], live.split(":")[0]) == ("#1 run", "Finished")
     assert not finished.args[0].stopped
 
 
@@ -178,7 +180,7 @@ def test_runs_accumulate_in_the_history(qtbot: QtBot, window: MainWindow) -> Non
         start_and_wait_for_progress(qtbot, window)
         qtbot.waitUntil(lambda: not window.benchmark.busy, timeout=5000)
         assert history(window).rowCount() == runs
-    assert history_row(window, 0)[0].startswith("2 ")  # newest first
+    assert history_row(window, 0)[0].startswith("#2 ")  # newest first
     assert history_row(window, 0)[2:4] == ["2", "4,000"]
     assert window.benchmark.tracker.snapshot().total_count == 4000  # a fresh tracker per run
 

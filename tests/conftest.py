@@ -6,8 +6,16 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:  # Qt is imported only by the tests that open windows
+    from pytestqt.qtbot import QtBot
+
+    from core import ActionTracker
+    from gui import MainWindow
 
 # Headless unless a display is wanted: ACTION_TRACKER_TEST_DISPLAY=1 shows the windows.
 if not os.environ.get("ACTION_TRACKER_TEST_DISPLAY"):
@@ -48,3 +56,37 @@ def _no_threads_left() -> object:
         if thread not in before and thread.is_alive() and thread.name.startswith("load-producer")
     ]
     assert not leftovers, f"test left threads running: {leftovers}"
+
+
+@pytest.fixture
+def make_window(qtbot: QtBot) -> Iterator[Callable[..., MainWindow]]:
+    """Opens main windows for a test, and shuts each one down (threads joined) after it.
+
+    ``make_window(tracker, *payloads, shown=True, active=False)`` adds the payloads to
+    the tracker first; ``active`` waits until the window has keyboard focus.
+    """
+    from gui import MainWindow
+
+    opened: list[MainWindow] = []
+
+    def open_window(
+        tracker: ActionTracker, *payloads: str, shown: bool = True, active: bool = False
+    ) -> MainWindow:
+        window = MainWindow(tracker)
+        opened.append(window)
+        qtbot.addWidget(window)
+        for payload in payloads:
+            window.tracker.add_action(payload)
+        window.refresh()
+        if shown:
+            window.show()
+            qtbot.waitExposed(window)
+        if active:
+            window.activateWindow()
+            qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+        return window
+
+    yield open_window
+    for window in opened:
+        window.shutdown()
+        window.close()

@@ -48,6 +48,31 @@ def _sequential(strategy: str, threads: int = THREADS) -> ActionTracker:
     return tracker
 
 
+def _writers(
+    tracker: ActionTracker, threads: int
+) -> tuple[list[Callable[[], None]], threading.Event]:
+    """Jobs that each add one thread's known sequence, and an event set when all are done
+    (so readers and resetters know when to stop)."""
+    done = threading.Event()
+    left = [threads]
+    left_lock = threading.Lock()
+
+    def writer(thread: int) -> Callable[[], None]:
+        def work() -> None:
+            try:
+                for payload in _payloads(thread):
+                    tracker.add_action(payload)
+            finally:
+                with left_lock:
+                    left[0] -= 1
+                    if not left[0]:
+                        done.set()
+
+        return work
+
+    return [writer(thread) for thread in range(threads)], done
+
+
 def _rounded(exact: Fraction) -> int | float:
     return int(exact) if exact.denominator == 1 else float(exact)
 
@@ -115,22 +140,7 @@ def test_many_threads_adding_give_exact_counts_and_means(strategy: str) -> None:
 @strategies
 def test_adds_interleaved_with_reads_end_like_a_sequential_run(strategy: str) -> None:
     tracker = _seeded(strategy)
-    writers_done = threading.Event()
-    writers_left = [THREADS - 4]
-    left_lock = threading.Lock()
-
-    def writer(thread: int) -> Callable[[], None]:
-        def work() -> None:
-            try:
-                for payload in _payloads(thread):
-                    tracker.add_action(payload)
-            finally:
-                with left_lock:
-                    writers_left[0] -= 1
-                    if not writers_left[0]:
-                        writers_done.set()
-
-        return work
+    writers, writers_done = _writers(tracker, THREADS - 4)
 
     def reader(use_snapshot: bool) -> Callable[[], None]:
         def work() -> None:
@@ -149,7 +159,7 @@ def test_adds_interleaved_with_reads_end_like_a_sequential_run(strategy: str) ->
 
         return work
 
-    workers = [writer(thread) for thread in range(THREADS - 4)]
+    workers = list(writers)
     workers += [reader(use_snapshot=i % 2 == 0) for i in range(4)]
     _run_together(workers)
 
@@ -225,22 +235,7 @@ def test_snapshots_during_a_file_load_are_monotonic_and_consistent(
 @strategies
 def test_reset_concurrent_with_adds_never_raises_and_stays_consistent(strategy: str) -> None:
     tracker = ActionTracker(strategy)
-    writers_done = threading.Event()
-    writers_left = [8]
-    left_lock = threading.Lock()
-
-    def writer(thread: int) -> Callable[[], None]:
-        def work() -> None:
-            try:
-                for payload in _payloads(thread):
-                    tracker.add_action(payload)
-            finally:
-                with left_lock:
-                    writers_left[0] -= 1
-                    if not writers_left[0]:
-                        writers_done.set()
-
-        return work
+    writers, writers_done = _writers(tracker, 8)
 
     def resetter() -> None:
         while not writers_done.is_set():
@@ -252,7 +247,7 @@ def test_reset_concurrent_with_adds_never_raises_and_stays_consistent(strategy: 
             _check_consistent(tracker.snapshot())
             json.loads(tracker.get_stats())
 
-    _run_together([*(writer(t) for t in range(8)), resetter, reader])
+    _run_together([*writers, resetter, reader])
 
     snapshot = tracker.snapshot()
     _check_consistent(snapshot)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
@@ -33,17 +33,9 @@ LONG_RUN = LoadSpec(duration=30.0)
 
 
 @pytest.fixture
-def window(qtbot: QtBot) -> Iterator[MainWindow]:
-    """A shown main window whose own session holds one action, shut down afterwards."""
-    main_window = MainWindow(ActionTracker())
-    qtbot.addWidget(main_window)
-    main_window.tracker.add_action('{"action": "typing", "time": 3}')
-    main_window.refresh()
-    main_window.show()
-    qtbot.waitExposed(main_window)
-    yield main_window
-    main_window.shutdown()
-    main_window.close()
+def window(make_window: Callable[..., MainWindow]) -> MainWindow:
+    """A shown main window whose own session holds one action."""
+    return make_window(ActionTracker(), '{"action": "typing", "time": 3}')
 
 
 def start_button(window: MainWindow) -> QPushButton:

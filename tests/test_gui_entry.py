@@ -8,7 +8,7 @@ engine or accept something the engine refuses.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 from PySide6.QtCore import Qt
@@ -21,17 +21,9 @@ from gui import MainWindow
 
 
 @pytest.fixture
-def window(qtbot: QtBot) -> Iterator[MainWindow]:
-    """A shown, active main window around an empty tracker, shut down afterwards."""
-    main_window = MainWindow(ActionTracker())
-    qtbot.addWidget(main_window)
-    main_window.show()
-    qtbot.waitExposed(main_window)
-    main_window.activateWindow()
-    qtbot.waitUntil(main_window.isActiveWindow, timeout=2000)
-    yield main_window
-    main_window.shutdown()
-    main_window.close()
+def window(make_window: Callable[..., MainWindow]) -> MainWindow:
+    """A shown, active main window around an empty tracker."""
+    return make_window(ActionTracker(), active=True)
 
 
 def action_field(window: MainWindow) -> QLineEdit:

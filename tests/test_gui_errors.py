@@ -4,7 +4,7 @@ are autosaved, restored, and set aside when damaged."""
 from __future__ import annotations
 
 import errno
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,14 +17,8 @@ from gui import MainWindow
 
 
 @pytest.fixture
-def window(qtbot: QtBot) -> Iterator[MainWindow]:
-    tracker = ActionTracker()
-    tracker.add_action('{"action": "jump", "time": 100}')
-    shown = MainWindow(tracker)
-    qtbot.addWidget(shown)
-    yield shown
-    shown.shutdown()
-    shown.close()
+def window(make_window: Callable[..., MainWindow]) -> MainWindow:
+    return make_window(ActionTracker(), '{"action": "jump", "time": 100}', shown=False)
 
 
 def _message(qtbot: QtBot, window: MainWindow, name: str) -> QMessageBox:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import orjson
@@ -25,26 +25,17 @@ CSV_COLUMNS = ["action", "count", "mean", "min", "max", "stdev", "p50", "p90", "
 
 
 @pytest.fixture
-def window(qtbot: QtBot) -> Iterator[MainWindow]:
-    """A shown, active window whose session holds a few actions, shut down afterwards."""
-    main_window = MainWindow(ActionTracker("samples"))
-    qtbot.addWidget(main_window)
-    for payload in (
+def window(make_window: Callable[..., MainWindow]) -> MainWindow:
+    """A shown, active window whose session holds a few actions."""
+    return make_window(
+        ActionTracker("samples"),
         '{"action": "jump", "time": 1}',
         '{"action": "jump", "time": 1}',
         '{"action": "jump", "time": 2}',
         '{"action": "run", "time": 1234.5}',
         '{"action": "swim", "time": 0.1}',
-    ):
-        main_window.tracker.add_action(payload)
-    main_window.refresh()
-    main_window.show()
-    qtbot.waitExposed(main_window)
-    main_window.activateWindow()
-    qtbot.waitUntil(main_window.isActiveWindow, timeout=2000)
-    yield main_window
-    main_window.shutdown()
-    main_window.close()
+        active=True,
+    )
 
 
 def all_menu_actions(window: MainWindow) -> list[QAction]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -34,15 +34,9 @@ LOAD_TIMEOUT_MS = 20_000
 
 
 @pytest.fixture
-def window(qtbot: QtBot) -> Iterator[MainWindow]:
-    """A shown main window around an empty tracker, shut down afterwards."""
-    main_window = MainWindow(ActionTracker())
-    qtbot.addWidget(main_window)
-    main_window.show()
-    qtbot.waitExposed(main_window)
-    yield main_window
-    main_window.shutdown()
-    main_window.close()
+def window(make_window: Callable[..., MainWindow]) -> MainWindow:
+    """A shown main window around an empty tracker."""
+    return make_window(ActionTracker())
 
 
 def write_lines(path: Path, *lines: str) -> Path:

@@ -3,7 +3,7 @@ selection across refreshes, refresh economy and the status bar totals."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 from PySide6.QtCore import QItemSelectionModel, QPoint, Qt
@@ -18,15 +18,9 @@ HEADERS = ["Action", "Count", "Average", "Min", "Max", "Std dev", "p50", "p90", 
 
 
 @pytest.fixture
-def window(qtbot: QtBot) -> Iterator[MainWindow]:
-    """A shown main window around an empty tracker, shut down afterwards."""
-    main_window = MainWindow(ActionTracker())
-    qtbot.addWidget(main_window)
-    main_window.show()
-    qtbot.waitExposed(main_window)
-    yield main_window
-    main_window.shutdown()
-    main_window.close()
+def window(make_window: Callable[..., MainWindow]) -> MainWindow:
+    """A shown main window around an empty tracker."""
+    return make_window(ActionTracker())
 
 
 def add(tracker: ActionTracker, name: str, *times: float) -> None:

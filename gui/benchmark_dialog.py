@@ -59,11 +59,11 @@ class BenchmarkDialog(QDialog):
         self.strategy.addItems(list(STRATEGIES))
         self.strategy.setCurrentText(spec.strategy)
 
-        self.actions = QTableWidget(0, 3)
-        self.actions.setObjectName("actionsTable")
-        self.actions.setHorizontalHeaderLabels(["Action", "Mean time", "Spread (std dev)"])
-        self.actions.horizontalHeader().setStretchLastSection(True)
-        self.actions.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.action_table = QTableWidget(0, 3)
+        self.action_table.setObjectName("actionsTable")
+        self.action_table.setHorizontalHeaderLabels(["Action", "Mean time", "Spread (std dev)"])
+        self.action_table.horizontalHeader().setStretchLastSection(True)
+        self.action_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         for action in spec.actions:
             self._add_row(action.name, action.mean, action.spread)
         add_row = QPushButton("Add action")
@@ -93,7 +93,7 @@ class BenchmarkDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(QLabel("Actions generated (times drawn from a normal distribution):"))
-        layout.addWidget(self.actions)
+        layout.addWidget(self.action_table)
         layout.addLayout(row_buttons)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
@@ -108,19 +108,23 @@ class BenchmarkDialog(QDialog):
     def spec(self) -> LoadSpec:
         return self._spec
 
-    def _add_row(self, name: str, mean: float, spread: float) -> None:
-        row = self.actions.rowCount()
-        self.actions.insertRow(row)
-        for column, value in enumerate((name, f"{mean:g}", f"{spread:g}")):
-            self.actions.setItem(row, column, QTableWidgetItem(value))
+    def _add_row(self, name: str, mean: float, spread: float) -> QTableWidgetItem:
+        """Append an action's row; returns its name cell."""
+        row = self.action_table.rowCount()
+        self.action_table.insertRow(row)
+        cells = [QTableWidgetItem(value) for value in (name, f"{mean:g}", f"{spread:g}")]
+        for column, cell in enumerate(cells):
+            self.action_table.setItem(row, column, cell)
+        return cells[0]
 
     def _on_add_row_clicked(self) -> None:
-        self._add_row(f"action{self.actions.rowCount() + 1}", 100.0, 10.0)
-        self.actions.editItem(self.actions.item(self.actions.rowCount() - 1, 0))
+        name_cell = self._add_row(f"action{self.action_table.rowCount() + 1}", 100.0, 10.0)
+        self.action_table.editItem(name_cell)
 
     def _on_remove_row_clicked(self) -> None:
-        for row in sorted({index.row() for index in self.actions.selectedIndexes()}, reverse=True):
-            self.actions.removeRow(row)
+        selected = {index.row() for index in self.action_table.selectedIndexes()}
+        for row in sorted(selected, reverse=True):
+            self.action_table.removeRow(row)
 
     def _on_accepted(self) -> None:
         try:
@@ -132,8 +136,8 @@ class BenchmarkDialog(QDialog):
 
     def _read_spec(self) -> LoadSpec:
         actions = []
-        for row in range(self.actions.rowCount()):
-            cells = [self.actions.item(row, column) for column in range(3)]
+        for row in range(self.action_table.rowCount()):
+            cells = [self.action_table.item(row, column) for column in range(3)]
             name, mean, spread = (cell.text().strip() if cell else "" for cell in cells)
             try:
                 actions.append(ActionSpec(name, float(mean), float(spread)))

@@ -84,7 +84,9 @@ class EntryPanel(QGroupBox):
         self.action_input.setObjectName("actionInput")
         self.action_input.setEditable(True)
         self.action_input.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.action_input.lineEdit().setPlaceholderText("action, e.g. jump")
+        self.action_line = self.action_input.lineEdit()  # editable, so never None
+        assert self.action_line is not None
+        self.action_line.setPlaceholderText("action, e.g. jump")
         self.action_input.setAccessibleName("Action name")
         self._names = QStringListModel()
         self.action_input.setModel(self._names)
@@ -113,7 +115,8 @@ class EntryPanel(QGroupBox):
         self.json_message = MessageLabel("jsonMessage")
 
         layout = QGridLayout(self)
-        layout.addWidget(QLabel("&Action"), 0, 0)
+        action_label = QLabel("&Action")
+        layout.addWidget(action_label, 0, 0)
         layout.addWidget(self.action_input, 0, 1)
         time_label = QLabel("&Time")
         layout.addWidget(time_label, 0, 2)
@@ -126,17 +129,12 @@ class EntryPanel(QGroupBox):
         layout.addWidget(self.add_json_button, 2, 4)
         layout.addWidget(self.json_message, 3, 1, 1, 4)
         layout.setColumnStretch(1, 1)
-        for label, buddy in (
-            (layout.itemAtPosition(0, 0), self.action_input),
-            (layout.itemAtPosition(0, 2), self.time_input),
-            (layout.itemAtPosition(2, 0), self.json_input),
-        ):
-            widget = label.widget()
-            if isinstance(widget, QLabel):
-                widget.setBuddy(buddy)
+        action_label.setBuddy(self.action_input)
+        time_label.setBuddy(self.time_input)
+        json_label.setBuddy(self.json_input)
 
         self.add_button.clicked.connect(self._on_add_clicked)
-        self.action_input.lineEdit().returnPressed.connect(self._on_add_clicked)
+        self.action_line.returnPressed.connect(self._on_add_clicked)
         self.time_input.returnPressed.connect(self._on_add_clicked)
         self.add_json_button.clicked.connect(self._on_add_json_clicked)
         self.json_input.returnPressed.connect(self._on_add_json_clicked)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -380,6 +382,24 @@ class MainWindow(QMainWindow):
         box.open()
         return box
 
+    def _write(
+        self, path: object, write: Callable[[], object], title: str, name: str, done: str
+    ) -> bool:
+        """Run ``write``; say ``done`` in the status bar, or why ``path`` could not be
+        written in a message named ``name``. True when it was written."""
+        try:
+            write()
+        except OSError as error:
+            self._message(
+                QMessageBox.Icon.Warning,
+                title,
+                f"Could not write {path}:\n{error.strerror or error}",
+                name,
+            )
+            return False
+        self.statusBar().showMessage(done, 5000)
+        return True
+
     def _on_worker_failed(self, message: str) -> None:
         self._message(QMessageBox.Icon.Warning, "Benchmark failed", message, "benchmarkError")
 
@@ -397,18 +417,13 @@ class MainWindow(QMainWindow):
             if not chosen:
                 return False
             path = chosen
-        try:
-            self.tracker.save(path)
-        except OSError as error:
-            self._message(
-                QMessageBox.Icon.Warning,
-                "Could not save the session",
-                f"Could not write {path}:\n{error.strerror or error}",
-                "saveError",
-            )
-            return False
-        self.statusBar().showMessage(f"Session saved to {path}", 5000)
-        return True
+        return self._write(
+            path,
+            lambda: self.tracker.save(path),
+            "Could not save the session",
+            "saveError",
+            f"Session saved to {path}",
+        )
 
     def open_session(self, path: str | Path | None = None, confirm: bool = True) -> bool:
         """Replace the user's session with one saved earlier; True when it was opened."""
@@ -537,18 +552,13 @@ class MainWindow(QMainWindow):
             if not chosen:
                 return False
             path = chosen
-        try:
-            Path(path).write_text(render(), encoding="utf-8")  # type: ignore[operator]
-        except OSError as error:
-            self._message(
-                QMessageBox.Icon.Warning,
-                "Export failed",
-                f"Could not write {path}:\n{error.strerror or error}",
-                "exportError",
-            )
-            return False
-        self.statusBar().showMessage(f"Exported to {path}", 5000)
-        return True
+        return self._write(
+            path,
+            lambda: Path(path).write_text(render(), encoding="utf-8"),  # type: ignore[operator]
+            "Export failed",
+            "exportError",
+            f"Exported to {path}",
+        )
 
     def copy_selection(self) -> None:
         """Copy the selected rows (all columns, with a header) as tab-separated text."""
@@ -634,13 +644,19 @@ class MainWindow(QMainWindow):
         )
         self._rebuild_recent_menu()
 
-    def _add_action(self, menu: object, text: str, shortcut: object, slot: object) -> QAction:
+    def _add_action(
+        self,
+        menu: QMenu,
+        text: str,
+        shortcut: str | QKeySequence.StandardKey,
+        slot: Callable[[], object],
+    ) -> QAction:
         action = QAction(text, self)
-        action.setShortcut(QKeySequence(shortcut))  # type: ignore[arg-type]
+        action.setShortcut(QKeySequence(shortcut))
         # triggered(bool) would pass its "checked" flag as the slot's first argument
         # (a path, for the file commands); the commands take none from a menu.
-        action.triggered.connect(lambda _checked=False: slot())  # type: ignore[operator]
-        menu.addAction(action)  # type: ignore[attr-defined]
+        action.triggered.connect(lambda _checked=False: slot())
+        menu.addAction(action)
         return action
 
     def _focus_filter(self) -> None:

@@ -150,11 +150,11 @@ class ActionTracker:
             stripe = self._claim_stripe()
         slot = stripe.slots.get(name)
         if slot is None:
-            slot = self._open_slot(stripe, name)
-        pending = slot.pending
-        pending.append(time)
+            slot = self._open_slot(stripe, name, time)
+        else:
+            slot.pending.append(time)
         stripe.adds += 1  # after the append: a reader that sees the count sees the time
-        if len(pending) >= FLUSH_AT:
+        if len(slot.pending) >= FLUSH_AT:
             with stripe.lock:
                 slot.flush()
 
@@ -184,15 +184,15 @@ class ActionTracker:
             slot = stripe.slots.get(name)
             if slot is None:
                 try:
-                    slot = self._open_slot(stripe, name)
+                    slot = self._open_slot(stripe, name, time)
                 except InvalidActionError as error:
                     report.reject(record, str(error))
                     continue
-            pending = slot.pending
-            pending.append(time)
+            else:
+                slot.pending.append(time)
             stripe.adds += 1
             report.accepted += 1
-            if len(pending) >= FLUSH_AT:
+            if len(slot.pending) >= FLUSH_AT:
                 with stripe.lock:
                     slot.flush()
 
@@ -215,7 +215,7 @@ class ActionTracker:
             for name, values in groups.items():
                 slot = stripe.slots.get(name)
                 if slot is None:
-                    slot = self._open_slot(stripe, name)
+                    slot = self._open_slot(stripe, name)  # unseen until the lock is let go
                 slot.flush()
                 slot.fold(values)
             stripe.adds += len(times)
@@ -353,8 +353,13 @@ class ActionTracker:
         self._local.stripe = stripe
         return stripe
 
-    def _open_slot(self, stripe: _Stripe, name: str) -> _Slot:
-        """Register ``name`` if new and give it a slot in the caller's own stripe."""
+    def _open_slot(self, stripe: _Stripe, name: str, first: Number | None = None) -> _Slot:
+        """Register ``name`` if new and give it a slot in the caller's own stripe, holding
+        ``first`` already: a reader may see the slot at once, and an empty slot would
+        show an action with no samples (an average of 0, a session that will not open)."""
+        slot = _Slot(self._keeps_samples)
+        if first is not None:
+            slot.pending.append(first)
         # Registering and inserting under one lock: a reset in between would otherwise
         # leave a slot whose name is unknown, hiding its samples from every reader.
         with self._names_lock:
@@ -365,7 +370,6 @@ class ActionTracker:
                         f"{MAX_ACTIONS:,} distinct actions, the limit; reset it first"
                     )
                 self._names[name] = None
-            slot = _Slot(self._keeps_samples)
             stripe.slots[name] = slot
         return slot
 
@@ -478,4 +482,9 @@ class _Cut:
 
     def in_order(self) -> list[tuple[str, list[_Slot]]]:
         """Actions with samples, in first-seen order."""
-        return [(name, self.groups[name]) for name in self.names if name in self.groups]
+        groups = self.groups
+        return [
+            (name, groups[name])
+            for name in self.names
+            if name in groups and any(slot.moments.count for slot in groups[name])
+        ]

@@ -372,3 +372,43 @@ def test_snapshot_reads_the_names_inside_its_consistent_cut(strategy: str) -> No
     snapshot = tracker.snapshot()
     assert held_when_names_read == [True]
     assert [(s.action, s.mean) for s in snapshot.actions] == [("a", 1), ("b", 2)]
+
+
+@strategies
+def test_a_reader_never_sees_a_new_action_without_its_first_time(
+    strategy: str, tmp_path: Path
+) -> None:
+    # add_action publishes a new action's slot without the stripe lock; a reader that
+    # ran right then used to find it empty: "avg": 0, and a session that would not open.
+    tracker = ActionTracker(strategy)
+    seen: dict[str, object] = {}
+    open_slot = core.tracker.ActionTracker._open_slot
+
+    def read_right_after_publishing(self: ActionTracker, *args: object) -> object:
+        slot = open_slot(self, *args)  # type: ignore[arg-type]
+        reader = threading.Thread(
+            target=lambda: seen.update(
+                stats=tracker.get_stats(),
+                snapshot=tracker.snapshot(),
+                saved=tracker.save(tmp_path / "s.atsession"),
+            )
+        )
+        reader.start()
+        reader.join()
+        return slot
+
+    core.tracker.ActionTracker._open_slot = read_right_after_publishing  # type: ignore[assignment,method-assign]
+    try:
+        tracker.add_action('{"action": "jump", "time": 100}')
+    finally:
+        core.tracker.ActionTracker._open_slot = open_slot  # type: ignore[method-assign]
+    assert seen["stats"] == '[{"action":"jump","avg":100}]'
+    assert [(s.action, s.count) for s in seen["snapshot"].actions] == [("jump", 1)]  # type: ignore[attr-defined]
+    assert ActionTracker.open(tmp_path / "s.atsession").get_stats() == seen["stats"]
+
+
+def test_empty_slots_are_not_reported_as_actions() -> None:
+    tracker = ActionTracker()
+    tracker._open_slot(tracker._claim_stripe(), "ghost")
+    assert tracker.get_stats() == "[]"
+    assert tracker.snapshot().actions == ()

@@ -71,7 +71,9 @@ class BenchmarkPanel(QGroupBox):
     def __init__(self, spec: LoadSpec) -> None:
         super().__init__("Benchmark")
         self.spec = spec
-        self.tracker: ActionTracker | None = None
+        # Empty until the first run, so that Reset and Export on the Benchmark tab act on
+        # the benchmark's session, never on the user's.
+        self.tracker = ActionTracker(spec.strategy)
         self._job: tuple[Worker, QThread] | None = None
         self._runs = 0
 
@@ -226,7 +228,7 @@ class BenchmarkPanel(QGroupBox):
         self.settings_button.setEnabled(True)
         self.compare_button.setEnabled(True)
         self.progress.setRange(0, 1000)
-        self.progress.setValue(1000 if self.tracker is not None else 0)
+        self.progress.setValue(1000)
 
     def _record(self, kind: str, result: LoadResult) -> None:
         self._runs += 1

@@ -205,7 +205,7 @@ class MainWindow(QMainWindow):
     @property
     def shown_tracker(self) -> ActionTracker:
         """The tracker the table shows: the user's, or the benchmark's."""
-        if self.sessions.currentIndex() == BENCHMARK_SESSION and self.benchmark.tracker:
+        if self.sessions.currentIndex() == BENCHMARK_SESSION:
             return self.benchmark.tracker
         return self.tracker
 

@@ -268,6 +268,19 @@ def test_reset_applies_to_the_benchmark_session_when_shown(
     assert window.proxy.rowCount() == 0
 
 
+def test_benchmark_tab_before_any_run_never_acts_on_the_users_session(
+    window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    window.show_session(gui.main_window.BENCHMARK_SESSION)
+    assert window.proxy.rowCount() == 0
+    assert "0 actions" in window.totals.text()
+    assert window.export_json(tmp_path / "bench.json")
+    assert (tmp_path / "bench.json").read_text(encoding="utf-8") == "[]\n"
+    answer_reset_question(monkeypatch, QMessageBox.StandardButton.Reset)
+    window.confirm_reset()
+    assert window.tracker.snapshot().total_count == 5
+
+
 # --- remembered layout -------------------------------------------------------------------
 
 

@@ -129,13 +129,19 @@ def read_session(path: str | os.PathLike[str]) -> TrackerState:
     with open(path, "rb") as stream:
         header = _read_header(stream.readline(_MAX_HEADER_BYTES))
         meta_bytes, data_bytes = header["meta_bytes"], header["data_bytes"]
-        body = stream.read(meta_bytes + data_bytes + 1)
-    if len(body) < meta_bytes + data_bytes:
+        expected = meta_bytes + data_bytes
+        # Checked before reading: a damaged size must not become a huge allocation.
+        present = os.fstat(stream.fileno()).st_size - stream.tell()
+        if expected > present:
+            raise SessionError(
+                f"the session is truncated: {max(present, 0):,} of {expected:,} bytes are there"
+            )
+        body = stream.read(expected + 1)
+    if len(body) < expected:
         raise SessionError(
-            f"the session is truncated: {len(body):,} of {meta_bytes + data_bytes:,} bytes "
-            "are there"
+            f"the session is truncated: {len(body):,} of {expected:,} bytes are there"
         )
-    if len(body) > meta_bytes + data_bytes:
+    if len(body) > expected:
         raise SessionError("the session is damaged: unexpected data after its end")
     if hashlib.sha256(body).hexdigest() != header["sha256"]:
         raise SessionError("the session is damaged: its checksum does not match its contents")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -88,6 +89,9 @@ def session_bytes(tmp_path: Path) -> bytes:
         (lambda data: data[:-10] + bytes([data[-10] ^ 0x01]) + data[-9:], "checksum"),
         (lambda data: b"PK\x03\x04 a zip file", "not an Action Tracker session"),
         (lambda data: b'{"action": "jump", "time": 1}\n', "not an Action Tracker session"),
+        # Sizes far past the file must not be read (MemoryError, OverflowError).
+        (lambda data: re.sub(rb'"data_bytes":\d+', b'"data_bytes":%d' % 2**62, data), "truncated"),
+        (lambda data: re.sub(rb'"meta_bytes":\d+', b'"meta_bytes":%d' % 2**63, data), "truncated"),
         (
             lambda data: data.replace(
                 f'"format_version":{FORMAT_VERSION}'.encode(),

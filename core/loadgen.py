@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import random
 import statistics
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -18,11 +19,16 @@ from dataclasses import dataclass
 import orjson
 
 from core.tracker import ActionTracker
+from core.validation import check_record
 
 PAYLOAD_POOL = 4096
 """Distinct payloads prepared per producer; cycling them keeps generation cost out."""
 STOP_CHECK_EVERY = 256
 """Adds between looks at the stop flag: about 0.3 ms, far inside the 0.5 s stop budget."""
+
+
+class LoadError(RuntimeError):
+    """A producer thread failed; the load was stopped."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +40,7 @@ class ActionSpec:
     spread: float
 
     def __post_init__(self) -> None:
-        if not self.name.strip():
-            raise ValueError("action name must not be empty")
+        check_record({"action": self.name, "time": 0})  # the engine's own rules for names
         if not (0 <= self.mean < math.inf and 0 <= self.spread < math.inf):
             raise ValueError(
                 "mean and spread must be finite numbers >= 0, "
@@ -129,6 +134,7 @@ class LoadGenerator:
         self._started = 0.0
         self._finished: float | None = None
         self._quota = _split(spec.count, spec.producers) if spec.count else None
+        self._errors: list[Exception] = []
 
     def start(self) -> None:
         self._started = time.perf_counter()
@@ -149,6 +155,15 @@ class LoadGenerator:
             thread.start()
 
     def _produce(self, counter: _Counter, payloads: Sequence[bytes], quota: int | None) -> None:
+        try:
+            self._add_until_done(counter, payloads, quota)
+        except Exception as error:  # kept for join(), which raises it on the caller's thread
+            self._errors.append(error)
+            self._stop.set()
+
+    def _add_until_done(
+        self, counter: _Counter, payloads: Sequence[bytes], quota: int | None
+    ) -> None:
         add = self.tracker.add_action
         deadline = None if self.spec.duration is None else self._started + self.spec.duration
         stop = self._stop
@@ -190,10 +205,14 @@ class LoadGenerator:
         self._stop.set()
 
     def join(self, timeout: float | None = None) -> LoadResult:
-        """Wait for the producers, then time ``get_stats()`` on the result."""
+        """Wait for the producers, then time ``get_stats()`` on the result. Raises
+        ``LoadError`` when a producer failed (the others were stopped)."""
         for thread in self._threads:
             thread.join(timeout)
         self._finished = time.perf_counter()
+        if self._errors:
+            error = self._errors[0]
+            raise LoadError(f"a producer thread failed: {error}") from error
         status = self.status()
         return LoadResult(
             strategy=self.tracker.strategy,
@@ -241,7 +260,8 @@ def _payloads(spec: LoadSpec, producer: int) -> list[bytes]:
     pool = []
     for index in range(PAYLOAD_POOL):
         action = spec.actions[index % len(spec.actions)]
-        value = max(0.0, rng.gauss(action.mean, action.spread))
+        # Clipped to the finite range: a mean near the float limit must not draw infinity.
+        value = min(max(0.0, rng.gauss(action.mean, action.spread)), sys.float_info.max)
         pool.append(orjson.dumps({"action": action.name, "time": round(value, 3)}))
     rng.shuffle(pool)
     return pool

@@ -401,7 +401,9 @@ class MainWindow(QMainWindow):
         return True
 
     def _on_worker_failed(self, message: str) -> None:
-        self._message(QMessageBox.Icon.Warning, "Benchmark failed", message, "benchmarkError")
+        log.warning("benchmark failed: %s", message)
+        text, _, details = message.partition("\n\n")  # the traceback goes under Details
+        self._message(QMessageBox.Icon.Warning, "Benchmark failed", text, "benchmarkError", details)
 
     # --- sessions on disk -----------------------------------------------------------
 

@@ -342,6 +342,15 @@ def test_dialog_refuses_infinite_times(qtbot: QtBot, dialog: BenchmarkDialog, co
     assert error_text(dialog).startswith("row 1:")
 
 
+def test_dialog_refuses_a_name_the_engine_would_refuse(
+    qtbot: QtBot, dialog: BenchmarkDialog
+) -> None:
+    actions_table(dialog).item(0, 0).setText("x" * 300)
+    qtbot.mouseClick(ok_button(dialog), Qt.MouseButton.LeftButton)
+    assert dialog.isVisible()
+    assert error_text(dialog) == 'row 1: "action" is too long: 300 characters, the limit is 256'
+
+
 def test_settings_persist_across_windows(qtbot: QtBot, window: MainWindow) -> None:
     spec = LoadSpec(
         actions=(ActionSpec("dig", 42.5, 4.0), ActionSpec("climb", 7.0, 0.0)),

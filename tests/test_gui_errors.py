@@ -161,3 +161,23 @@ def test_benchmark_load_is_never_autosaved(qtbot: QtBot, tmp_path: Path) -> None
     finally:
         shown.shutdown()
     assert ActionTracker.open(path).get_stats() == '[{"action":"mine","avg":1}]'
+
+
+def test_a_failing_benchmark_producer_is_reported(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gui.benchmark_panel
+    from core.loadgen import LoadSpec
+
+    class FailingTracker(ActionTracker):
+        def add_action(self, payload: str | bytes) -> None:
+            raise RuntimeError("engine fault")
+
+    monkeypatch.setattr(gui.benchmark_panel, "ActionTracker", FailingTracker)
+    window.benchmark.set_spec(LoadSpec(duration=30.0, producers=2))
+    window.benchmark.start()
+    box = _message(qtbot, window, "benchmarkError")
+    assert box.text() == "a producer thread failed: engine fault"
+    assert "RuntimeError" in box.detailedText()
+    qtbot.waitUntil(lambda: not window.benchmark.busy, timeout=5000)
+    assert window.tracker.get_stats() == '[{"action":"jump","avg":100}]'

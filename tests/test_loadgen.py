@@ -1,0 +1,64 @@
+"""Load generation: settings checked with the engine's rules, and failures never silent."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+
+from core import ActionTracker, InvalidActionError
+from core.loadgen import ActionSpec, LoadError, LoadGenerator, LoadSpec
+from core.validation import MAX_ACTION_LENGTH
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("", "empty"), ("   ", "empty"), ("x" * (MAX_ACTION_LENGTH + 1), "too long")],
+)
+def test_action_names_follow_the_engines_rules(name: str, message: str) -> None:
+    with pytest.raises(InvalidActionError, match=message):
+        ActionSpec(name, 1.0, 1.0)
+
+
+@pytest.mark.parametrize(("mean", "spread"), [(-1.0, 1.0), (1.0, -1.0), (math.inf, 0.0)])
+def test_negative_or_infinite_figures_are_refused(mean: float, spread: float) -> None:
+    with pytest.raises(ValueError, match="finite numbers >= 0"):
+        ActionSpec("jump", mean, spread)
+
+
+def test_figures_near_the_float_limit_still_give_finite_times() -> None:
+    tracker = ActionTracker()
+    spec = LoadSpec(
+        actions=(ActionSpec("huge", 1e308, 1e308),), producers=2, duration=None, count=5000
+    )
+    generator = LoadGenerator(tracker, spec)
+    generator.start()
+    result = generator.join()
+    assert result.added == tracker.snapshot().total_count == 5000
+    assert math.isfinite(tracker.snapshot().actions[0].mean)
+
+
+class _FailingTracker(ActionTracker):
+    """Raises on the 1000th add, as an engine bug would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def add_action(self, payload: str | bytes) -> None:
+        self.calls += 1
+        if self.calls == 1000:
+            raise RuntimeError("disk on fire")
+        super().add_action(payload)
+
+
+def test_a_failing_producer_stops_the_others_and_join_raises() -> None:
+    spec = LoadSpec(producers=4, duration=30.0)
+    generator = LoadGenerator(_FailingTracker(), spec)
+    started = time.perf_counter()
+    generator.start()
+    with pytest.raises(LoadError, match="disk on fire"):
+        generator.join()
+    assert time.perf_counter() - started < 5
+    assert not generator.running

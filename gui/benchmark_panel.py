@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -96,6 +97,10 @@ class BenchmarkPanel(QGroupBox):
         self.progress.setTextVisible(False)
         self.live = QLabel("Not running")
         self.live.setObjectName("benchmarkLive")
+        self.live.setWordWrap(True)  # the comparison's result is longer than the panel
+        policy = QSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.live.setSizePolicy(policy)
         self.history = QTableWidget(0, len(HISTORY_HEADERS))
         self.history.setObjectName("benchmarkHistory")
         self.history.setHorizontalHeaderLabels(list(HISTORY_HEADERS))
@@ -212,7 +217,7 @@ class BenchmarkPanel(QGroupBox):
             running, samples = results
             self.live.setText(
                 f"running: {running.rate:,.0f} adds/s, get_stats {running.get_stats_ms:.3f} ms, "
-                f"{_size(running.memory_bytes)} · samples: {samples.rate:,.0f} adds/s, "
+                f"{_size(running.memory_bytes)}\nsamples: {samples.rate:,.0f} adds/s, "
                 f"get_stats {samples.get_stats_ms:.3f} ms, {_size(samples.memory_bytes)}"
             )
         else:

@@ -18,9 +18,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
 )
 
 from core import ActionTracker, InvalidActionError
+
+SHOWN_NAME_LENGTH = 24
+"""Longer names are cut short in the confirmation, which is one line under the form."""
 
 
 def form_payload(name: str, time_text: str) -> bytes:
@@ -52,6 +56,10 @@ class MessageLabel(QLabel):
         self.setObjectName(object_name)
         self.setTextFormat(Qt.TextFormat.PlainText)  # names like "<b>x</b>" show as typed
         self.setWordWrap(True)
+        # A long unbroken word (a 256-character name) must clip here, not widen the window.
+        policy = QSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)  # still as tall as its wrapped lines
+        self.setSizePolicy(policy)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
     def show_error(self, text: str) -> None:
@@ -168,6 +176,7 @@ class EntryPanel(QGroupBox):
             return False
         record = orjson.loads(payload)
         name = record["action"].strip()
-        message.show_ok(f"Added {name}: {record['time']}")
+        shown = name if len(name) <= SHOWN_NAME_LENGTH else name[: SHOWN_NAME_LENGTH - 1] + "…"
+        message.show_ok(f"Added {shown}: {record['time']}")
         self.added.emit(name)
         return True

@@ -122,11 +122,13 @@ class MainWindow(QMainWindow):
         table_layout.setContentsMargins(0, 0, 0, 0)
         table_layout.addLayout(table_bar)
         table_layout.addWidget(self.table)
-        left = QSplitter(Qt.Orientation.Vertical)
-        left.setObjectName("leftSplitter")
-        left.addWidget(self.entry)
-        left.addWidget(table_area)
-        left.setStretchFactor(1, 1)
+        # The form takes the height its messages need (a long error wraps onto more
+        # lines); the table takes the rest.
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.entry)
+        left_layout.addWidget(table_area, 1)
         right = QSplitter(Qt.Orientation.Vertical)
         right.setObjectName("rightSplitter")
         right.addWidget(self.benchmark)
@@ -137,7 +139,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        self._splitters = (self.splitter, left, right)
+        self._splitters = (self.splitter, right)
         central = QWidget()
         central_layout = QVBoxLayout(central)
         central_layout.setContentsMargins(6, 4, 6, 0)  # keep frames off the window's edge

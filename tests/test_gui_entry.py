@@ -288,3 +288,20 @@ def test_messages_show_names_literally(qtbot: QtBot, window: MainWindow) -> None
         and QtGuiNamespace.mightBeRichText(message.text())
     )
     assert not shown_as_rich_text
+
+
+def test_long_names_and_messages_never_widen_the_window(qtbot: QtBot, window: MainWindow) -> None:
+    width = window.minimumSizeHint().width()
+    name = "x" * 256
+    action_field(window).setText(name)
+    time_field(window).setText("5")
+    qtbot.mouseClick(button(window, "addButton"), Qt.MouseButton.LeftButton)
+    assert window.tracker.snapshot().actions[0].action == name
+    assert label(window, "entryMessage").text() == f"Added {'x' * 23}…: 5"
+    window.entry.json_message.show_error("a long message that wraps " * 20)
+    window.benchmark.live.setText("a long result line " * 20)
+    QApplication.processEvents()
+    assert window.minimumSizeHint().width() == width
+    message = label(window, "jsonMessage")
+    # Wrapped onto more lines, and the form grew to show them, rather than clipping.
+    qtbot.waitUntil(lambda: message.height() >= 3 * message.fontMetrics().height(), timeout=2000)

@@ -287,11 +287,11 @@ def test_benchmark_tab_before_any_run_never_acts_on_the_users_session(
 def test_window_geometry_and_splitters_persist(qtbot: QtBot, window: MainWindow) -> None:
     window.resize(700, 500)
     window.splitter.setSizes([420, 280])
-    left = window.findChild(QSplitter, "leftSplitter")
-    left.setSizes([120, 300])
+    right = window.findChild(QSplitter, "rightSplitter")
+    right.setSizes([120, 300])
     qtbot.waitUntil(lambda: window.size().width() == 700, timeout=1000)
     size = window.size()
-    main_sizes, left_sizes = window.splitter.sizes(), left.sizes()
+    main_sizes, right_sizes = window.splitter.sizes(), right.sizes()
     window.shutdown()
 
     later = MainWindow(ActionTracker())
@@ -301,7 +301,7 @@ def test_window_geometry_and_splitters_persist(qtbot: QtBot, window: MainWindow)
         qtbot.waitExposed(later)
         assert later.size() == size
         assert later.splitter.sizes() == main_sizes
-        assert later.findChild(QSplitter, "leftSplitter").sizes() == left_sizes
+        assert later.findChild(QSplitter, "rightSplitter").sizes() == right_sizes
     finally:
         later.shutdown()
         later.close()

@@ -8,6 +8,7 @@ CHUNK_BYTES, so memory stays flat however large the file is.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Generator, Iterator
 from contextlib import ExitStack
 from typing import IO, TYPE_CHECKING, Union
@@ -20,8 +21,6 @@ from core.report import LoadProgress, LoadReport
 from core.validation import MAX_PAYLOAD_BYTES, check_batch, check_record, parse_payload
 
 if TYPE_CHECKING:
-    import threading
-
     from core.tracker import ActionTracker
 
 Source = Union[str, "os.PathLike[str]", IO[bytes]]
@@ -46,15 +45,16 @@ class FileLoad:
         self.report = LoadReport(format="empty")
         self._tracker = tracker
         self._source = source
+        self._cancel = threading.Event()
         self._steps = self._run()
 
     def __iter__(self) -> Iterator[LoadProgress]:
         return self._steps
 
     def cancel(self) -> None:
-        """Stop before the next chunk; records already added stay, as the report says."""
-        self._steps.close()
-        self.report.cancelled = True
+        """Stop before the next chunk; safe from any thread. Records already added stay,
+        and the report says ``cancelled`` when some were left unread."""
+        self._cancel.set()
 
     def run(
         self,
@@ -62,12 +62,19 @@ class FileLoad:
         cancel: threading.Event | None = None,
     ) -> LoadReport:
         """Run to the end (or until ``cancel`` is set) and return the report."""
+        if cancel is not None:
+            self._cancel = cancel
         for step in self._steps:
             if progress is not None:
                 progress(step)
-            if cancel is not None and cancel.is_set():
-                self.cancel()
         return self.report
+
+    def _stopping(self) -> bool:
+        """Checked before each chunk: True, and the report says so, once cancelled."""
+        if self._cancel.is_set():
+            self.report.cancelled = True
+            return True
+        return False
 
     def _run(self) -> Generator[LoadProgress, None, None]:
         try:
@@ -80,7 +87,7 @@ class FileLoad:
                 if head.startswith(_BOM):
                     head = head[len(_BOM) :]
                 first = head.lstrip()[:1]
-                if not first:
+                if not first or self._stopping():
                     return
                 if first == b"[":
                     yield from self._array(stream, head, total)
@@ -120,6 +127,8 @@ class FileLoad:
             raise InvalidFileError(f"the file is not a valid JSON array: {error}") from None
         self.report.format = "array"
         for start in range(0, len(elements), ARRAY_CHUNK):
+            if self._stopping():
+                return
             chunk = elements[start : start + ARRAY_CHUNK]
             self._add_parsed(chunk, start + 1)
             yield self._progress(start + len(chunk), len(elements))
@@ -132,6 +141,8 @@ class FileLoad:
         skipping = False  # inside an over-long line, dropping bytes until its newline
         data = head
         while data:
+            if self._stopping():
+                return
             done += len(data)
             if skipping:
                 newline = data.find(b"\n")
@@ -151,7 +162,7 @@ class FileLoad:
                 carry, skipping = b"", True
             yield self._progress(done, total)
             data = _read(stream, CHUNK_BYTES)
-        if carry:
+        if carry and not self._stopping():
             self._add_lines([carry], number + 1)
             yield self._progress(done, total)
 

@@ -21,8 +21,9 @@ from PySide6.QtWidgets import (
     QSizePolicy,
 )
 
-from core import ActionTracker, InvalidActionError
+from core import MAX_PAYLOAD_BYTES, ActionTracker, InvalidActionError
 
+JSON_FIELD_MAX_LENGTH = 16 * MAX_PAYLOAD_BYTES
 SHOWN_NAME_LENGTH = 24
 """Longer names are cut short in the confirmation, which is one line under the form."""
 
@@ -117,6 +118,9 @@ class EntryPanel(QGroupBox):
         self.json_input = QLineEdit()
         self.json_input.setObjectName("jsonInput")
         self.json_input.setPlaceholderText('{"action": "jump", "time": 100}')
+        # Qt's default cap (32,767) would silently cut valid payloads; this one leaves room
+        # past the engine's limit, so an over-long paste gets the engine's own message.
+        self.json_input.setMaxLength(JSON_FIELD_MAX_LENGTH)
         self.json_input.setAccessibleName("JSON payload")
         self.add_json_button = QPushButton("Add JSON")
         self.add_json_button.setObjectName("addJsonButton")

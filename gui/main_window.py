@@ -355,7 +355,14 @@ class MainWindow(QMainWindow):
             widget.setVisible(visible)
 
     def _summarize_load(self, path: Path, report: LoadReport) -> None:
+        title = "File loaded"
         text = f"{path.name}: {report.summary}."
+        if report.cancelled:
+            title = "Load cancelled"
+            text = (
+                f"{path.name}: cancelled before the end. The {report.accepted:,} records "
+                f"added until then were kept; {report.rejected_count:,} were rejected."
+            )
         details = ""
         if report.rejected:
             lines = [
@@ -370,7 +377,7 @@ class MainWindow(QMainWindow):
         icon = (
             QMessageBox.Icon.Information if not report.rejected_count else QMessageBox.Icon.Warning
         )
-        self._message(icon, "File loaded", text, "loadSummary", details)
+        self._message(icon, title, text, "loadSummary", details)
 
     def _message(
         self, icon: QMessageBox.Icon, title: str, text: str, name: str, details: str = ""

@@ -16,7 +16,7 @@ from PySide6.QtGui import Qt as QtGuiNamespace
 from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QLineEdit, QPushButton
 from pytestqt.qtbot import QtBot
 
-from core import ActionTracker, InvalidActionError
+from core import MAX_PAYLOAD_BYTES, ActionTracker, InvalidActionError
 from gui import MainWindow
 
 
@@ -305,3 +305,19 @@ def test_long_names_and_messages_never_widen_the_window(qtbot: QtBot, window: Ma
     message = label(window, "jsonMessage")
     # Wrapped onto more lines, and the form grew to show them, rather than clipping.
     qtbot.waitUntil(lambda: message.height() >= 3 * message.fontMetrics().height(), timeout=2000)
+
+
+def test_json_field_takes_payloads_up_to_the_engines_limit(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    padding = "x" * (MAX_PAYLOAD_BYTES - 60)
+    payload = f'{{"action": "big", "time": 1, "note": "{padding}"}}'
+    assert 40_000 < len(payload) <= MAX_PAYLOAD_BYTES
+    json_field(window).setText(payload)
+    qtbot.mouseClick(button(window, "addJsonButton"), Qt.MouseButton.LeftButton)
+    assert label(window, "jsonMessage").text() == "Added big: 1"
+
+    json_field(window).setText(payload + " " * 100)
+    qtbot.mouseClick(button(window, "addJsonButton"), Qt.MouseButton.LeftButton)
+    assert label(window, "jsonMessage").text() == engine_error(payload + " " * 100)
+    assert window.tracker.snapshot().total_count == 1

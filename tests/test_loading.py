@@ -536,13 +536,56 @@ def test_cancel_event_stops_the_load_keeping_what_was_added(
     assert tracker.snapshot().total_count == report.accepted == steps[0].accepted
 
 
-def test_cancel_event_set_before_the_load_stops_after_the_first_step(tmp_path: Path) -> None:
+@pytest.mark.parametrize("content", [json.dumps(GOOD), _ndjson(GOOD), json.dumps(GOOD[0])])
+def test_cancel_event_set_before_the_load_loads_nothing(tmp_path: Path, content: str) -> None:
     cancel = threading.Event()
     cancel.set()
     tracker = ActionTracker()
-    report = tracker.load(_write(tmp_path, "a.json", json.dumps(GOOD)), cancel=cancel)
+    report = tracker.load(_write(tmp_path, "a.json", content), cancel=cancel)
     assert report.cancelled
-    assert tracker.snapshot().total_count == report.accepted
+    assert report.accepted == tracker.snapshot().total_count == 0
+
+
+def test_cancel_after_the_last_chunk_is_not_reported_as_cancelled(tmp_path: Path) -> None:
+    # The window cancels on its own schedule; when nothing was left unread, the load
+    # is complete and must not be called cancelled.
+    path = _write(tmp_path, "a.ndjson", _ndjson(GOOD).rstrip("\n"))  # the last line unended
+    job = ActionTracker().start_load(path)
+    steps = iter(job)
+    next(steps)
+    next(steps)  # the unended last line
+    job.cancel()
+    assert list(steps) == []
+    assert not job.report.cancelled
+    assert job.report.accepted == len(GOOD)
+
+
+def test_cancel_from_another_thread_while_a_chunk_is_being_added(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(core.loading, "CHUNK_BYTES", MAX_PAYLOAD_BYTES + 1000)
+    path = _write(tmp_path, "big.ndjson", _ndjson(GOOD * 20_000))
+    job = ActionTracker().start_load(path)
+    errors: list[BaseException] = []
+    add_lines = core.loading.FileLoad._add_lines
+
+    def cancel_elsewhere() -> None:
+        try:
+            job.cancel()
+        except BaseException as error:  # "generator already executing" once happened here
+            errors.append(error)
+
+    def add_lines_then_cancel(self: core.loading.FileLoad, *args: object) -> None:
+        add_lines(self, *args)  # type: ignore[arg-type]
+        canceller = threading.Thread(target=cancel_elsewhere)
+        canceller.start()
+        canceller.join()
+
+    monkeypatch.setattr(core.loading.FileLoad, "_add_lines", add_lines_then_cancel)
+    assert len(list(job)) == 1
+    assert errors == []
+    assert job.report.cancelled
+    assert 0 < job.report.accepted < 60_000
 
 
 def test_start_load_can_be_stepped_and_cancelled(

@@ -124,7 +124,9 @@ class ActionTracker:
         self._names: dict[str, None] = {}  # first-seen order
         self._resets = 0
         self._last_snapshot: Snapshot | None = None
-        self._quantile_cache: dict[str, tuple[int, int, tuple[Number, ...]]] = {}
+        # The last snapshot's figures by name, with the reset count they belong to: an
+        # action whose count has not moved since is reused, not recomputed.
+        self._known_stats: tuple[int, dict[str, ActionStats]] = (-1, {})
 
     @property
     def strategy(self) -> str:
@@ -292,7 +294,7 @@ class ActionTracker:
                     stripe.slots = {}
                 self._names.clear()
                 self._resets += 1
-        self._quantile_cache.clear()
+        self._known_stats = (-1, {})
 
     # --- reading -------------------------------------------------------------------
 
@@ -311,9 +313,19 @@ class ActionTracker:
         cached = self._last_snapshot
         if cached is not None and cached.version == self.version:
             return cached
-        cut = self._gather(copy_distributions=True)
-        actions = tuple(self._stats(cut, name, slots) for name, slots in cut.in_order())
-        snapshot = Snapshot(cut.version, actions, self._strategy)
+        known = self._known_stats  # one read: another thread may replace it meanwhile
+        cut = self._gather(copy_distributions=True, known=known)
+        actions = []
+        for name in cut.names:
+            stats = known[1].get(name) if name in cut.unchanged else None
+            if stats is None:
+                slots = cut.groups.get(name)
+                if slots is None or not any(slot.moments.count for slot in slots):
+                    continue
+                stats = self._stats(name, slots)
+            actions.append(stats)
+        snapshot = Snapshot(cut.version, tuple(actions), self._strategy)
+        self._known_stats = (cut.resets, {stats.action: stats for stats in actions})
         self._last_snapshot = snapshot
         return snapshot
 
@@ -373,12 +385,19 @@ class ActionTracker:
             stripe.slots[name] = slot
         return slot
 
-    def _gather(self, copy_distributions: bool = False) -> _Cut:
+    def _gather(
+        self,
+        copy_distributions: bool = False,
+        known: tuple[int, dict[str, ActionStats]] | None = None,
+    ) -> _Cut:
         """Version, names in first-seen order, and a private copy of each action's slots,
         all from one instant.
 
         Buffers are flushed stripe by stripe first, so the moment when every lock is held
-        at once (the consistent cut) has little left to do.
+        at once (the consistent cut) has little left to do. Actions in ``known`` (stats
+        from an earlier cut, with its reset count) whose count has not moved are listed
+        in ``unchanged`` and not copied: samples are only ever added, so within one reset
+        an equal count means the very same samples.
         """
         with self._structure_lock:
             stripes = list(self._stripes)
@@ -395,16 +414,19 @@ class ActionTracker:
             version = resets + sum(stripe.adds for stripe in stripes)
             for stripe in stripes:
                 stripe.flush()
+            unchanged = _unchanged(stripes, known[1]) if known and known[0] == resets else set()
+            for stripe in stripes:
                 for name, slot in list(stripe.slots.items()):
-                    groups.setdefault(name, []).append(_copy_slot(slot, copy_distributions))
+                    if name not in unchanged:
+                        groups.setdefault(name, []).append(_copy_slot(slot, copy_distributions))
             # Inside the cut: a reset right after it must not rename what was read.
             with self._names_lock:
                 names = list(self._names)
-        return _Cut(version, resets, names, groups)
+        return _Cut(version, resets, names, groups, unchanged)
 
-    def _stats(self, cut: _Cut, name: str, slots: list[_Slot]) -> ActionStats:
+    def _stats(self, name: str, slots: list[_Slot]) -> ActionStats:
         moments = Moments.merged(slot.moments for slot in slots)
-        quantiles = self._quantiles(cut.resets, name, moments, slots)
+        quantiles = _quantiles(moments, slots)
         return ActionStats(
             name,
             moments.count,
@@ -415,24 +437,32 @@ class ActionTracker:
             *quantiles,
         )
 
-    def _quantiles(
-        self, resets: int, name: str, moments: Moments, slots: list[_Slot]
-    ) -> tuple[Number, ...]:
-        """p50, p90, p99 within [min, max]: exact ("samples") or from the sketch."""
-        low, high = moments.minimum, moments.maximum
-        stores = [slot.distribution for slot in slots]
-        sketches = [s for s in stores if isinstance(s, LogSketch)]
-        if sketches:
-            return LogSketch.merged(sketches).quantiles(QUANTILES, low, high)
-        cached = self._quantile_cache.get(name)
-        if cached is not None and cached[:2] == (resets, moments.count):
-            return cached[2]
-        views = [s.view() for s in stores if isinstance(s, SampleStore)]
-        data = np.concatenate(views) if len(views) > 1 else views[0].copy()
-        exact = np.quantile(data, QUANTILES, overwrite_input=True)
-        result = tuple(min(max(float(value), low), high) for value in exact)
-        self._quantile_cache[name] = (resets, moments.count, result)
-        return result
+
+def _quantiles(moments: Moments, slots: list[_Slot]) -> tuple[Number, ...]:
+    """p50, p90, p99 within [min, max]: exact ("samples") or from the sketch."""
+    low, high = moments.minimum, moments.maximum
+    stores = [slot.distribution for slot in slots]
+    sketches = [s for s in stores if isinstance(s, LogSketch)]
+    if sketches:
+        return LogSketch.merged(sketches).quantiles(QUANTILES, low, high)
+    views = [s.view() for s in stores if isinstance(s, SampleStore)]
+    data = np.concatenate(views) if len(views) > 1 else views[0].copy()
+    exact = np.quantile(data, QUANTILES, overwrite_input=True)
+    return tuple(min(max(float(value), low), high) for value in exact)
+
+
+def _unchanged(stripes: list[_Stripe], known: dict[str, ActionStats]) -> set[str]:
+    """Names in ``known`` whose count across ``stripes`` is still the known one (caller
+    holds every stripe lock, buffers flushed)."""
+    counts: dict[str, int] = {}
+    for stripe in stripes:
+        for name, slot in stripe.slots.items():
+            counts[name] = counts.get(name, 0) + slot.moments.count
+    return {
+        name
+        for name, count in counts.items()
+        if count and (stats := known.get(name)) is not None and stats.count == count
+    }
 
 
 def _group(names: list[str], times: list[Number], distinct: list[str]) -> dict[str, list[Number]]:
@@ -479,6 +509,8 @@ class _Cut:
     resets: int
     names: list[str]
     groups: dict[str, list[_Slot]]
+    unchanged: set[str]
+    """Names left out of ``groups`` because the caller's known figures still hold."""
 
     def in_order(self) -> list[tuple[str, list[_Slot]]]:
         """Actions with samples, in first-seen order."""

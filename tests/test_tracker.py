@@ -219,6 +219,45 @@ def test_snapshot_is_cached_while_nothing_changes(strategy: str) -> None:
     assert tracker.snapshot() is not second
 
 
+def test_snapshot_reuses_the_figures_of_actions_that_did_not_change(strategy: str) -> None:
+    # Recomputing every action's percentiles after each add froze the window for a
+    # second with 10,000 actions; unchanged ones are now reused as they were.
+    tracker = ActionTracker(strategy)
+    for name, time in [("jump", 1), ("run", 2), ("jump", 3), ("swim", 4)]:
+        _add(tracker, name, time)
+    first = {stats.action: stats for stats in tracker.snapshot().actions}
+    _add(tracker, "run", 10)
+    _add(tracker, "dig", 5)
+    second = {stats.action: stats for stats in tracker.snapshot().actions}
+    assert list(second) == ["jump", "run", "swim", "dig"]
+    assert second["jump"] is first["jump"]
+    assert second["swim"] is first["swim"]
+    assert (second["run"].count, second["run"].mean) == (2, 6)
+
+
+def test_figures_from_before_a_reset_are_never_reused(strategy: str) -> None:
+    tracker = ActionTracker(strategy)
+    _add(tracker, "jump", 1)
+    tracker.snapshot()
+    tracker.reset()
+    _add(tracker, "jump", 5)  # the same name and count as before the reset
+    assert [(s.action, s.count, s.mean, s.p50) for s in tracker.snapshot().actions] == [
+        ("jump", 1, 5, 5)
+    ]
+
+
+def test_snapshots_between_adds_equal_a_fresh_computation(strategy: str) -> None:
+    rng = random.Random(7)
+    tracker = ActionTracker(strategy)
+    for _ in range(40):
+        for _ in range(rng.randrange(1, 30)):
+            _add(tracker, rng.choice("abcdefgh"), rng.uniform(0, 100))
+        reused = tracker.snapshot()
+        tracker._known_stats = (-1, {})  # forget what could be reused
+        tracker._last_snapshot = None
+        assert tracker.snapshot() == reused
+
+
 def test_reset_forgets_everything(strategy: str) -> None:
     tracker = ActionTracker(strategy)
     for name, time in [("jump", 1), ("run", 2), ("jump", 3)]:

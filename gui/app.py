@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 from logging.handlers import RotatingFileHandler
@@ -16,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 import platformdirs
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from gui.main_window import MainWindow
@@ -60,23 +62,51 @@ def setup_logging() -> Path:
     return path
 
 
-def install_excepthook(log_path: Path) -> None:
-    """Show unexpected exceptions (in slots too: PySide calls sys.excepthook) in a dialog."""
+class ErrorReporter(QObject):
+    """Logs unexpected exceptions and shows each in a dialog on the GUI thread, from
+    whichever thread raised it: a widget built on another thread would crash Qt.
 
-    def hook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+    Signals
+    -------
+    reported(str, str)
+        The message and the traceback; queued to the GUI thread when emitted elsewhere.
+    """
+
+    reported = Signal(str, str)
+
+    def __init__(self, log_path: Path) -> None:
+        super().__init__()
+        self.log_path = log_path
+        self.boxes: list[QMessageBox] = []  # open dialogs, kept alive until closed
+        self.reported.connect(self._show)
+
+    def install(self) -> None:
+        """Take over ``sys.excepthook`` (PySide calls it for errors in slots too) and
+        ``threading.excepthook``."""
+        sys.excepthook = self.report
+        threading.excepthook = self._report_thread
+
+    def report(
+        self, kind: type[BaseException], error: BaseException, tb: TracebackType | None
+    ) -> None:
         log.error("unexpected error", exc_info=(kind, error, tb))
-        if QApplication.instance() is None:
-            traceback.print_exception(kind, error, tb)
-            return
-        box = QMessageBox(
-            QMessageBox.Icon.Critical,
-            "Unexpected error",
-            f"{kind.__name__}: {error}\n\nThe details were written to {log_path}.",
+        self.reported.emit(
+            f"{kind.__name__}: {error}\n\nThe details were written to {self.log_path}.",
+            "".join(traceback.format_exception(kind, error, tb)),
         )
-        box.setDetailedText("".join(traceback.format_exception(kind, error, tb)))
-        box.exec()
 
-    sys.excepthook = hook
+    def _report_thread(self, args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is not None:
+            self.report(args.exc_type, args.exc_value, args.exc_traceback)
+
+    @Slot(str, str)
+    def _show(self, text: str, details: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Critical, "Unexpected error", text)
+        box.setObjectName("unexpectedError")
+        box.setDetailedText(details)
+        box.finished.connect(lambda _result: self.boxes.remove(box))
+        self.boxes.append(box)
+        box.open()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -91,7 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication(args)
     app.setWindowIcon(app_icon())
     app.setStyleSheet(style_sheet())
-    install_excepthook(log_path)
+    reporter = ErrorReporter(log_path)
+    reporter.install()
     window = MainWindow(session_path=session_file())
     for path in args[1:]:
         window.open_file(path)

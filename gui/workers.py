@@ -7,6 +7,7 @@ is recorded so that the window, and the test suite, can check that none is left 
 
 from __future__ import annotations
 
+import logging
 import threading
 import traceback
 import weakref
@@ -21,6 +22,8 @@ PROGRESS_INTERVAL = 0.1
 """Seconds between progress signals of a benchmark: 10 Hz, never one per action."""
 
 _threads: weakref.WeakSet[QThread] = weakref.WeakSet()
+_stuck: list[tuple[Worker, QThread]] = []
+log = logging.getLogger(__name__)
 
 
 def running_threads() -> list[QThread]:
@@ -133,7 +136,13 @@ def start_worker(worker: Worker) -> QThread:
 
 
 def stop_and_wait(worker: Worker, thread: QThread, timeout_ms: int = 5000) -> bool:
-    """Cancel the worker and wait for its thread; True when it ended in time."""
+    """Cancel the worker and wait for its thread; True when it ended in time. A thread
+    that did not (a read blocked on a pipe, say) is logged, and kept referenced so that
+    it is not destroyed while running."""
     worker.cancel()
     thread.quit()
-    return thread.wait(timeout_ms)
+    if thread.wait(timeout_ms):
+        return True
+    log.error("%s did not stop within %d ms", type(worker).__name__, timeout_ms)
+    _stuck.append((worker, thread))
+    return False

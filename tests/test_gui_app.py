@@ -5,9 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QObject, QThread, QTimer, Slot
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
 import gui.app
 
@@ -81,3 +86,62 @@ def test_python_m_gui_without_display_exits_2_with_the_message() -> None:
     assert "no display found" in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+@pytest.fixture
+def reporter(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[gui.app.ErrorReporter]:
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    installed = gui.app.ErrorReporter(tmp_path / "action-tracker.log")
+    installed.install()
+    yield installed
+    for box in list(installed.boxes):
+        box.close()
+
+
+class _Faulty(QObject):
+    @Slot()
+    def fail(self) -> None:
+        raise LookupError("no such action")
+
+
+@pytest.mark.qt_no_exception_capture
+def test_an_error_in_a_slot_is_shown_and_logged(
+    qtbot: QtBot, reporter: gui.app.ErrorReporter, caplog: pytest.LogCaptureFixture
+) -> None:
+    faulty = _Faulty()
+    QTimer.singleShot(0, faulty.fail)
+    qtbot.waitUntil(lambda: len(reporter.boxes) == 1, timeout=2000)
+    box = reporter.boxes[0]
+    assert box.text().startswith("LookupError: no such action")
+    assert str(reporter.log_path) in box.text()
+    assert "raise LookupError" in box.detailedText()
+    assert "unexpected error" in caplog.text
+
+
+@pytest.mark.qt_no_exception_capture
+@pytest.mark.parametrize("where", ["qthread", "python thread"])
+def test_an_error_on_another_thread_is_shown_on_the_gui_thread(
+    qtbot: QtBot, reporter: gui.app.ErrorReporter, where: str
+) -> None:
+    if where == "qthread":
+        faulty = _Faulty()
+        thread = QThread()
+        faulty.moveToThread(thread)
+        thread.started.connect(faulty.fail)
+        thread.start()
+        qtbot.waitUntil(lambda: len(reporter.boxes) == 1, timeout=2000)
+        thread.quit()
+        assert thread.wait(2000)
+    else:
+        failing = threading.Thread(target=_Faulty().fail)
+        failing.start()
+        failing.join()
+        qtbot.waitUntil(lambda: len(reporter.boxes) == 1, timeout=2000)
+    box = reporter.boxes[0]
+    assert box.thread() is QApplication.instance().thread()
+    assert box.text().startswith("LookupError: no such action")
+    box.close()
+    qtbot.waitUntil(lambda: not reporter.boxes, timeout=2000)

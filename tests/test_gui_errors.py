@@ -181,3 +181,63 @@ def test_a_failing_benchmark_producer_is_reported(
     assert "RuntimeError" in box.detailedText()
     qtbot.waitUntil(lambda: not window.benchmark.busy, timeout=5000)
     assert window.tracker.get_stats() == '[{"action":"jump","avg":100}]'
+
+
+def test_autosave_writes_on_a_background_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from gui.autosave import Autosaver
+
+    path = tmp_path / "session.atsession"
+    tracker = ActionTracker()
+    saver = Autosaver(tracker, path)
+    saving_threads: list[str] = []
+    save = tracker.save
+
+    def recording_save(target: Path) -> None:
+        saving_threads.append(threading.current_thread().name)
+        save(target)
+
+    monkeypatch.setattr(tracker, "save", recording_save)
+    try:
+        assert saver.save_in_background() is None  # nothing changed yet
+        tracker.add_action('{"action": "typed", "time": 1}')
+        future = saver.save_in_background()
+        assert future is not None
+        assert future.result(timeout=5)
+        assert [name.split("_")[0] for name in saving_threads] == ["autosave"]
+        assert not saver.unsaved
+        assert ActionTracker.open(path).get_stats() == tracker.get_stats()
+
+        replacement = ActionTracker()  # a session opened from a file, say
+        saver.set_tracker(replacement)
+        assert saver.unsaved  # even at the same version as the last save
+    finally:
+        saver.stop()
+    assert ActionTracker.open(path).get_stats() == "[]"
+
+
+def test_a_worker_that_will_not_stop_is_logged_not_destroyed(
+    qtbot: QtBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    import threading
+
+    from gui import workers
+
+    release = threading.Event()
+
+    class Stuck(workers.Worker):
+        def work(self) -> object:
+            release.wait(10)  # ignores cancel(), like a read blocked on a pipe
+            return None
+
+    worker = Stuck()
+    thread = workers.start_worker(worker)
+    assert not workers.stop_and_wait(worker, thread, timeout_ms=100)
+    assert "Stuck did not stop within 100 ms" in caplog.text
+    assert (worker, thread) in workers._stuck
+    release.set()
+    assert thread.wait(5000)
+    workers._stuck.remove((worker, thread))

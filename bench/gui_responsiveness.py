@@ -56,7 +56,7 @@ from core import ActionTracker, Snapshot
 from core.loadgen import LoadGenerator, LoadSpec
 from gui import MainWindow
 from gui.resources import style_sheet
-from gui.stats_model import FIELDS, HEADERS, format_number
+from gui.stats_model import COUNT_COLUMN, FIELDS, HEADERS, format_count, format_time
 
 ROWS = 50
 """Actions in the user's session, more rows than the table shows at once."""
@@ -97,7 +97,9 @@ class NaiveStatsModel(QAbstractTableModel):
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             value = getattr(stats, FIELDS[column])
-            return value if column == 0 else format_number(value)
+            if column == 0:
+                return value
+            return format_count(value) if column == COUNT_COLUMN else format_time(value)
         if role == Qt.ItemDataRole.TextAlignmentRole and column > 0:
             return _RIGHT
         return None

@@ -54,6 +54,8 @@ log = logging.getLogger(__name__)
 REFRESH_MS = 66
 """The charts redraw and the rate updates at about 15 Hz; snapshots arrive from the
 poller thread at the same rate, only when the data changed."""
+CELL_PADDING = 16
+"""Pixels around a figure in its cell: the style's margins, with room to spare."""
 RATE_WINDOW = 1.0
 """Seconds over which the status bar's rate is measured."""
 MAX_RECENT = 8
@@ -105,11 +107,13 @@ class MainWindow(QMainWindow):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
+        # Names take the room that the figures leave; figures are never elided (their
+        # columns widen as their texts grow, see _fit_columns).
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(64)
-        self.table.setColumnWidth(0, 150)
+        header.setDefaultSectionSize(64)
         self.benchmark = BenchmarkPanel(self._load_spec())
         self.charts = ChartsPanel()
 
@@ -254,6 +258,7 @@ class MainWindow(QMainWindow):
         self._shown_version = snapshot.version
         now = time.monotonic()
         self.model.update(snapshot)
+        self._fit_columns()
         self.charts.add_snapshot(now - self._chart_start, snapshot)
         if tracker is self.tracker:
             self.entry.set_known_names([stats.action for stats in snapshot.actions])
@@ -266,13 +271,15 @@ class MainWindow(QMainWindow):
             self._counts.popleft()
         rate = 0.0
         if len(self._counts) >= 2:
-            (first_time, first), (last_time, last) = self._counts[0], self._counts[-1]
-            if last_time > first_time:
-                rate = max(0.0, (last - first) / (last_time - first_time))
+            (first_time, first), (_, last) = self._counts[0], self._counts[-1]
+            # Over at least a whole window, up to now: one typed entry is 1/s, not the
+            # 40/s that dividing by the 25 ms between two snapshots would claim.
+            rate = max(0.0, (last - first) / max(now - first_time, RATE_WINDOW))
         if snapshot is not None:
+            count, distinct = snapshot.total_count, len(snapshot.actions)
             self._totals_text = (
-                f"{SESSION_NAMES[self.sessions.currentIndex()]}: {snapshot.total_count:,} actions"
-                f" · {len(snapshot.actions):,} distinct"
+                f"{SESSION_NAMES[self.sessions.currentIndex()]}: {count:,} "
+                f"action{'' if count == 1 else 's'} · {distinct:,} distinct"
             )
         self.totals.setText(f"{self._totals_text} · {rate:,.0f}/s")
 
@@ -523,6 +530,22 @@ class MainWindow(QMainWindow):
 
     # --- everyday commands ---------------------------------------------------------
 
+    def _fit_columns(self) -> None:
+        """Widen each figure column whose longest text grew past its width; never
+        narrow one, so that a column the user widened keeps its width."""
+        widened = self.model.take_widened()
+        if not widened:
+            return
+        metrics = self.table.fontMetrics()
+        header = self.table.horizontalHeader()
+        for column, text in widened.items():
+            if column > 0:
+                needed = max(
+                    metrics.horizontalAdvance(text) + CELL_PADDING, header.sectionSizeHint(column)
+                )
+                if needed > self.table.columnWidth(column):
+                    self.table.setColumnWidth(column, needed)
+
     def choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
             self,
@@ -712,6 +735,8 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1280, 800)
+            # The table's nine columns of figures need the wider share.
+            self.splitter.setSizes([800, 480])
         for splitter in self._splitters:
             state = self.settings.value(f"window/{splitter.objectName()}")
             if state is not None:

@@ -195,7 +195,7 @@ def test_copy_selection_puts_tab_separated_rows_on_the_clipboard(window: MainWin
     lines = clipboard.text().split("\n")
     assert lines[-1] == ""
     assert lines[0] == "\t".join(HEADERS)
-    assert lines[1].split("\t")[:5] == ["jump", "3", "1.33", "1", "2"]
+    assert lines[1].split("\t")[:5] == ["jump", "3", "1.33", "1.00", "2.00"]
     assert lines[2].split("\t")[0] == "swim"
     assert len(lines) == 4
     assert all(len(line.split("\t")) == 9 for line in lines[:-1])

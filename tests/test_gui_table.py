@@ -90,10 +90,21 @@ def test_rows_show_every_figure_of_the_snapshot(window: MainWindow) -> None:
     stats = window.tracker.snapshot().get("jump")
     assert stats is not None
     row = [window.proxy.index(0, column).data() for column in range(9)]
-    assert row[:5] == ["jump", "3", "200", "100", "300"]
+    assert row[:5] == ["jump", "3", "200.00", "100.00", "300.00"]
     figures = (stats.stdev, stats.p50, stats.p90, stats.p99)
     for column, value in zip(range(5, 9), figures, strict=True):
         assert float(row[column].replace(",", "")) == pytest.approx(value, abs=0.005)
+
+
+def test_large_figures_are_shown_whole_not_elided(qtbot: QtBot, window: MainWindow) -> None:
+    window.resize(1280, 800)
+    add(window.tracker, "jump", 123_456_789.5, 987_654_321.25)
+    window.refresh()
+    qtbot.waitUntil(lambda: window.table.columnWidth(8) > 64, timeout=1000)
+    metrics = window.table.fontMetrics()
+    for column in range(1, 9):
+        text = window.proxy.index(0, column).data()
+        assert metrics.horizontalAdvance(text) < window.table.columnWidth(column), text
 
 
 def test_numbers_are_right_aligned_and_digit_grouped(window: MainWindow) -> None:
@@ -245,6 +256,17 @@ def test_status_bar_shows_total_and_distinct_counts(window: MainWindow) -> None:
     window.refresh()
     assert "1,203 actions" in totals.text()
     assert "3 distinct" in totals.text()
+
+
+def test_status_bar_rate_of_a_single_entry_is_at_most_one_per_second(
+    window: MainWindow,
+) -> None:
+    totals = window.findChild(QLabel, "totalsLabel")
+    assert totals is not None
+    add(window.tracker, "jump", 1)
+    window.refresh()
+    assert totals.text().startswith("My actions: 1 action · 1 distinct · ")
+    assert totals.text().endswith((" 0/s", " 1/s"))
 
 
 def test_reset_tracker_empties_the_table(window: MainWindow) -> None:

@@ -7,6 +7,7 @@ are exactly the engine's. Enter submits, and focus stays put for fast typing.
 from __future__ import annotations
 
 import math
+import re
 
 import orjson
 from PySide6.QtCore import QStringListModel, Qt, Signal
@@ -28,24 +29,25 @@ SHOWN_NAME_LENGTH = 24
 """Longer names are cut short in the confirmation, which is one line under the form."""
 
 
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 def form_payload(name: str, time_text: str) -> bytes:
-    """The JSON payload for the form's fields. The time goes in as a number when it reads
-    as a finite one, else as the text, so that the engine words the error."""
+    """The JSON payload for the form's fields, so that the engine judges (and words the
+    error for) exactly what was typed. A JSON number goes in verbatim; a plain decimal
+    that JSON spells differently (".5", "5.", "+5", "007") as its value; anything else
+    (including Python-only forms like "1_000" or "inf") as a string, which the engine
+    refuses as not a number."""
     text = time_text.strip()
-    time: object = text
-    try:
-        time = int(text)
-        if time >= 2**64:  # beyond JSON's usual integers: the engine reads those as floats
-            time = float(time)
-    except ValueError:
-        try:
-            number = float(text)
-        except ValueError:
-            pass
-        else:
-            if math.isfinite(number):
-                time = number
-    return orjson.dumps({"action": name, "time": time})
+    action = orjson.dumps(name)
+    if _JSON_NUMBER.fullmatch(text):
+        return b'{"action":' + action + b',"time":' + text.encode() + b"}"
+    if _PLAIN_NUMBER.fullmatch(text):
+        value = float(text)
+        if math.isfinite(value):
+            return orjson.dumps({"action": name, "time": value})
+    return orjson.dumps({"action": name, "time": text})
 
 
 class MessageLabel(QLabel):

@@ -145,8 +145,24 @@ def test_enter_in_action_field_also_adds(qtbot: QtBot, window: MainWindow) -> No
         ("", "5", '{"action": "", "time": 5}'),
         ("   ", "5", '{"action": "   ", "time": 5}'),
         ("x" * 257, "5", '{"action": "' + "x" * 257 + '", "time": 5}'),
+        ("jump", "1_000", '{"action": "jump", "time": "1_000"}'),
+        ("jump", "inf", '{"action": "jump", "time": "inf"}'),
+        ("jump", "1e400", '{"action":"jump","time":1e400}'),  # as the form sends it
+        ("jump", "0x10", '{"action": "jump", "time": "0x10"}'),
     ],
-    ids=["negative", "text", "empty-time", "nan", "empty-name", "blank-name", "long-name"],
+    ids=[
+        "negative",
+        "text",
+        "empty-time",
+        "nan",
+        "empty-name",
+        "blank-name",
+        "long-name",
+        "underscores",
+        "infinity",
+        "too-large",
+        "hex",
+    ],
 )
 def test_invalid_entry_shows_engine_message_and_adds_nothing(
     qtbot: QtBot, window: MainWindow, name: str, time_text: str, payload: str
@@ -163,6 +179,29 @@ def test_invalid_entry_shows_engine_message_and_adds_nothing(
     assert window.tracker.version == version
     assert window.tracker.snapshot().actions == ()
     assert window.model.rowCount() == 0
+
+
+@pytest.mark.parametrize(
+    ("time_text", "stored"),
+    [
+        ("100", 100),
+        (" 2.5 ", 2.5),
+        ("1e3", 1000),
+        (".5", 0.5),
+        ("5.", 5),
+        ("+7", 7),
+        ("007", 7),
+        ("18446744073709551616", 2**64),
+        ("-0", 0),
+    ],
+)
+def test_time_field_takes_numbers_as_people_type_them(
+    qtbot: QtBot, window: MainWindow, time_text: str, stored: float
+) -> None:
+    type_entry(qtbot, window, "jump", time_text)
+    qtbot.keyClick(time_field(window), Qt.Key.Key_Return)
+    assert label(window, "entryMessage").property("state") == "ok"
+    assert window.tracker.snapshot().actions[0].mean == stored
 
 
 def test_error_message_is_replaced_by_confirmation(qtbot: QtBot, window: MainWindow) -> None:

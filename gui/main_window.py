@@ -344,6 +344,8 @@ class MainWindow(QMainWindow):
     def _on_load_failed(self, message: str) -> None:
         path = self._load_job[0].path if self._load_job else Path("?")
         log.warning("could not load %s: %s", path, message)
+        if not path.is_file():  # gone or a folder: Open Recent should not offer it again
+            self._forget_recent(path)
         self._message(
             QMessageBox.Icon.Warning,
             "Could not load file",
@@ -706,6 +708,11 @@ class MainWindow(QMainWindow):
         recent = [entry] + [item for item in self._recent() if item != entry]
         self.settings.setValue("files/recent", recent[:MAX_RECENT])
         self.settings.setValue("files/folder", str(path.resolve().parent))
+        self._rebuild_recent_menu()
+
+    def _forget_recent(self, path: Path) -> None:
+        entry = str(path.resolve())
+        self.settings.setValue("files/recent", [i for i in self._recent() if i != entry])
         self._rebuild_recent_menu()
 
     def _rebuild_recent_menu(self) -> None:

@@ -478,6 +478,22 @@ def test_recent_files_menu_lists_and_reopens_files(
     assert recent_entries(window)[0] == f"&1 {first.resolve()}"  # most recent first
 
 
+def test_a_recent_file_that_is_gone_leaves_the_menu(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    kept = write_lines(tmp_path / "kept.ndjson", '{"action": "kept", "time": 1}')
+    gone = write_lines(tmp_path / "gone.ndjson", '{"action": "gone", "time": 2}')
+    for path in (kept, gone):
+        window.open_file(path)
+    wait_for_load(qtbot, window, "loadSummary", count=2)
+    gone.unlink()
+    [entry] = [a for a in window.recent_menu.actions() if a.text().startswith("&1 ")]
+    entry.trigger()
+    qtbot.waitUntil(lambda: not window.loading, timeout=5000)
+    assert window.findChild(QMessageBox, "loadError") is not None
+    assert recent_entries(window) == [f"&1 {kept.resolve()}"]
+
+
 def test_recent_files_are_remembered_and_can_be_cleared(
     qtbot: QtBot, window: MainWindow, tmp_path: Path
 ) -> None:

@@ -23,6 +23,10 @@ from core.validation import MAX_PAYLOAD_BYTES, check_batch, check_record, parse_
 if TYPE_CHECKING:
     from core.tracker import ActionTracker
 
+JSON_WHITESPACE = b" \t\r\n"
+"""RFC 8259's whitespace; bytes.strip() would also take \\x0b and \\x0c, which
+add_action refuses, so a line would load from a file but not on its own."""
+
 Source = Union[str, "os.PathLike[str]", IO[bytes]]
 Records = list[tuple[int, str, Number]]
 
@@ -86,7 +90,7 @@ class FileLoad:
                 head, ended = _fill(stream, max(CHUNK_BYTES, MAX_PAYLOAD_BYTES + 1))
                 if head.startswith(_BOM):
                     head = head[len(_BOM) :]
-                first = head.lstrip()[:1]
+                first = head.lstrip(JSON_WHITESPACE)[:1]
                 if not first or self._stopping():
                     return
                 if first == b"[":
@@ -179,7 +183,8 @@ class FileLoad:
             else:
                 self._add_parsed(parsed, first_number)
                 return
-        self._add_lines_one_by_one(list(map(bytes.strip, lines)), first_number)
+        trimmed = [line.strip(JSON_WHITESPACE) for line in lines]
+        self._add_lines_one_by_one(trimmed, first_number)
 
     def _add_lines_one_by_one(self, trimmed: list[bytes], first_number: int) -> None:
         records: Records = []

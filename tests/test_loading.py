@@ -19,6 +19,7 @@ import core.tracker
 from core import (
     MAX_PAYLOAD_BYTES,
     ActionTracker,
+    InvalidActionError,
     InvalidFileError,
     LoadProgress,
     LoadReport,
@@ -705,3 +706,15 @@ def test_file_loading_matches_adding_each_payload(lines: list[bytes], array: boo
     assert figures(loaded) == figures(one_by_one)
     assert report.accepted == expected.accepted
     assert report.rejected_count == expected.rejected_count
+
+
+@pytest.mark.parametrize("space", [b"\x0b", b"\x0c"])
+def test_a_line_padded_with_non_json_whitespace_is_refused_as_add_action_refuses_it(
+    space: bytes,
+) -> None:
+    padded = space + b'{"action": "a", "time": 1}'
+    with pytest.raises(InvalidActionError):
+        ActionTracker().add_action(padded)
+    body = b'{"action": "b", "time": 2}\n' + padded + b"\n"
+    report = ActionTracker().load(io.BytesIO(body))
+    assert (report.accepted, [r.record for r in report.rejected]) == (1, [2])

@@ -20,7 +20,8 @@ GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY)
 _LN_GAMMA = math.log(GAMMA)
 _INV_LN_GAMMA = 1 / _LN_GAMMA
 MAX_BINS = 2048
-"""Bins kept per sketch; past this the lowest ones fold together (a 4e17 : 1 range)."""
+"""Bins kept per sketch; past this the lowest ones fold together. GAMMA**2048 spans a
+6.2e17 : 1 range, so ordinary data never folds."""
 
 
 class LogSketch:

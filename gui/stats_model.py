@@ -2,7 +2,8 @@
 
 Qt asks a model for data once per cell per role on every paint. A Python
 ``QAbstractTableModel.data()`` makes each of those calls wait for the GIL, which busy
-producer threads hold: a repaint measured 17 ms idle and 440 ms under four producers.
+producer threads hold: bench/gui_responsiveness.py measures such a model's repaint 13-26
+times slower under four producers, where this one stays within 1.2 times its idle time.
 Here the cells live in C++ items, so painting, sorting and filtering run no Python; the
 Python cost is paid once per refresh, and only for the actions whose figures changed.
 """

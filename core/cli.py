@@ -33,8 +33,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"action-stats: {name}: {error}", file=sys.stderr)
             status = 2
             continue
+        # FILE:LINE: for lines, as compilers and grep print them (editors jump there);
+        # an array's records are elements, which no editor numbers.
+        where = "{}:{}:" if report.format == "lines" else "{}: element {}:"
         for rejection in report.rejected:
-            print(f"{name}:{rejection.record}: {rejection.reason}", file=sys.stderr)
+            print(f"{where.format(name, rejection.record)} {rejection.reason}", file=sys.stderr)
         hidden = report.rejected_count - len(report.rejected)
         if hidden:
             print(f"{name}: {hidden:,} more rejected records not shown", file=sys.stderr)

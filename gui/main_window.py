@@ -374,10 +374,8 @@ class MainWindow(QMainWindow):
             )
         details = ""
         if report.rejected:
-            lines = [
-                f"{'line' if report.format == 'lines' else 'record'} {r.record}: {r.reason}"
-                for r in report.rejected
-            ]
+            unit = {"lines": "line", "array": "element"}.get(report.format, "record")
+            lines = [f"{unit} {r.record}: {r.reason}" for r in report.rejected]
             hidden = report.rejected_count - len(report.rejected)
             if hidden:
                 lines.append(f"… and {hidden:,} more")

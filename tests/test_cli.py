@@ -81,6 +81,15 @@ def test_rejected_records_go_to_stderr_with_file_and_line_and_exit_one(
     assert "JSON" in lines[1]
 
 
+def test_rejected_array_elements_are_named_as_elements(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "mixed.json"
+    path.write_text(json.dumps([GOOD[0], {"action": "jump", "time": -5}]), encoding="utf-8")
+    assert core.cli.main([str(path)]) == 1
+    assert capsys.readouterr().err == (f'{path}: element 2: "time" must be a number >= 0, got -5\n')
+
+
 def test_rejections_beyond_the_kept_ones_are_summarised(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -171,7 +171,7 @@ def test_mixed_array_lists_rejected_records(
     box = wait_for_load(qtbot, window, "loadSummary")
     assert "1 accepted, 2 rejected" in box.text()
     assert box.detailedText().splitlines() == [
-        f"record {r.record}: {r.reason}" for r in expected.rejected
+        f"element {r.record}: {r.reason}" for r in expected.rejected
     ]
 
 

@@ -88,8 +88,8 @@ class FileLoad:
                 # file that ends within it, small enough to be one payload, may be a
                 # single object spread over several lines.
                 head, ended = _fill(stream, max(CHUNK_BYTES, MAX_PAYLOAD_BYTES + 1))
-                if head.startswith(_BOM):
-                    head = head[len(_BOM) :]
+                bom = len(_BOM) if head.startswith(_BOM) else 0
+                head = head[bom:]
                 first = head.lstrip(JSON_WHITESPACE)[:1]
                 if not first or self._stopping():
                     return
@@ -104,7 +104,7 @@ class FileLoad:
                 elif ended and len(head) <= MAX_PAYLOAD_BYTES and self._single_object(head):
                     yield self._progress(len(head), len(head))
                 else:
-                    yield from self._lines(stream, head, total)
+                    yield from self._lines(stream, head, total, bom)
         finally:
             # Chunks reject over-long lines as they meet them; people read in line order.
             self.report.rejected.sort(key=lambda rejection: rejection.record)
@@ -137,10 +137,12 @@ class FileLoad:
             self._add_parsed(chunk, start + 1)
             yield self._progress(start + len(chunk), len(elements))
 
-    def _lines(self, stream: IO[bytes], head: bytes, total: int | None) -> Iterator[LoadProgress]:
+    def _lines(
+        self, stream: IO[bytes], head: bytes, total: int | None, skipped: int
+    ) -> Iterator[LoadProgress]:
         self.report.format = "lines"
         number = 0  # lines consumed so far
-        done = 0  # bytes consumed so far
+        done = skipped  # bytes consumed so far, a byte-order mark included
         carry = b""  # the unfinished last line of the previous chunk
         skipping = False  # inside an over-long line, dropping bytes until its newline
         data = head

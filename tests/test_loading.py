@@ -119,9 +119,11 @@ def test_single_invalid_object_file_is_reported_as_record_one(tmp_path: Path) ->
 def test_utf8_bom_is_tolerated(tmp_path: Path, content: str) -> None:
     path = _write(tmp_path, "bom.json", b"\xef\xbb\xbf" + content.encode())
     tracker = ActionTracker()
-    report = tracker.load(path)
+    steps: list[LoadProgress] = []
+    report = tracker.load(path, progress=steps.append)
     assert report.rejected_count == 0
     assert report.accepted == (1 if content.startswith('{\n  "') else 3)
+    assert steps[-1].done == steps[-1].total  # a progress bar that ends full
 
 
 def test_binary_file_object_is_accepted_and_left_open() -> None:

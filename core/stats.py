@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.exactsum import Number
 
@@ -30,11 +30,11 @@ class Snapshot:
     version: int
     actions: tuple[ActionStats, ...]
     strategy: str = "running"
+    total_count: int = field(init=False, repr=False, compare=False)
+    """Samples across all actions; summed once, as windows read it on every refresh."""
 
-    @property
-    def total_count(self) -> int:
-        """Samples across all actions."""
-        return sum(stats.count for stats in self.actions)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "total_count", sum(stats.count for stats in self.actions))
 
     def get(self, action: str) -> ActionStats | None:
         """The figures for ``action``, or None if it has no samples."""

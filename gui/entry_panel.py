@@ -100,6 +100,7 @@ class EntryPanel(QGroupBox):
         self.action_line.setPlaceholderText("action, e.g. jump")
         self.action_input.setAccessibleName("Action name")
         self._names = QStringListModel()
+        self._known_names: list[str] = []
         self.action_input.setModel(self._names)
         completer = QCompleter(self._names, self)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -158,7 +159,8 @@ class EntryPanel(QGroupBox):
 
     def set_known_names(self, names: list[str]) -> None:
         """Offer ``names`` for completion, keeping what the user is typing."""
-        if names != self._names.stringList():
+        if names != self._known_names:  # compared in Python: stringList() copies them all
+            self._known_names = names
             text = self.action_input.currentText()
             self._names.setStringList(names)
             self.action_input.setEditText(text)

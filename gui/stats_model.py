@@ -58,7 +58,8 @@ class StatsModel(QStandardItemModel):
         if any(name not in names for name in self._rows):  # a reset or another session
             self.clear_rows()
         for stats in snapshot.actions:
-            if self._shown.get(stats.action) == stats:
+            shown = self._shown.get(stats.action)
+            if shown is stats or shown == stats:  # the engine reuses unchanged figures
                 continue
             row = self._rows.get(stats.action)
             if row is None:

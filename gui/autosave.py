@@ -21,6 +21,7 @@ AUTOSAVE_MS = 3000
 def restore(path: Path) -> tuple[ActionTracker, str | None]:
     """The tracker saved at ``path`` (a new one if there is none), and a message for the
     user when the file was unusable: it is then renamed ``.corrupt-<timestamp>`` and kept."""
+    _remove_stale_temporaries(path)
     if not path.exists():
         return ActionTracker(), None
     try:
@@ -37,6 +38,23 @@ def restore(path: Path) -> tuple[ActionTracker, str | None]:
             f"Your last session could not be opened: {error}.\n\n"
             f"It was kept as {aside} and Action Tracker started with an empty session."
         )
+
+
+STALE_SECONDS = 60
+"""A save's temporary file older than this was left by a process killed mid-save."""
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Delete temporary files that saves of ``path`` left behind when killed (a save
+    writes ``.<name>.<random>.tmp`` beside it, then renames it over the session)."""
+    now = time.time()
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        try:
+            if now - stale.stat().st_mtime > STALE_SECONDS:
+                stale.unlink()
+                log.info("removed %s, left by an interrupted save", stale)
+        except OSError as error:  # gone meanwhile, or not ours to remove: harmless
+            log.warning("could not remove %s: %s", stale, error)
 
 
 class Autosaver(QObject):

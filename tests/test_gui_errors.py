@@ -241,3 +241,24 @@ def test_a_worker_that_will_not_stop_is_logged_not_destroyed(
     release.set()
     assert thread.wait(5000)
     workers._stuck.remove((worker, thread))
+
+
+def test_restore_removes_temporaries_left_by_a_killed_save(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from gui.autosave import STALE_SECONDS, restore
+
+    path = tmp_path / "session.atsession"
+    ActionTracker().save(path)
+    stale = tmp_path / ".session.atsession.k1ll3d.tmp"
+    fresh = tmp_path / ".session.atsession.s4v1ng.tmp"  # perhaps another window saving now
+    other = tmp_path / ".other.atsession.k1ll3d.tmp"
+    for leftover in (stale, fresh, other):
+        leftover.write_bytes(b"partial")
+    old = time.time() - STALE_SECONDS - 5
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    _, message = restore(path)
+    assert message is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([path.name, fresh.name, other.name])

@@ -17,6 +17,8 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
 
 from bench.baseline import OriginalRunningTracker, OriginalSamplesTracker
 from core import ActionTracker
@@ -81,6 +83,10 @@ def throughput_table(count: int) -> None:
             f"{name:<22}{one:>12,.0f}{four:>12,.0f}{four / one:>8.2f}"
             f"{one / base1:>9.2f}{four / base4:>10.2f}"
         )
+
+
+def _load(strategy: str, path: str | Path) -> None:
+    ActionTracker(strategy).load(path)
 
 
 def timed(call: Callable[[], object], repeat: int = 50) -> float:
@@ -150,7 +156,7 @@ def load_table(lines: int) -> None:
         print(f"{'subject':<34}{'seconds':>9}{'records/s':>12}{'speedup':>9}")
         print(f"{'original add_action per line':<34}{base:>9.2f}{lines / base:>12,.0f}{1:>9.2f}")
         for strategy in ("running", "samples"):
-            took = timed(lambda s=strategy: ActionTracker(s).load(path), 3)
+            took = timed(partial(_load, strategy, path), 3)
             print(
                 f"{'engine load(), ' + strategy:<34}{took:>9.2f}{lines / took:>12,.0f}"
                 f"{base / took:>9.2f}"

@@ -106,7 +106,10 @@ class Fuzz:
         self.cases["sessions"] += 1
 
     def expect_unchanged(
-        self, tracker: ActionTracker, call: Callable[[], None], allowed: tuple[type, ...]
+        self,
+        tracker: ActionTracker,
+        call: Callable[[], None],
+        allowed: tuple[type[BaseException], ...],
     ) -> None:
         version, stats = tracker.version, tracker.get_stats()
         try:

@@ -38,6 +38,7 @@ from PySide6.QtCore import (
     QEventLoop,
     QModelIndex,
     QObject,
+    QPersistentModelIndex,
     QSettings,
     Qt,
     QTimer,
@@ -84,13 +85,15 @@ class NaiveStatsModel(QAbstractTableModel):
         super().__init__()
         self._actions = snapshot.actions
 
-    def rowCount(self, parent: QModelIndex | None = None) -> int:
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex | None = None) -> int:
         return 0 if parent is not None and parent.isValid() else len(self._actions)
 
-    def columnCount(self, parent: QModelIndex | None = None) -> int:
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex | None = None) -> int:
         return 0 if parent is not None and parent.isValid() else len(HEADERS)
 
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
         if not index.isValid():
             return None
         stats = self._actions[index.row()]
@@ -129,10 +132,11 @@ def pad_leaked_singletons(seconds: float) -> dict[str, int]:
     """
     probe = _Probe()
     lost = {}
-    for name, value, call in (
+    emitters: tuple[tuple[str, object, Callable[[], object]], ...] = (
         ("True", True, probe.signal.emit),
         ("None", None, lambda: probe.setObjectName("probe")),
-    ):
+    )
+    for name, value, call in emitters:
         before = sys.getrefcount(value)
         for _ in range(100):
             call()
@@ -307,7 +311,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         QCoreApplication.setApplicationName("action-tracker-bench")
         QSettings.setDefaultFormat(QSettings.Format.IniFormat)
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, home)
-        app = QApplication.instance() or QApplication([sys.argv[0]])
+        existing = QApplication.instance()
+        app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
         app.setStyleSheet(style_sheet())  # as gui.app does
         leaks = pad_leaked_singletons(seconds)
         counts = {name: sys.getrefcount(LEAKABLE[name]) for name in leaks}
@@ -346,13 +351,17 @@ def run(window: MainWindow, seconds: float, repeats: int, extra: list[QTableView
     table = window.table
     naive = naive_view_like(table, window.tracker.snapshot())
     extra.append(naive)
-    chart = window.charts.currentWidget()  # a pyqtgraph PlotWidget (a QGraphicsView)
+    chart = window.charts.currentWidget()
+    assert isinstance(chart, QAbstractScrollArea)  # a pyqtgraph PlotWidget (a QGraphicsView)
     run_loop(0.3)
     views: tuple[QAbstractScrollArea, ...] = (table, naive, chart)
     # The synchronous repaints: the stats table's paint runs no Python, but repaint()
     # lets the GIL go while Qt paints, and taking it back is part of every timing here.
     # time.sleep(0) measures that round trip alone.
-    calls = [*(view.viewport().repaint for view in views), partial(time.sleep, 0)]
+    calls: list[Callable[[], object]] = [
+        *(view.viewport().repaint for view in views),
+        partial(time.sleep, 0),
+    ]
     shown_rows = table.rowAt(table.viewport().height() - 1) + 1 or table.model().rowCount()
 
     print(

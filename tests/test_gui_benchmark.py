@@ -27,6 +27,7 @@ from core.loadgen import DEFAULT_ACTIONS, ActionSpec, LoadSpec
 from gui import MainWindow
 from gui.benchmark_dialog import BenchmarkDialog
 from gui.workers import running_threads
+from widgets import child
 
 SHORT_RUN = LoadSpec(duration=0.5)
 LONG_RUN = LoadSpec(duration=30.0)
@@ -39,21 +40,15 @@ def window(make_window: Callable[..., MainWindow]) -> MainWindow:
 
 
 def start_button(window: MainWindow) -> QPushButton:
-    found = window.findChild(QPushButton, "benchmarkButton")
-    assert found is not None
-    return found
+    return child(window, QPushButton, "benchmarkButton")
 
 
 def progress_bar(window: MainWindow) -> QProgressBar:
-    found = window.findChild(QProgressBar, "benchmarkProgress")
-    assert found is not None
-    return found
+    return child(window, QProgressBar, "benchmarkProgress")
 
 
 def history(window: MainWindow) -> QTableWidget:
-    found = window.findChild(QTableWidget, "benchmarkHistory")
-    assert found is not None
-    return found
+    return child(window, QTableWidget, "benchmarkHistory")
 
 
 def history_row(window: MainWindow, row: int) -> list[str]:

@@ -18,6 +18,7 @@ from pytestqt.qtbot import QtBot
 
 from core import MAX_PAYLOAD_BYTES, ActionTracker, InvalidActionError
 from gui import MainWindow
+from widgets import child
 
 
 @pytest.fixture
@@ -34,27 +35,19 @@ def action_field(window: MainWindow) -> QLineEdit:
 
 
 def time_field(window: MainWindow) -> QLineEdit:
-    field = window.findChild(QLineEdit, "timeInput")
-    assert field is not None
-    return field
+    return child(window, QLineEdit, "timeInput")
 
 
 def json_field(window: MainWindow) -> QLineEdit:
-    field = window.findChild(QLineEdit, "jsonInput")
-    assert field is not None
-    return field
+    return child(window, QLineEdit, "jsonInput")
 
 
 def label(window: MainWindow, name: str) -> QLabel:
-    found = window.findChild(QLabel, name)
-    assert found is not None, name
-    return found
+    return child(window, QLabel, name)
 
 
 def button(window: MainWindow, name: str) -> QPushButton:
-    found = window.findChild(QPushButton, name)
-    assert found is not None, name
-    return found
+    return child(window, QPushButton, name)
 
 
 def engine_outcome(payload: str) -> str | None:

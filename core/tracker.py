@@ -444,6 +444,8 @@ def _quantiles(moments: Moments, slots: list[_Slot]) -> tuple[Number, ...]:
     low, high = moments.minimum, moments.maximum
     stores = [slot.distribution for slot in slots]
     sketches = [s for s in stores if isinstance(s, LogSketch)]
+    if len(sketches) == 1:  # one stripe saw the action: read its (copied) sketch as is
+        return sketches[0].quantiles(QUANTILES, low, high)
     if sketches:
         return LogSketch.merged(sketches).quantiles(QUANTILES, low, high)
     views = [s.view() for s in stores if isinstance(s, SampleStore)]

@@ -415,9 +415,12 @@ class ActionTracker:
             version = resets + sum(stripe.adds for stripe in stripes)
             for stripe in stripes:
                 stripe.flush()
-            unchanged = _unchanged(stripes, known[1]) if known and known[0] == resets else set()
-            for stripe in stripes:
-                for name, slot in list(stripe.slots.items()):
+            # Copied once, in C: a writer registering a new action inserts into its stripe's
+            # dict under the names lock alone, so iterating the dict itself could raise.
+            contents = [list(stripe.slots.items()) for stripe in stripes]
+            unchanged = _unchanged(contents, known[1]) if known and known[0] == resets else set()
+            for items in contents:
+                for name, slot in items:
                     if name not in unchanged:
                         groups.setdefault(name, []).append(_copy_slot(slot, copy_distributions))
             # Inside the cut: a reset right after it must not rename what was read.
@@ -454,12 +457,12 @@ def _quantiles(moments: Moments, slots: list[_Slot]) -> tuple[Number, ...]:
     return tuple(min(max(float(value), low), high) for value in exact)
 
 
-def _unchanged(stripes: list[_Stripe], known: dict[str, ActionStats]) -> set[str]:
-    """Names in ``known`` whose count across ``stripes`` is still the known one (caller
-    holds every stripe lock, buffers flushed)."""
+def _unchanged(contents: list[list[tuple[str, _Slot]]], known: dict[str, ActionStats]) -> set[str]:
+    """Names in ``known`` whose count across the stripes' ``contents`` is still the known
+    one (caller holds every stripe lock, buffers flushed)."""
     counts: dict[str, int] = {}
-    for stripe in stripes:
-        for name, slot in stripe.slots.items():
+    for items in contents:
+        for name, slot in items:
             counts[name] = counts.get(name, 0) + slot.moments.count
     return {
         name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -412,3 +413,43 @@ def test_empty_slots_are_not_reported_as_actions() -> None:
     tracker._open_slot(tracker._claim_stripe(), "ghost")
     assert tracker.get_stats() == "[]"
     assert tracker.snapshot().actions == ()
+
+
+def test_snapshot_survives_new_actions_registered_while_it_reuses_figures() -> None:
+    """A writer registers a new action by inserting into its stripe under the names lock
+    alone; a snapshot comparing counts for reuse must not iterate that dict as it grows."""
+    tracker = ActionTracker()
+    tracker.add_actions([f'{{"action": "base{i}", "time": 1}}' for i in range(3000)])
+    tracker.snapshot()  # later snapshots compare counts against these figures
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def register_new_names() -> None:
+        for i in range(6000):  # well within the limit of distinct actions
+            if stop.is_set():
+                return
+            tracker.add_action(f'{{"action": "new{i}", "time": 1}}')
+        stop.set()
+
+    def snapshot_repeatedly() -> None:
+        try:
+            while not stop.is_set():
+                tracker.snapshot()
+        except BaseException as error:
+            errors.append(error)
+            stop.set()
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, to hit the window
+    try:
+        threads = [
+            threading.Thread(target=register_new_names),
+            threading.Thread(target=snapshot_repeatedly),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []

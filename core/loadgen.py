@@ -156,14 +156,26 @@ class LoadGenerator:
                     daemon=True,
                 )
             )
+        threads, self._threads = self._threads, []
         try:
-            for thread in self._threads:
+            for thread in threads:
                 thread.start()
-        finally:
-            # Released together: threads started while others already run would each
-            # wait for the GIL to start (64 of them took half a second).
-            self._started = time.perf_counter()
-            self._go.set()
+                self._threads.append(thread)  # join() and running see started ones only
+        except BaseException:
+            # No producer may outlive a failed start: release the started ones into a
+            # stop, and wait for them.
+            self._stop.set()
+            self._release()
+            for thread in self._threads:
+                thread.join()
+            raise
+        self._release()
+
+    def _release(self) -> None:
+        # Released together: threads started while others already run would each wait
+        # for the GIL to start (64 of them took half a second).
+        self._started = time.perf_counter()
+        self._go.set()
 
     def _produce(
         self, counter: _Counter, payloads: Sequence[bytes], start: int, quota: int | None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 
 import pytest
@@ -83,3 +84,25 @@ def test_producers_start_from_different_payloads() -> None:
     generator.start()
     generator.join()
     assert len(set(tracker.samples("dig").tolist())) == 4
+
+
+def test_a_producer_that_cannot_start_stops_the_started_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_start = threading.Thread.start
+    started: list[threading.Thread] = []
+
+    def start_two_then_fail(thread: threading.Thread) -> None:
+        if len(started) == 2:
+            raise RuntimeError("can't start new thread")
+        started.append(thread)
+        real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", start_two_then_fail)
+    generator = LoadGenerator(ActionTracker(), LoadSpec(producers=4, duration=30.0))
+    with pytest.raises(RuntimeError, match="can't start"):
+        generator.start()
+    monkeypatch.undo()
+    assert not any(thread.is_alive() for thread in started)  # stopped and joined
+    assert not generator.running
+    assert generator.join(timeout=5).stopped

@@ -97,17 +97,35 @@ class ErrorReporter(QObject):
         )
 
     def _report_thread(self, args: threading.ExceptHookArgs) -> None:
-        if args.exc_value is not None:
+        # sys.exit() in a thread ends that thread quietly, as Python's own hook has it.
+        if args.exc_value is not None and args.exc_type is not SystemExit:
             self.report(args.exc_type, args.exc_value, args.exc_traceback)
+
+    def report_fatal(self, error: BaseException) -> None:
+        """Report an error that stops the app from starting: logged, printed, and shown
+        in a dialog that waits to be read (no event loop runs yet, and the process ends
+        when it closes)."""
+        log.error("could not start", exc_info=error)
+        traceback.print_exception(type(error), error, error.__traceback__)
+        box = self._box(
+            "Action Tracker could not start",
+            f"{type(error).__name__}: {error}\n\nThe details were written to {self.log_path}.",
+            "".join(traceback.format_exception(type(error), error, error.__traceback__)),
+        )
+        box.exec()
 
     @Slot(str, str)
     def _show(self, text: str, details: str) -> None:
-        box = QMessageBox(QMessageBox.Icon.Critical, "Unexpected error", text)
-        box.setObjectName("unexpectedError")
-        box.setDetailedText(details)
+        box = self._box("Unexpected error", text, details)
         box.finished.connect(lambda _result: self.boxes.remove(box))
         self.boxes.append(box)
         box.open()
+
+    def _box(self, title: str, text: str, details: str) -> QMessageBox:
+        box = QMessageBox(QMessageBox.Icon.Critical, title, text)
+        box.setObjectName("unexpectedError")
+        box.setDetailedText(details)
+        return box
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -124,12 +142,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setStyleSheet(style_sheet())
     reporter = ErrorReporter(log_path)
     reporter.install()
-    window = MainWindow(session_path=session_file())
+    try:
+        window = MainWindow(session_path=session_file())
+    except Exception as error:  # before the event loop: a dialog opened later never shows
+        reporter.report_fatal(error)
+        return 1
     # What exists now (Qt wrappers, pyqtgraph, the restored session) lives as long as the
     # app; frozen, it is not rescanned by every full collection. With 10,000 actions a
     # full collection took 50-130 ms on the GUI thread, and 0 ms after the freeze.
     gc.freeze()
-    for path in args[1:]:
-        window.open_file(path)
     window.show()
+    for path in args[1:]:  # after show(): their messages open over the window
+        window.open_file(path)
     return app.exec()

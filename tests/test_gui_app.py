@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QObject, QThread, QTimer, Slot
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 import gui.app
@@ -145,3 +145,32 @@ def test_an_error_on_another_thread_is_shown_on_the_gui_thread(
     assert box.text().startswith("LookupError: no such action")
     box.close()
     qtbot.waitUntil(lambda: not reporter.boxes, timeout=2000)
+
+
+def test_an_error_before_the_event_loop_is_printed_and_waits_to_be_read(
+    qtbot: QtBot,
+    reporter: gui.app.ErrorReporter,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    shown: list[QMessageBox] = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append(box) or 0)
+    try:
+        raise PermissionError("data folder is read-only")
+    except PermissionError as error:
+        reporter.report_fatal(error)
+    assert "PermissionError: data folder is read-only" in capsys.readouterr().err
+    assert [box.windowTitle() for box in shown] == ["Action Tracker could not start"]
+    assert shown[0].text().startswith("PermissionError: data folder is read-only")
+    assert "raise PermissionError" in shown[0].detailedText()
+
+
+@pytest.mark.qt_no_exception_capture
+def test_sys_exit_in_a_thread_ends_it_quietly(
+    qtbot: QtBot, reporter: gui.app.ErrorReporter
+) -> None:
+    thread = threading.Thread(target=sys.exit, args=(0,))
+    thread.start()
+    thread.join()
+    qtbot.wait(50)
+    assert reporter.boxes == []

@@ -19,10 +19,8 @@ from PySide6.QtGui import (
     QKeySequence,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -32,7 +30,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTabBar,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -47,6 +44,7 @@ from gui.entry_panel import EntryPanel
 from gui.resources import app_icon
 from gui.snapshots import SnapshotPoller, start_poller, stop_poller
 from gui.stats_model import HEADERS, StatsModel, StatsProxy
+from gui.stats_view import StatsView
 from gui.workers import FileLoadWorker, start_worker, stop_and_wait
 
 log = logging.getLogger(__name__)
@@ -54,8 +52,6 @@ log = logging.getLogger(__name__)
 REFRESH_MS = 66
 """The charts redraw and the rate updates at about 15 Hz; snapshots arrive from the
 poller thread at the same rate, only when the data changed."""
-CELL_PADDING = 16
-"""Pixels around a figure in its cell: the style's margins, with room to spare."""
 RATE_WINDOW = 1.0
 """Seconds over which the status bar's rate is measured."""
 MAX_RECENT = 8
@@ -99,21 +95,9 @@ class MainWindow(QMainWindow):
         self.filter.setPlaceholderText("Filter actions…")
         self.filter.setClearButtonEnabled(True)
         self.filter.setMaximumWidth(260)
-        self.table = QTableView()
-        self.table.setObjectName("statsTable")
+        self.table = StatsView()
         self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
         self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # first-seen order
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        # Names take the room that the figures leave; figures are never elided (their
-        # columns widen as their texts grow, see _fit_columns).
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setMinimumSectionSize(64)
-        header.setDefaultSectionSize(64)
         self.benchmark = BenchmarkPanel(self._load_spec())
         self.charts = ChartsPanel()
 
@@ -258,7 +242,7 @@ class MainWindow(QMainWindow):
         self._shown_version = snapshot.version
         now = time.monotonic()
         self.model.update(snapshot)
-        self._fit_columns()
+        self.table.fit_columns(*self.model.take_widened())
         self.charts.add_snapshot(now - self._chart_start, snapshot)
         if tracker is self.tracker:
             self.entry.set_known_names([stats.action for stats in snapshot.actions])
@@ -529,22 +513,6 @@ class MainWindow(QMainWindow):
         self.settings.setValue("benchmark/spec", orjson.dumps(spec_to_dict(spec)).decode())
 
     # --- everyday commands ---------------------------------------------------------
-
-    def _fit_columns(self) -> None:
-        """Widen each figure column whose longest text grew past its width; never
-        narrow one, so that a column the user widened keeps its width."""
-        widened = self.model.take_widened()
-        if not widened:
-            return
-        metrics = self.table.fontMetrics()
-        header = self.table.horizontalHeader()
-        for column, text in widened.items():
-            if column > 0:
-                needed = max(
-                    metrics.horizontalAdvance(text) + CELL_PADDING, header.sectionSizeHint(column)
-                )
-                if needed > self.table.columnWidth(column):
-                    self.table.setColumnWidth(column, needed)
 
     def choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(

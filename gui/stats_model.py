@@ -51,6 +51,7 @@ class StatsModel(QStandardItemModel):
         # an update for four rows, 30 times the update itself).
         self._widest: list[str] = [""] * len(HEADERS)
         self._widened: set[int] = set()
+        self._cleared = False
 
     def update(self, snapshot: Snapshot) -> None:
         """Show ``snapshot``; rows of unchanged actions are not touched."""
@@ -61,6 +62,10 @@ class StatsModel(QStandardItemModel):
             shown = self._shown.get(stats.action)
             if shown is stats or shown == stats:  # the engine reuses unchanged figures
                 continue
+            if shown is not None and stats.count <= shown.count:  # reset, then added again
+                self.clear_rows()
+                self.update(snapshot)
+                return
             row = self._rows.get(stats.action)
             if row is None:
                 self._append(stats)
@@ -74,12 +79,17 @@ class StatsModel(QStandardItemModel):
         self._rows.clear()
         self._shown.clear()
         self._widest = [""] * len(HEADERS)
+        self._widened = set(range(len(HEADERS)))
+        self._cleared = True
 
-    def take_widened(self) -> dict[int, str]:
-        """Columns whose longest text grew since the last call, with that text."""
+    def take_widened(self) -> tuple[dict[int, str], bool]:
+        """Columns whose longest text grew since the last call, with that text; and
+        whether the rows were cleared meanwhile, so that the widths may shrink again."""
         widened = {column: self._widest[column] for column in sorted(self._widened)}
+        cleared = self._cleared
         self._widened.clear()
-        return widened
+        self._cleared = False
+        return widened, cleared
 
     def stats_at(self, row: int) -> ActionStats | None:
         """The figures shown in ``row`` of this model."""

@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from core import ActionTracker, Snapshot
 from gui import MainWindow
+from gui.stats_view import ACTION_MIN_WIDTH
 
 HEADERS = ["Action", "Count", "Average", "Min", "Max", "Std dev", "p50", "p90", "p99"]
 
@@ -105,6 +106,54 @@ def test_large_figures_are_shown_whole_not_elided(qtbot: QtBot, window: MainWind
     for column in range(1, 9):
         text = window.proxy.index(0, column).data()
         assert metrics.horizontalAdvance(text) < window.table.columnWidth(column), text
+
+
+def test_names_take_the_room_the_figures_leave(qtbot: QtBot, window: MainWindow) -> None:
+    window.resize(1280, 800)
+    add(window.tracker, "jump", 100)
+    window.refresh()
+    view = table(window)
+    header = view.horizontalHeader()
+    qtbot.waitUntil(lambda: header.length() == view.viewport().width(), timeout=1000)
+    assert view.columnWidth(0) > ACTION_MIN_WIDTH
+    names, figures = view.columnWidth(0), [view.columnWidth(c) for c in range(1, 9)]
+    window.resize(1600, 800)  # wider: the names take the new room, the figures keep theirs
+    qtbot.waitUntil(lambda: view.columnWidth(0) > names, timeout=1000)
+    assert header.length() == view.viewport().width()
+    assert [view.columnWidth(column) for column in range(1, 9)] == figures
+
+
+def test_names_keep_a_readable_width_when_figures_are_wide(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    window.resize(700, 500)
+    add(window.tracker, "a long action name", 123_456_789_012.5, 987_654_321_098.25)
+    window.refresh()
+    assert table(window).columnWidth(0) == ACTION_MIN_WIDTH  # the table scrolls instead
+
+
+def test_columns_fit_the_figures_again_after_a_reset(qtbot: QtBot, window: MainWindow) -> None:
+    window.resize(1280, 800)
+    add(window.tracker, "jump", 123_456_789.5)
+    window.refresh()
+    view = table(window)
+    wide = view.columnWidth(2)
+    window.tracker.reset()
+    add(window.tracker, "jump", 1)
+    window.refresh()
+    assert view.columnWidth(2) < wide
+    metrics = view.fontMetrics()
+    assert metrics.horizontalAdvance(window.proxy.index(0, 2).data()) < view.columnWidth(2)
+
+
+def test_a_column_the_user_widened_keeps_its_width(qtbot: QtBot, window: MainWindow) -> None:
+    add(window.tracker, "jump", 1)
+    window.refresh()
+    view = table(window)
+    view.setColumnWidth(3, 200)
+    add(window.tracker, "jump", 123_456.5)
+    window.refresh()
+    assert view.columnWidth(3) == 200
 
 
 def test_numbers_are_right_aligned_and_digit_grouped(window: MainWindow) -> None:

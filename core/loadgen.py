@@ -115,10 +115,11 @@ class LoadResult:
 class _Counter:
     """Adds made by one producer; written only by that producer's thread."""
 
-    __slots__ = ("added",)
+    __slots__ = ("added", "ended")
 
     def __init__(self) -> None:
         self.added = 0
+        self.ended: float | None = None  # perf_counter() when the producer returned
 
 
 class LoadGenerator:
@@ -137,7 +138,6 @@ class LoadGenerator:
         self._counters: list[_Counter] = []
         self._threads: list[threading.Thread] = []
         self._started = 0.0
-        self._finished: float | None = None
         self._quota = _split(spec.count, spec.producers) if spec.count else None
         self._errors: list[Exception] = []
 
@@ -185,6 +185,8 @@ class LoadGenerator:
         except Exception as error:  # kept for join(), which raises it on the caller's thread
             self._errors.append(error)
             self._stop.set()
+        finally:
+            counter.ended = time.perf_counter()
 
     def _add_until_done(
         self, counter: _Counter, payloads: Sequence[bytes], start: int, quota: int | None
@@ -214,7 +216,10 @@ class LoadGenerator:
 
     def status(self) -> LoadStatus:
         added = sum(counter.added for counter in self._counters)
-        end = self._finished if self._finished is not None else time.perf_counter()
+        # Once every producer has returned, the run ended with the last of them: time
+        # after that (until someone calls join) would read as a falling rate.
+        ends = [counter.ended for counter in self._counters if counter.ended is not None]
+        end = max(ends) if ends and not self.running else time.perf_counter()
         elapsed = end - self._started if self._started else 0.0
         if self.spec.duration is not None:
             fraction = elapsed / self.spec.duration
@@ -234,7 +239,6 @@ class LoadGenerator:
         ``LoadError`` when a producer failed (the others were stopped)."""
         for thread in self._threads:
             thread.join(timeout)
-        self._finished = time.perf_counter()
         if self._errors:
             error = self._errors[0]
             raise LoadError(f"a producer thread failed: {error}") from error

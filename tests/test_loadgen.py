@@ -106,3 +106,17 @@ def test_a_producer_that_cannot_start_stops_the_started_ones(
     assert not any(thread.is_alive() for thread in started)  # stopped and joined
     assert not generator.running
     assert generator.join(timeout=5).stopped
+
+
+def test_elapsed_time_ends_with_the_last_producer() -> None:
+    """Time after the producers returned is not run time: read as such, the last
+    progress point of every run showed the throughput falling towards zero."""
+    generator = LoadGenerator(ActionTracker(), LoadSpec(producers=2, duration=None, count=2000))
+    generator.start()
+    deadline = time.monotonic() + 10
+    while generator.running and time.monotonic() < deadline:
+        time.sleep(0.01)
+    ended = generator.status()
+    time.sleep(0.2)
+    assert generator.status() == ended
+    assert generator.join().seconds == ended.elapsed

@@ -320,9 +320,20 @@ class MainWindow(QMainWindow):
         self.load_label.setText(f"{step.accepted:,} loaded, {step.rejected:,} rejected")
 
     def _on_load_finished(self, report: LoadReport) -> None:
-        path = self._load_job[0].path if self._load_job else Path("?")
+        worker = self._load_job[0] if self._load_job else None
+        path = worker.path if worker else Path("?")
         self.last_load_report = report
         log.info("loaded %s: %s", path, report.summary)
+        if worker is not None and worker.tracker is not self.tracker:
+            # Open Session replaced the session this file was loading into.
+            self._message(
+                QMessageBox.Icon.Information,
+                "Load abandoned",
+                f"{path.name}: loading stopped when another session was opened; nothing "
+                "from this file is in the session now shown.",
+                "loadSummary",
+            )
+            return
         self._summarize_load(path, report)
 
     def _on_load_failed(self, message: str) -> None:
@@ -350,7 +361,9 @@ class MainWindow(QMainWindow):
     def _summarize_load(self, path: Path, report: LoadReport) -> None:
         title = "File loaded"
         text = f"{path.name}: {report.summary}."
-        if report.cancelled:
+        if report.format == "empty":
+            title, text = "Nothing loaded", f"{path.name} is empty: it holds no records."
+        elif report.cancelled:
             title = "Load cancelled"
             text = (
                 f"{path.name}: cancelled before the end. The {report.accepted:,} records "
@@ -365,9 +378,8 @@ class MainWindow(QMainWindow):
                 lines.append(f"… and {hidden:,} more")
             details = "\n".join(lines)
             text += " Show Details lists the rejected records; select and copy them from there."
-        icon = (
-            QMessageBox.Icon.Information if not report.rejected_count else QMessageBox.Icon.Warning
-        )
+        quiet = report.rejected_count == 0 and report.format != "empty"
+        icon = QMessageBox.Icon.Information if quiet else QMessageBox.Icon.Warning
         self._message(icon, title, text, "loadSummary", details)
 
     def _message(

@@ -61,7 +61,7 @@ class Worker(QObject):
         try:
             result = self.work()
         except Exception as error:  # reported to the window, never lost in the thread
-            message = str(error) or type(error).__name__
+            message = _describe(error)
             self.failed.emit(f"{message}\n\n{traceback.format_exc(limit=3)}")
         else:
             self.finished.emit(result)
@@ -146,3 +146,11 @@ def stop_and_wait(worker: Worker, thread: QThread, timeout_ms: int = 5000) -> bo
     log.error("%s did not stop within %d ms", type(worker).__name__, timeout_ms)
     _stuck.append((worker, thread))
     return False
+
+
+def _describe(error: Exception) -> str:
+    """The error in words for people: the system's reason for an OSError (the window
+    names the file itself), not Python's "[Errno 2] ...: '/path'"."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error) or type(error).__name__

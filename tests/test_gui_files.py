@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
@@ -204,7 +205,46 @@ def test_missing_file_shows_load_error(qtbot: QtBot, window: MainWindow, tmp_pat
     box = wait_for_load(qtbot, window, "loadError")
     assert str(path) in box.text()
     assert "No such file" in box.text()
+    assert "Errno" not in box.text()  # the system's words, not Python's
     assert window.tracker.version == 0
+
+
+@pytest.mark.parametrize("content", [b"", b" \n\r\n\t"])
+def test_empty_file_is_not_called_loaded(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, content: bytes
+) -> None:
+    path = tmp_path / "empty.json"
+    path.write_bytes(content)
+    window.open_file(path)
+    box = wait_for_load(qtbot, window, "loadSummary")
+    assert box.windowTitle() == "Nothing loaded"
+    assert box.text() == "empty.json is empty: it holds no records."
+    assert box.icon() == QMessageBox.Icon.Warning
+
+
+def test_a_load_abandoned_by_open_session_says_nothing_was_kept(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big = write_big_ndjson(tmp_path / "big.ndjson")
+    session = tmp_path / "saved.atsession"
+    saved = ActionTracker()
+    saved.add_action('{"action": "from the session", "time": 5}')
+    saved.save(session)
+    add_lines = core.loading.FileLoad._add_lines
+
+    def slow_add_lines(load: core.loading.FileLoad, *args: Any) -> None:
+        time.sleep(0.05)  # long enough for the session to open mid-load
+        add_lines(load, *args)
+
+    monkeypatch.setattr(core.loading.FileLoad, "_add_lines", slow_add_lines)
+    loading_into = window.tracker
+    window.open_file(big)
+    qtbot.waitUntil(lambda: loading_into.version > 0, timeout=5000)
+    assert window.open_session(session, confirm=False)
+    box = wait_for_load(qtbot, window, "loadSummary")
+    assert box.windowTitle() == "Load abandoned"
+    assert "nothing from this file is in the session now shown" in box.text()
+    assert window.tracker.get_stats() == saved.get_stats()
 
 
 def test_large_file_loads_in_background_with_moving_progress(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import operator
+import re
 
 import orjson
 
@@ -35,7 +36,7 @@ def parse_payload(payload: str | bytes) -> tuple[str, Number]:
     try:
         record = _loads(payload)
     except orjson.JSONDecodeError as error:
-        raise InvalidActionError(f"payload is not valid JSON: {error}") from None
+        raise InvalidActionError(json_error(payload, error)) from None
     # The common case in as few operations as possible: this is the engine's hottest
     # path. Anything unusual goes through check_record, which also words the error.
     try:
@@ -52,6 +53,32 @@ def parse_payload(payload: str | bytes) -> tuple[str, Number]:
         if 0 < len(name) <= MAX_ACTION_LENGTH:
             return name, time
     return check_record(record)
+
+
+_NON_FINITE = re.compile(r"\b(?:NaN|Infinity)\b")
+_NON_FINITE_BYTES = re.compile(rb"\b(?:NaN|Infinity)\b")
+
+
+def json_error(payload: str | bytes, error: orjson.JSONDecodeError) -> str:
+    """The parser's complaint in people's words: where (a character position for a
+    one-line payload, as a line of a file already has its own number), and why when the
+    cause is a common one, such as NaN, which JSON does not have."""
+    reason = error.msg
+    if reason.startswith("number is infinity"):
+        reason = "a number is out of range (the largest is about 1.8e308)"
+    where = (
+        f"at character {error.pos + 1}"
+        if error.lineno == 1
+        else f"at line {error.lineno}, column {error.colno}"
+    )
+    text = f"payload is not valid JSON: {reason} {where}"
+    if isinstance(payload, bytes):
+        non_finite = _NON_FINITE_BYTES.search(payload) is not None
+    else:
+        non_finite = _NON_FINITE.search(payload) is not None
+    if non_finite:
+        text += " (NaN and Infinity are not JSON numbers)"
+    return text
 
 
 def check_record(record: object) -> tuple[str, Number]:

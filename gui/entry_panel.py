@@ -38,15 +38,21 @@ def form_payload(name: str, time_text: str) -> bytes:
     error for) exactly what was typed. A JSON number goes in verbatim; a plain decimal
     that JSON spells differently (".5", "5.", "+5", "007") as its value; anything else
     (including Python-only forms like "1_000" or "inf") as a string, which the engine
-    refuses as not a number."""
+    refuses as not a number.
+
+    A number too large for a double raises ``InvalidActionError`` here: the engine would
+    word it by its position in a payload that the user never saw."""
     text = time_text.strip()
     action = orjson.dumps(name)
+    plain = _PLAIN_NUMBER.fullmatch(text)
+    if plain and not math.isfinite(float(text)):
+        raise InvalidActionError(
+            f'"time" is out of range: {text} is beyond the largest number, about 1.8e308'
+        )
     if _JSON_NUMBER.fullmatch(text):
         return b'{"action":' + action + b',"time":' + text.encode() + b"}"
-    if _PLAIN_NUMBER.fullmatch(text):
-        value = float(text)
-        if math.isfinite(value):
-            return orjson.dumps({"action": name, "time": value})
+    if plain:
+        return orjson.dumps({"action": name, "time": float(text)})
     return orjson.dumps({"action": name, "time": text})
 
 
@@ -166,9 +172,13 @@ class EntryPanel(QGroupBox):
             self.action_input.setEditText(text)
 
     def _on_add_clicked(self) -> None:
-        name = self.action_input.currentText()
-        payload = form_payload(name, self.time_input.text())
-        if self._submit(payload, self.entry_message):
+        name, time_text = self.action_input.currentText(), self.time_input.text()
+        try:
+            payload = form_payload(name, time_text)
+        except InvalidActionError as error:
+            self.entry_message.show_error(str(error))
+            return
+        if self._submit(payload, self.entry_message, shown_time=time_text.strip()):
             self.time_input.setFocus()
             self.time_input.selectAll()
 
@@ -176,7 +186,11 @@ class EntryPanel(QGroupBox):
         if self._submit(self.json_input.text(), self.json_message):
             self.json_input.selectAll()
 
-    def _submit(self, payload: str | bytes, message: MessageLabel) -> bool:
+    def _submit(
+        self, payload: str | bytes, message: MessageLabel, shown_time: str | None = None
+    ) -> bool:
+        """Add ``payload``; confirm it with the time as typed (``shown_time``) or as
+        parsed, or show the engine's message."""
         try:
             self.tracker.add_action(payload)
         except InvalidActionError as error:
@@ -185,6 +199,6 @@ class EntryPanel(QGroupBox):
         record = orjson.loads(payload)
         name = record["action"].strip()
         shown = name if len(name) <= SHOWN_NAME_LENGTH else name[: SHOWN_NAME_LENGTH - 1] + "…"
-        message.show_ok(f"Added {shown}: {record['time']}")
+        message.show_ok(f"Added {shown}: {shown_time or record['time']}")
         self.added.emit(name)
         return True

@@ -1,7 +1,7 @@
 """``action-stats FILE...``: print ``get_stats()`` for files, rejected records on stderr.
 
 Exit status: 0 when every record was accepted, 1 when some were rejected, 2 when a file
-could not be read at all.
+could not be read at all (the stats of the files that could are still printed).
 """
 
 from __future__ import annotations
@@ -26,24 +26,28 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     tracker = ActionTracker(args.strategy)
     status = 0
+    loaded = 0
     for name in args.files:
         try:
             report = tracker.load(sys.stdin.buffer if name == "-" else name)
         except (OSError, InvalidFileError) as error:
-            print(f"action-stats: {name}: {error}", file=sys.stderr)
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+            print(f"action-stats: {name}: {reason}", file=sys.stderr)
             status = 2
             continue
+        loaded += 1
         # FILE:LINE: for lines, as compilers and grep print them (editors jump there);
         # an array's records are elements, which no editor numbers.
-        where = "{}:{}:" if report.format == "lines" else "{}: element {}:"
-        for rejection in report.rejected:
+        where = {"lines": "{}:{}:", "array": "{}: element {}:"}.get(report.format, "{}:")
+        for rejection in report.rejected:  # a single object's one record needs no number
             print(f"{where.format(name, rejection.record)} {rejection.reason}", file=sys.stderr)
         hidden = report.rejected_count - len(report.rejected)
         if hidden:
             print(f"{name}: {hidden:,} more rejected records not shown", file=sys.stderr)
         if report.rejected_count:
             status = max(status, 1)
-    print(tracker.get_stats())
+    if loaded:  # with no file read at all, an empty [] would look like an answer
+        print(tracker.get_stats())
     return status
 
 

@@ -50,6 +50,7 @@ class FileLoad:
         self._tracker = tracker
         self._source = source
         self._cancel = threading.Event()
+        self._caller_cancel: threading.Event | None = None  # run()'s, checked as well
         self._steps = self._run()
 
     def __iter__(self) -> Iterator[LoadProgress]:
@@ -66,8 +67,7 @@ class FileLoad:
         cancel: threading.Event | None = None,
     ) -> LoadReport:
         """Run to the end (or until ``cancel`` is set) and return the report."""
-        if cancel is not None:
-            self._cancel = cancel
+        self._caller_cancel = cancel
         for step in self._steps:
             if progress is not None:
                 progress(step)
@@ -75,7 +75,8 @@ class FileLoad:
 
     def _stopping(self) -> bool:
         """Checked before each chunk: True, and the report says so, once cancelled."""
-        if self._cancel.is_set():
+        caller = self._caller_cancel
+        if self._cancel.is_set() or (caller is not None and caller.is_set()):
             self.report.cancelled = True
             return True
         return False

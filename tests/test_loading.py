@@ -549,6 +549,17 @@ def test_cancel_event_set_before_the_load_loads_nothing(tmp_path: Path, content:
     assert report.accepted == tracker.snapshot().total_count == 0
 
 
+def test_cancel_before_run_holds_when_run_brings_its_own_event(tmp_path: Path) -> None:
+    tracker = ActionTracker()
+    job = tracker.start_load(_write(tmp_path, "a.ndjson", _ndjson(GOOD)))
+    job.cancel()
+    caller_event = threading.Event()
+    report = job.run(cancel=caller_event)
+    assert report.cancelled
+    assert tracker.version == 0
+    assert not caller_event.is_set()  # the caller's event is read, never set
+
+
 def test_cancel_after_the_last_chunk_is_not_reported_as_cancelled(tmp_path: Path) -> None:
     # The window cancels on its own schedule; when nothing was left unread, the load
     # is complete and must not be called cancelled.

@@ -140,7 +140,7 @@ class BenchmarkDialog(QDialog):
             cells = [self.action_table.item(row, column) for column in range(3)]
             name, mean, spread = (cell.text().strip() if cell else "" for cell in cells)
             try:
-                actions.append(ActionSpec(name, float(mean), float(spread)))
+                actions.append(ActionSpec(name, _number("mean", mean), _number("spread", spread)))
             except ValueError as error:
                 raise ValueError(f"row {row + 1}: {error}") from None
         by_duration = self.by_duration.isChecked()
@@ -151,3 +151,13 @@ class BenchmarkDialog(QDialog):
             count=None if by_duration else self.count.value(),
             strategy=self.strategy.currentText(),
         )
+
+
+def _number(field: str, text: str) -> float:
+    """``text`` as a number, or a message naming ``field`` (not Python's "could not
+    convert string to float")."""
+    try:
+        return float(text.replace(",", ""))  # digit grouping, as the table shows numbers
+    except ValueError:
+        shown = repr(text) if text else "nothing"
+        raise ValueError(f"the {field} must be a number, got {shown}") from None

@@ -41,7 +41,7 @@ from gui.autosave import Autosaver, restore
 from gui.benchmark_panel import BenchmarkPanel
 from gui.charts import ChartsPanel
 from gui.entry_panel import EntryPanel
-from gui.resources import app_icon
+from gui.resources import app_icon, app_version
 from gui.snapshots import SnapshotPoller, start_poller, stop_poller
 from gui.stats_model import HEADERS, StatsModel, StatsProxy
 from gui.stats_view import StatsView
@@ -145,7 +145,9 @@ class MainWindow(QMainWindow):
         self.load_label = QLabel()
         self.load_label.setObjectName("loadLabel")
         status = self.statusBar()
-        status.addWidget(self.totals, 1)
+        # Permanent, so that passing messages ("Copied 2 rows") show beside the totals
+        # instead of hiding them.
+        status.addPermanentWidget(self.totals)
         status.addPermanentWidget(self.load_label)
         status.addPermanentWidget(self.load_progress)
         status.addPermanentWidget(self.cancel_load_button)
@@ -584,7 +586,8 @@ class MainWindow(QMainWindow):
             cells = [self.proxy.index(row, column).data() for column in range(len(HEADERS))]
             lines.append("\t".join(str(cell) for cell in cells))
         QGuiApplication.clipboard().setText("\n".join(lines) + "\n")
-        self.statusBar().showMessage(f"Copied {len(rows)} row(s)", 3000)
+        count = len(rows)
+        self.statusBar().showMessage(f"Copied {count} row{'' if count == 1 else 's'}", 3000)
 
     def confirm_reset(self) -> None:
         name = SESSION_NAMES[self.sessions.currentIndex()]
@@ -603,7 +606,8 @@ class MainWindow(QMainWindow):
         QMessageBox.about(
             self,
             "About Action Tracker",
-            "<h3>Action Tracker</h3><p>Records how long named actions take and shows their "
+            f"<h3>Action Tracker {app_version()}</h3><p>Records how long named actions take "
+            "and shows their "
             "statistics live.</p><p>Add actions in the form, load JSON files, or run the "
             "benchmark to watch the engine under load.</p>",
         )

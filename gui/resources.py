@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 from pathlib import Path
 
 from PySide6.QtGui import QIcon
@@ -19,3 +20,12 @@ def app_icon() -> QIcon:
 
 def style_sheet() -> str:
     return resource("style.qss").read_text(encoding="utf-8")
+
+
+def app_version() -> str:
+    """The installed distribution's version, for the About box (when run from a
+    tree that was never installed)."""
+    try:
+        return importlib.metadata.version("action-tracker")
+    except importlib.metadata.PackageNotFoundError:
+        return "(version unknown)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -353,5 +354,6 @@ def test_about_box(window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
     parent, title, text = shown[0]
     assert parent is window
     assert "About" in title
+    assert re.search(r"Action Tracker \d+\.\d+", text)  # the installed version
     assert "Action Tracker" in title
     assert "Action Tracker" in text

@@ -19,6 +19,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import argparse
 import ctypes
+import gc
 import random
 import statistics
 import sys
@@ -317,6 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         leaks = pad_leaked_singletons(seconds)
         counts = {name: sys.getrefcount(LEAKABLE[name]) for name in leaks}
         window = MainWindow()
+        gc.freeze()  # as gui.app.main does once the window exists
         extra: list[QTableView] = []
         try:
             run(window, seconds, repeats, extra)

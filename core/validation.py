@@ -55,8 +55,9 @@ def parse_payload(payload: str | bytes) -> tuple[str, Number]:
     return check_record(record)
 
 
-_NON_FINITE = re.compile(r"\b(?:NaN|Infinity)\b")
-_NON_FINITE_BYTES = re.compile(rb"\b(?:NaN|Infinity)\b")
+# Where a value goes (after ':', ',' or '['), not inside a name like "NaN test".
+_NON_FINITE = re.compile(r"[:,\[]\s*-?(?:NaN|Infinity)\b")
+_NON_FINITE_BYTES = re.compile(rb"[:,\[]\s*-?(?:NaN|Infinity)\b")
 
 
 def json_error(payload: str | bytes, error: orjson.JSONDecodeError) -> str:

@@ -194,6 +194,14 @@ def test_invalid_payload_raises_named_error_and_leaves_tracker_unchanged(
     assert seeded.version == before[0]
 
 
+def test_nan_in_a_name_gives_no_hint_about_nan() -> None:
+    with pytest.raises(InvalidActionError) as info:
+        ActionTracker().add_action('{"action": "NaN run", "time": }')
+    assert str(info.value) == (
+        "payload is not valid JSON: unexpected character, expected a JSON value at character 31"
+    )
+
+
 def test_time_message_shows_field_rule_and_bad_value() -> None:
     with pytest.raises(InvalidActionError, match=r'^"time" must be a number >= 0, got -5$'):
         ActionTracker().add_action('{"action": "jump", "time": -5}')

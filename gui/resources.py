@@ -23,8 +23,8 @@ def style_sheet() -> str:
 
 
 def app_version() -> str:
-    """The installed distribution's version, for the About box (when run from a
-    tree that was never installed)."""
+    """The installed distribution's version, for the About box; "(version unknown)" in
+    a tree that was never installed."""
     try:
         return importlib.metadata.version("action-tracker")
     except importlib.metadata.PackageNotFoundError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -112,7 +114,7 @@ class BenchmarkDialog(QDialog):
         """Append an action's row; returns its name cell."""
         row = self.action_table.rowCount()
         self.action_table.insertRow(row)
-        cells = [QTableWidgetItem(value) for value in (name, f"{mean:g}", f"{spread:g}")]
+        cells = [QTableWidgetItem(value) for value in (name, _show(mean), _show(spread))]
         for column, cell in enumerate(cells):
             self.action_table.setItem(row, column, cell)
         return cells[0]
@@ -136,9 +138,15 @@ class BenchmarkDialog(QDialog):
 
     def _read_spec(self) -> LoadSpec:
         actions = []
+        rows_of: dict[str, int] = {}
         for row in range(self.action_table.rowCount()):
             cells = [self.action_table.item(row, column) for column in range(3)]
             name, mean, spread = (cell.text().strip() if cell else "" for cell in cells)
+            if name in rows_of:  # the engine would merge them into one action
+                raise ValueError(
+                    f"rows {rows_of[name]} and {row + 1} both name {name!r}: list each action once"
+                )
+            rows_of[name] = row + 1
             try:
                 actions.append(ActionSpec(name, _number("mean", mean), _number("spread", spread)))
             except ValueError as error:
@@ -153,11 +161,24 @@ class BenchmarkDialog(QDialog):
         )
 
 
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
+"""Commas only between groups of three digits: "1,5" (a decimal comma) is refused, not
+read as 15."""
+
+
 def _number(field: str, text: str) -> float:
-    """``text`` as a number, or a message naming ``field`` (not Python's "could not
-    convert string to float")."""
-    try:
-        return float(text.replace(",", ""))  # digit grouping, as the table shows numbers
-    except ValueError:
-        shown = repr(text) if text else "nothing"
-        raise ValueError(f"the {field} must be a number, got {shown}") from None
+    """``text`` as a number, or a message naming ``field``. Only plain decimals and
+    digit grouping are read: Python's float() would also take "1_000", "inf" and digits
+    of other scripts, which the entry form refuses."""
+    if _GROUPED.fullmatch(text):
+        text = text.replace(",", "")
+    if _DECIMAL.fullmatch(text):
+        return float(text)
+    shown = repr(text) if text else "nothing"
+    raise ValueError(f"the {field} must be a number, got {shown}")
+
+
+def _show(value: float) -> str:
+    """A number as the dialog shows it: digit-grouped, without a needless exponent."""
+    return f"{value:,.15g}"

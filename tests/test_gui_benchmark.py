@@ -341,14 +341,28 @@ def test_dialog_refuses_an_action_listed_twice(qtbot: QtBot, dialog: BenchmarkDi
     actions_table(dialog).item(1, 0).setText(f" {first} ")  # trimmed, as the engine does
     qtbot.mouseClick(ok_button(dialog), Qt.MouseButton.LeftButton)
     assert dialog.isVisible()
-    assert error_text(dialog) == f"the action {first!r} is listed twice"
+    assert error_text(dialog) == f"rows 1 and 2 both name {first!r}: list each action once"
 
 
 def test_dialog_reads_digit_grouped_numbers(qtbot: QtBot, dialog: BenchmarkDialog) -> None:
-    actions_table(dialog).item(0, 1).setText("1,500")
+    actions_table(dialog).item(0, 1).setText("1,500,000")
     qtbot.mouseClick(ok_button(dialog), Qt.MouseButton.LeftButton)
     assert dialog.result() == QDialog.DialogCode.Accepted
-    assert dialog.spec().actions[0].mean == 1500.0
+    assert dialog.spec().actions[0].mean == 1_500_000.0
+    assert (
+        BenchmarkDialog(dialog.spec()).findChild(QTableWidget, "actionsTable").item(0, 1).text()
+        == "1,500,000"
+    )  # shown as typed, not as 1.5e+06
+
+
+@pytest.mark.parametrize("text", ["1,5", "1,,5", "1_000", "\u0661\u0662", "0x10", "1.5.5"])
+def test_dialog_refuses_numbers_the_form_would_refuse(
+    qtbot: QtBot, dialog: BenchmarkDialog, text: str
+) -> None:
+    actions_table(dialog).item(0, 1).setText(text)
+    qtbot.mouseClick(ok_button(dialog), Qt.MouseButton.LeftButton)
+    assert dialog.isVisible()
+    assert error_text(dialog) == f"row 1: the mean must be a number, got {text!r}"
 
 
 def test_dialog_refuses_a_name_the_engine_would_refuse(

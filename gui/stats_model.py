@@ -31,8 +31,9 @@ def format_count(value: int) -> str:
 
 def format_time(value: float) -> str:
     """Digit-grouped with two decimals, whole numbers too, so a column's decimal points
-    line up; scientific for tiny or huge non-zero values."""
-    if value != 0 and (abs(value) < 0.01 or abs(value) >= 1e15) and math.isfinite(value):
+    line up; scientific for tiny or huge non-zero values, from a billion up, so that
+    nine columns of figures still fit a window."""
+    if value != 0 and (abs(value) < 0.01 or abs(value) >= 1e9) and math.isfinite(value):
         return f"{value:.3e}"
     return f"{value:,.2f}"
 
@@ -99,6 +100,7 @@ class StatsModel(QStandardItemModel):
     def _append(self, stats: ActionStats) -> None:
         name = QStandardItem(stats.action)
         name.setData(stats.action, SORT_ROLE)
+        name.setToolTip(stats.action)  # the whole name, where the column cuts it short
         name.setEditable(False)
         items = [name]
         for column in range(1, len(FIELDS)):

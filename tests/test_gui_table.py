@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from core import ActionTracker, Snapshot
 from gui import MainWindow
+from gui.stats_model import format_time
 from gui.stats_view import ACTION_MIN_WIDTH
 
 HEADERS = ["Action", "Count", "Average", "Min", "Max", "Std dev", "p50", "p90", "p99"]
@@ -154,6 +155,30 @@ def test_a_column_the_user_widened_keeps_its_width(qtbot: QtBot, window: MainWin
     add(window.tracker, "jump", 123_456.5)
     window.refresh()
     assert view.columnWidth(3) == 200
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (0, "0.00"),
+        (0.004, "4.000e-03"),
+        (12.5, "12.50"),
+        (999_999_999.5, "999,999,999.50"),
+        (1e9, "1.000e+09"),
+        (123_456_789_012.5, "1.235e+11"),
+    ],
+)
+def test_times_are_grouped_and_turn_scientific_only_when_tiny_or_huge(
+    value: float, text: str
+) -> None:
+    assert format_time(value) == text
+
+
+def test_a_name_cut_short_by_its_column_is_whole_in_its_tooltip(window: MainWindow) -> None:
+    name = "a name far longer than the column that holds it " * 4
+    add(window.tracker, name.strip(), 1)
+    window.refresh()
+    assert window.proxy.index(0, 0).data(Qt.ItemDataRole.ToolTipRole) == name.strip()
 
 
 def test_numbers_are_right_aligned_and_digit_grouped(window: MainWindow) -> None:

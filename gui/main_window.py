@@ -155,6 +155,7 @@ class MainWindow(QMainWindow):
 
         self._load_job: tuple[FileLoadWorker, QThread] | None = None
         self._load_queue: deque[Path] = deque()
+        self._dropped_loads: list[Path] = []  # queued files that Open Session dropped
         self._shown_version = -1
         self._shown_tracker: ActionTracker | None = None
         self._counts: deque[tuple[float, int]] = deque()
@@ -289,12 +290,15 @@ class MainWindow(QMainWindow):
         if self._load_job is None:
             self._start_next_load()
 
-    def cancel_load(self) -> None:
-        """Cancel the load in progress and any queued behind it."""
+    def cancel_load(self) -> list[Path]:
+        """Cancel the load in progress and any queued behind it; returns the queued
+        files, which were not started."""
+        dropped = list(self._load_queue)
         self._load_queue.clear()
         if self._load_job is not None:
             self._load_job[0].cancel()
             self.load_label.setText("Cancelling…")
+        return dropped
 
     @property
     def loading(self) -> bool:
@@ -317,6 +321,8 @@ class MainWindow(QMainWindow):
         self._show_loading(True)
 
     def _on_load_progress(self, step: LoadProgress) -> None:
+        if self._load_job is not None and self._load_job[0].cancelled:
+            return  # "Cancelling…" stays until the load ends
         if step.total:
             self.load_progress.setValue(round(1000 * step.done / step.total))
         self.load_label.setText(f"{step.accepted:,} loaded, {step.rejected:,} rejected")
@@ -328,13 +334,15 @@ class MainWindow(QMainWindow):
         log.info("loaded %s: %s", path, report.summary)
         if worker is not None and worker.tracker is not self.tracker:
             # Open Session replaced the session this file was loading into.
-            self._message(
-                QMessageBox.Icon.Information,
-                "Load abandoned",
+            text = (
                 f"{path.name}: loading stopped when another session was opened; nothing "
-                "from this file is in the session now shown.",
-                "loadSummary",
+                "from this file is in the session now shown."
             )
+            if self._dropped_loads:
+                names = ", ".join(dropped.name for dropped in self._dropped_loads)
+                text += f" Not loaded either, as they were queued behind it: {names}."
+            self._dropped_loads = []
+            self._message(QMessageBox.Icon.Information, "Load abandoned", text, "loadSummary")
             return
         self._summarize_load(path, report)
 
@@ -352,6 +360,7 @@ class MainWindow(QMainWindow):
 
     def _on_load_thread_finished(self) -> None:
         self._load_job = None
+        self._dropped_loads = []
         self._show_loading(False)
         self.refresh()
         self._start_next_load()
@@ -361,10 +370,12 @@ class MainWindow(QMainWindow):
             widget.setVisible(visible)
 
     def _summarize_load(self, path: Path, report: LoadReport) -> None:
-        title = "File loaded"
+        title = "File loaded" if report.accepted else "Nothing loaded"
         text = f"{path.name}: {report.summary}."
         if report.format == "empty":
-            title, text = "Nothing loaded", f"{path.name} is empty: it holds no records."
+            text = f"{path.name} is empty: it holds no records."
+        elif not report.accepted and not report.rejected_count and not report.cancelled:
+            text = f"{path.name} holds no records."  # an empty array
         elif report.cancelled:
             title = "Load cancelled"
             text = (
@@ -380,7 +391,7 @@ class MainWindow(QMainWindow):
                 lines.append(f"… and {hidden:,} more")
             details = "\n".join(lines)
             text += " Show Details lists the rejected records; select and copy them from there."
-        quiet = report.rejected_count == 0 and report.format != "empty"
+        quiet = report.rejected_count == 0 and report.accepted > 0
         icon = QMessageBox.Icon.Information if quiet else QMessageBox.Icon.Warning
         self._message(icon, title, text, "loadSummary", details)
 
@@ -472,7 +483,7 @@ class MainWindow(QMainWindow):
             )
             if answer != QMessageBox.StandardButton.Open:
                 return False
-        self.cancel_load()
+        self._dropped_loads = self.cancel_load()
         self.set_user_tracker(tracker)
         self.statusBar().showMessage(f"Opened session {path}", 5000)
         return True

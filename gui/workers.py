@@ -56,6 +56,10 @@ class Worker(QObject):
         """Ask the work to stop soon; safe from any thread."""
         self._cancel.set()
 
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
     @Slot()
     def run(self) -> None:
         try:

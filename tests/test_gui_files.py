@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 import core.loading
-from core import ActionTracker, InvalidFileError
+from core import ActionTracker, InvalidFileError, LoadProgress
 from gui import MainWindow
 
 BIG_LINES = 200_000
@@ -209,6 +209,21 @@ def test_missing_file_shows_load_error(qtbot: QtBot, window: MainWindow, tmp_pat
     assert window.tracker.version == 0
 
 
+def test_a_file_of_no_records_or_only_rejected_ones_is_not_called_loaded(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    window.open_file(write_lines(tmp_path / "none.json", "[]"))
+    box = wait_for_load(qtbot, window, "loadSummary")
+    assert (box.windowTitle(), box.text()) == ("Nothing loaded", "none.json holds no records.")
+    assert box.icon() == QMessageBox.Icon.Warning
+    box.close()
+    window.open_file(write_lines(tmp_path / "bad.ndjson", '{"action": "x", "time": -1}'))
+    qtbot.waitUntil(lambda: not window.loading, timeout=LOAD_TIMEOUT_MS)
+    box = boxes(window, "loadSummary")[-1]
+    assert box.windowTitle() == "Nothing loaded"
+    assert box.text().startswith("bad.ndjson: 0 accepted, 1 rejected.")
+
+
 @pytest.mark.parametrize("content", [b"", b" \n\r\n\t"])
 def test_empty_file_is_not_called_loaded(
     qtbot: QtBot, window: MainWindow, tmp_path: Path, content: bytes
@@ -239,11 +254,15 @@ def test_a_load_abandoned_by_open_session_says_nothing_was_kept(
     monkeypatch.setattr(core.loading.FileLoad, "_add_lines", slow_add_lines)
     loading_into = window.tracker
     window.open_file(big)
+    window.open_file(write_lines(tmp_path / "queued.ndjson", '{"action": "q", "time": 1}'))
     qtbot.waitUntil(lambda: loading_into.version > 0, timeout=5000)
     assert window.open_session(session, confirm=False)
     box = wait_for_load(qtbot, window, "loadSummary")
     assert box.windowTitle() == "Load abandoned"
     assert "nothing from this file is in the session now shown" in box.text()
+    assert "queued behind it: queued.ndjson." in box.text()
+    qtbot.wait(200)
+    assert boxes(window, "loadSummary") == [box]  # the queued file was never started
     assert window.tracker.get_stats() == saved.get_stats()
 
 
@@ -372,6 +391,9 @@ def test_cancel_button_stops_a_load_keeping_what_was_added(
     cancel = window.findChild(QPushButton, "cancelLoadButton")
     assert cancel.isVisible()
     qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    label = window.findChild(QLabel, "loadLabel")
+    window._on_load_progress(LoadProgress(10, 100, 5, 0))  # a chunk that was under way
+    assert label.text() == "Cancelling…"  # not overwritten by the late progress
     feeder.release()
     box = wait_for_load(qtbot, window, "loadSummary")
 

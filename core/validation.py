@@ -55,15 +55,20 @@ def parse_payload(payload: str | bytes) -> tuple[str, Number]:
     return check_record(record)
 
 
-# Where a value goes (after ':', ',' or '['), not inside a name like "NaN test".
-_NON_FINITE = re.compile(r"[:,\[]\s*-?(?:NaN|Infinity)\b")
-_NON_FINITE_BYTES = re.compile(rb"[:,\[]\s*-?(?:NaN|Infinity)\b")
+# Common causes, looked for where a value goes (after ':', ',' or '['), not inside a
+# name like "NaN run".
+_HINTS = (
+    (r"[:,\[]\s*[-+]?(?i:nan|inf|infinity)\b", "NaN and Infinity are not JSON numbers"),
+    (r"[:,\[]\s*\+[0-9.]", "a JSON number cannot start with '+'"),
+)
+_HINT_TEXT = tuple((re.compile(pattern), hint) for pattern, hint in _HINTS)
+_HINT_BYTES = tuple((re.compile(pattern.encode()), hint) for pattern, hint in _HINTS)
 
 
 def json_error(payload: str | bytes, error: orjson.JSONDecodeError) -> str:
     """The parser's complaint in people's words: where (a character position for a
     one-line payload, as a line of a file already has its own number), and why when the
-    cause is a common one, such as NaN, which JSON does not have."""
+    cause is a common one, such as NaN, which JSON does not have, or a leading '+'."""
     reason = error.msg
     if reason.startswith("number is infinity"):
         reason = "a number is out of range (the largest is about 1.8e308)"
@@ -74,11 +79,11 @@ def json_error(payload: str | bytes, error: orjson.JSONDecodeError) -> str:
     )
     text = f"payload is not valid JSON: {reason} {where}"
     if isinstance(payload, bytes):
-        non_finite = _NON_FINITE_BYTES.search(payload) is not None
+        hints = [hint for pattern, hint in _HINT_BYTES if pattern.search(payload)]
     else:
-        non_finite = _NON_FINITE.search(payload) is not None
-    if non_finite:
-        text += " (NaN and Infinity are not JSON numbers)"
+        hints = [hint for pattern, hint in _HINT_TEXT if pattern.search(payload)]
+    if hints:
+        text += f" ({'; '.join(hints)})"
     return text
 
 

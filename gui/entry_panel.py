@@ -23,10 +23,13 @@ from PySide6.QtWidgets import (
 )
 
 from core import MAX_PAYLOAD_BYTES, ActionTracker, InvalidActionError
+from core.validation import check_record
 
 JSON_FIELD_MAX_LENGTH = 16 * MAX_PAYLOAD_BYTES
 SHOWN_NAME_LENGTH = 24
 """Longer names are cut short in the confirmation, which is one line under the form."""
+SHOWN_NUMBER_LENGTH = 24
+"""Longer typed numbers (400 digits, say) are cut short in messages."""
 
 
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
@@ -44,10 +47,16 @@ def form_payload(name: str, time_text: str) -> bytes:
     word it by its position in a payload that the user never saw."""
     text = time_text.strip()
     action = orjson.dumps(name)
+    if not text:
+        check_record({"action": name, "time": 0})  # a bad name is still named first
+        raise InvalidActionError('"time" is empty: type a number >= 0')
     plain = _PLAIN_NUMBER.fullmatch(text)
     if plain and not math.isfinite(float(text)):
+        shown = text if len(text) <= SHOWN_NUMBER_LENGTH else text[: SHOWN_NUMBER_LENGTH - 1] + "…"
+        if text.startswith("-"):
+            raise InvalidActionError(f'"time" must be a number >= 0, got {shown}')
         raise InvalidActionError(
-            f'"time" is out of range: {text} is beyond the largest number, about 1.8e308'
+            f'"time" is out of range: {shown} is beyond the largest number, about 1.8e308'
         )
     if _JSON_NUMBER.fullmatch(text):
         return b'{"action":' + action + b',"time":' + text.encode() + b"}"

@@ -136,6 +136,8 @@ INVALID = [
     ("-Infinity literal", b'{"action": "jump", "time": -Infinity}', ["not JSON numbers"]),
     ("overflowing number", '{"action": "jump", "time": 1e400}', ["out of range", "1.8e308"]),
     ("error on a later line", '{"action": "jump",\n"time": }', ["at line 2, column 9"]),
+    ("plus sign", '{"action": "jump", "time": +5}', ["cannot start with '+'"]),
+    ("lowercase nan", b'{"action": "jump", "time": nan}', ["not JSON numbers"]),
     ("deep nesting", _DEEP, ["not valid JSON"]),
     ("deep nesting in extra key", _DEEP_OBJECT, ["not valid JSON"]),
     ("invalid utf-8", b'{"action": "ju\xffmp", "time": 1}', ["not valid JSON"]),

@@ -36,6 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             status = 2
             continue
         loaded += 1
+        if not report.accepted and not report.rejected_count:
+            print(f"action-stats: {name}: no records", file=sys.stderr)  # a note, not an error
         # FILE:LINE: for lines, as compilers and grep print them (editors jump there);
         # an array's records are elements, which no editor numbers.
         where = {"lines": "{}:{}:", "array": "{}: element {}:"}.get(report.format, "{}:")

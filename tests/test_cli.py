@@ -151,7 +151,7 @@ def test_empty_file_exits_zero_with_empty_stats(
     empty = tmp_path / "empty.json"
     empty.write_bytes(b"")
     assert core.cli.main([str(empty)]) == 0
-    assert capsys.readouterr() == ("[]\n", "")
+    assert capsys.readouterr() == ("[]\n", f"action-stats: {empty}: no records\n")
 
 
 def test_dash_reads_standard_input(

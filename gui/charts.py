@@ -83,6 +83,15 @@ class ChartsPanel(QTabWidget):
                 self._dirty = True
         self._last_status = (elapsed, added)
 
+    def end_throughput(self) -> None:
+        """Fit the time axis to the run that ended: a run by count, or one stopped early,
+        would otherwise fill only part of an axis set for the planned duration."""
+        if self._rates:
+            end = self._rates[-1][0]
+            self.throughput_plot.setXRange(0, _nice_ceiling(end), padding=0.02)
+            self._dirty = True
+            self._redrawn = 0.0
+
     @property
     def rates(self) -> list[tuple[float, float]]:
         return list(self._rates)

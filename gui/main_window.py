@@ -523,6 +523,7 @@ class MainWindow(QMainWindow):
 
     def _on_benchmark_finished(self, result: LoadResult) -> None:
         log.info("benchmark: %s adds in %.2f s", result.added, result.seconds)
+        self.charts.end_throughput()
         self.refresh()
 
     def _load_spec(self) -> LoadSpec:

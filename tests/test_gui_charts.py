@@ -1,0 +1,112 @@
+"""The charts: throughput points from progress, averages per action, redraw economy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from core import ActionTracker, Snapshot
+from core.loadgen import LoadSpec
+from gui import MainWindow
+from gui.charts import MAX_LINES, ChartsPanel
+
+
+@pytest.fixture
+def charts(qtbot: QtBot) -> ChartsPanel:
+    panel = ChartsPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitExposed(panel)
+    return panel
+
+
+def snapshot_of(*records: tuple[str, float]) -> Snapshot:
+    tracker = ActionTracker()
+    for name, time in records:
+        tracker.add_action(f'{{"action": "{name}", "time": {time}}}')
+    return tracker.snapshot()
+
+
+def test_throughput_is_the_rate_over_each_progress_interval(charts: ChartsPanel) -> None:
+    charts.start_throughput(10.0)
+    charts.add_status(0.0, 0)
+    charts.add_status(0.5, 100_000)
+    charts.add_status(1.0, 300_000)
+    charts.add_status(1.0, 300_000)  # the same point again adds nothing
+    assert charts.rates == [(0.5, 200_000.0), (1.0, 400_000.0)]
+
+
+def test_redraw_draws_the_rates_from_zero_and_a_new_run_starts_empty(
+    charts: ChartsPanel,
+) -> None:
+    charts.start_throughput(10.0)
+    for elapsed, added in ((0.0, 0), (1.0, 420_000), (2.0, 960_000)):
+        charts.add_status(elapsed, added)
+    charts.redraw()
+    xs, ys = charts._throughput_curve.getData()
+    assert list(xs) == [1.0, 2.0]
+    assert list(ys) == [420_000.0, 540_000.0]
+    low, high = charts.throughput_plot.viewRange()[1]
+    assert low == 0
+    assert high >= 540_000
+
+    charts.start_throughput(10.0)
+    assert charts.rates == []
+
+
+def test_end_fits_the_time_axis_to_the_run(charts: ChartsPanel) -> None:
+    charts.start_throughput(10.0)
+    for elapsed, added in ((0.0, 0), (0.6, 1000), (1.3, 2000)):
+        charts.add_status(elapsed, added)
+    charts.end_throughput()
+    low, high = charts.throughput_plot.viewRange()[0]
+    assert low <= 0
+    assert 1.3 < high <= 2.1
+
+
+def test_averages_follow_the_most_frequent_actions(charts: ChartsPanel) -> None:
+    charts.setCurrentWidget(charts.averages_plot)
+    names = [f"action{index}" for index in range(MAX_LINES + 2)]
+    records = [(name, 10.0 * (index + 1)) for index, name in enumerate(names)]
+    records += [(name, 10.0 * (index + 1)) for index, name in enumerate(names[:MAX_LINES])]
+    charts.add_snapshot(1.0, snapshot_of(*records))
+    charts.redraw()
+    assert sorted(charts._curves) == sorted(names[:MAX_LINES])
+    xs, ys = charts._curves["action1"].getData()
+    assert (list(xs), list(ys)) == ([1.0], [20.0])
+
+    charts.reset_averages()
+    assert charts._curves == {}
+
+
+def test_redraw_skips_a_hidden_panel_and_runs_at_most_a_few_times_a_second(
+    charts: ChartsPanel,
+) -> None:
+    charts.start_throughput(10.0)
+    charts.add_status(0.0, 0)
+    charts.add_status(1.0, 1000)
+    charts.hide()
+    charts.redraw()
+    assert len(charts._throughput_curve.getData()[0] or []) == 0
+    charts.show()
+    charts.redraw()
+    assert list(charts._throughput_curve.getData()[0]) == [1.0]
+    charts.add_status(2.0, 3000)
+    charts.redraw()  # within REDRAW_SECONDS of the last: the new point waits
+    assert list(charts._throughput_curve.getData()[0]) == [1.0]
+
+
+def test_a_finished_benchmark_leaves_its_throughput_fitted(
+    qtbot: QtBot, make_window: Callable[..., MainWindow]
+) -> None:
+    window = make_window(ActionTracker())
+    window.benchmark.set_spec(LoadSpec(producers=2, duration=None, count=400_000))
+    window.benchmark.start()
+    qtbot.waitUntil(lambda: not window.benchmark.busy, timeout=20_000)
+    rates = window.charts.rates
+    assert rates, "the run reported no progress"
+    assert all(rate > 0 for _, rate in rates)
+    high = window.charts.throughput_plot.viewRange()[0][1]
+    assert rates[-1][0] < high <= max(2 * rates[-1][0], 1.1)

@@ -148,6 +148,7 @@ class MainWindow(QMainWindow):
         # Permanent, so that passing messages ("Copied 2 rows") show beside the totals
         # instead of hiding them.
         status.addPermanentWidget(self.totals)
+        self.totals.setContentsMargins(16, 0, 0, 0)  # a gap after a long passing message
         status.addPermanentWidget(self.load_label)
         status.addPermanentWidget(self.load_progress)
         status.addPermanentWidget(self.cancel_load_button)

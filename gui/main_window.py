@@ -165,7 +165,6 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.poller = SnapshotPoller()
         self.poller.set_tracker(self.tracker)
-        self._poller_thread = start_poller(self.poller)
         self.refresh_timer = QTimer(self)
         self.refresh_timer.setInterval(REFRESH_MS)
         self._restore_settings()
@@ -181,8 +180,15 @@ class MainWindow(QMainWindow):
         self.benchmark.run_finished.connect(self._on_benchmark_finished)
         self.benchmark.failed.connect(self._on_worker_failed)
         self.benchmark.spec_changed.connect(self._save_spec)
+        # The poller's thread starts last: a window that fails to build must not leave a
+        # running thread behind (Qt aborts the process when its QThread is destroyed).
+        self._poller_thread = start_poller(self.poller)
+        try:
+            self.refresh()
+        except BaseException:
+            stop_poller(self.poller, self._poller_thread)
+            raise
         self.refresh_timer.start()
-        self.refresh()
         if restore_message:
             QTimer.singleShot(
                 0,

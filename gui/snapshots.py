@@ -12,6 +12,7 @@ import threading
 from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, QTimer, Signal, Slot
 
 from core import ActionTracker
+from gui.workers import register_thread
 
 POLL_MS = 66
 """About 15 Hz; a poll that finds the version unchanged costs next to nothing."""
@@ -78,6 +79,7 @@ def start_poller(poller: SnapshotPoller) -> QThread:
     thread.setObjectName("snapshot-poller")
     poller.moveToThread(thread)
     thread.started.connect(poller.start_polling)
+    register_thread(thread)
     thread.start()
     return thread
 

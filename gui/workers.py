@@ -27,8 +27,13 @@ log = logging.getLogger(__name__)
 
 
 def running_threads() -> list[QThread]:
-    """Worker threads started by this module that are still running."""
+    """Background threads (workers and registered others) that are still running."""
     return [thread for thread in list(_threads) if thread.isRunning()]
+
+
+def register_thread(thread: QThread) -> None:
+    """Count ``thread`` in ``running_threads``, so that tests see it if it is left running."""
+    _threads.add(thread)
 
 
 class Worker(QObject):
@@ -134,7 +139,7 @@ def start_worker(worker: Worker) -> QThread:
     thread.started.connect(worker.run)
     worker.finished.connect(thread.quit)
     worker.failed.connect(thread.quit)
-    _threads.add(thread)
+    register_thread(thread)
     thread.start()
     return thread
 

@@ -15,6 +15,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 import gui.app
+from core import ActionTracker
+from gui import MainWindow
+from gui.workers import running_threads
 
 DISPLAY_VARIABLES = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
 PROJECT = Path(__file__).resolve().parent.parent
@@ -174,3 +177,19 @@ def test_sys_exit_in_a_thread_ends_it_quietly(
     thread.join()
     qtbot.wait(50)
     assert reporter.boxes == []
+
+
+@pytest.mark.parametrize("failing", ["_restore_settings", "refresh"])
+def test_a_window_that_fails_to_build_leaves_no_thread_running(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    """Otherwise Qt aborts the process when the running QThread is destroyed, after the
+    user has read the 'could not start' dialog."""
+
+    def fail(_window: MainWindow) -> None:
+        raise RuntimeError("settings unreadable")
+
+    monkeypatch.setattr(MainWindow, failing, fail)
+    with pytest.raises(RuntimeError, match="settings unreadable"):
+        MainWindow(ActionTracker())
+    assert running_threads() == []

@@ -220,11 +220,14 @@ class LoadGenerator:
             time.sleep(0)
 
     def status(self) -> LoadStatus:
+        # Read first: once no thread is alive, every producer's end time is set (its
+        # finally ran), so a producer finishing during this call cannot be missed.
+        running = self.running
         added = sum(counter.added for counter in self._counters)
         # Once every producer has returned, the run ended with the last of them: time
         # after that (until someone calls join) would read as a falling rate.
         ends = [counter.ended for counter in self._counters if counter.ended is not None]
-        end = max(ends) if ends and not self.running else time.perf_counter()
+        end = max(ends) if ends and not running else time.perf_counter()
         elapsed = end - self._started if self._started else 0.0
         if self.spec.duration is not None:
             fraction = elapsed / self.spec.duration

@@ -30,6 +30,10 @@ class Snapshot:
     version: int
     actions: tuple[ActionStats, ...]
     strategy: str = "running"
+    resets: int = field(default=0, compare=False)
+    """Changes when, and only when, the tracker is reset, so that a viewer knows when rows
+    it shows describe samples that are gone. Not compared: equal figures are equal
+    snapshots, whatever the tracker's history."""
     total_count: int = field(init=False, repr=False, compare=False)
     """Samples across all actions; summed once, as windows read it on every refresh."""
 

@@ -83,8 +83,11 @@ class _Stripe:
         self.slots: dict[str, _Slot] = {}
         self.adds = 0  # written only by the owner, never reset: versions are built on it
 
-    def flush(self) -> None:
-        for slot in list(self.slots.values()):
+    @staticmethod
+    def flush(contents: list[tuple[str, _Slot]]) -> None:
+        """Fold the buffers of ``contents``, a copy of the stripe's slots (caller holds
+        the stripe lock)."""
+        for _, slot in contents:
             if slot.pending:  # tested here: a call per idle slot costs 10 ms per 10,000
                 slot.flush()
 
@@ -325,7 +328,7 @@ class ActionTracker:
                     continue
                 stats = self._stats(name, slots)
             actions.append(stats)
-        snapshot = Snapshot(cut.version, tuple(actions), self._strategy)
+        snapshot = Snapshot(cut.version, tuple(actions), self._strategy, cut.resets)
         self._known_stats = (cut.resets, {stats.action: stats for stats in actions})
         self._last_snapshot = snapshot
         return snapshot
@@ -347,7 +350,7 @@ class ActionTracker:
             stripes = list(self._stripes)
         for stripe in stripes:
             with stripe.lock:
-                for slot in list(stripe.slots.values()):
+                for _, slot in self._contents(stripe):
                     store = slot.distribution
                     total += store.nbytes if isinstance(store, SampleStore) else store.bins.nbytes
         return total
@@ -365,6 +368,14 @@ class ActionTracker:
         self._local.claim = _Claim(stripe, self._free_stripes)
         self._local.stripe = stripe
         return stripe
+
+    def _contents(self, stripe: _Stripe) -> list[tuple[str, _Slot]]:
+        """A copy of ``stripe``'s slots, taken under the names lock, under which writers
+        insert new ones. A C-level copy alone is not enough: a garbage collection during
+        it can run a finalizer, which lets other threads in (seen as "dictionary changed
+        size during iteration")."""
+        with self._names_lock:
+            return list(stripe.slots.items())
 
     def _open_slot(self, stripe: _Stripe, name: str, first: Number | None = None) -> _Slot:
         """Register ``name`` if new and give it a slot in the caller's own stripe, holding
@@ -405,7 +416,7 @@ class ActionTracker:
             resets = self._resets
         for stripe in stripes:
             with stripe.lock:
-                stripe.flush()
+                stripe.flush(self._contents(stripe))
         groups: dict[str, list[_Slot]] = {}
         with ExitStack() as stack:
             for stripe in stripes:
@@ -413,11 +424,9 @@ class ActionTracker:
             resets = self._resets
             # Counted before folding: every counted add has its time in a buffer already.
             version = resets + sum(stripe.adds for stripe in stripes)
-            for stripe in stripes:
-                stripe.flush()
-            # Copied once, in C: a writer registering a new action inserts into its stripe's
-            # dict under the names lock alone, so iterating the dict itself could raise.
-            contents = [list(stripe.slots.items()) for stripe in stripes]
+            contents = [self._contents(stripe) for stripe in stripes]
+            for items in contents:
+                _Stripe.flush(items)
             unchanged = _unchanged(contents, known[1]) if known and known[0] == resets else set()
             for items in contents:
                 for name, slot in items:

@@ -58,11 +58,9 @@ def parse_payload(payload: str | bytes) -> tuple[str, Number]:
 # Common causes, looked for where a value goes (after ':', ',' or '['), not inside a
 # name like "NaN run".
 _HINTS = (
-    (r"[:,\[]\s*[-+]?(?i:nan|inf|infinity)\b", "NaN and Infinity are not JSON numbers"),
-    (r"[:,\[]\s*\+[0-9.]", "a JSON number cannot start with '+'"),
+    (re.compile(r"[:,\[]\s*[-+]?(?i:nan|inf|infinity)\b"), "NaN and Infinity are not JSON numbers"),
+    (re.compile(r"[:,\[]\s*\+[0-9.]"), "a JSON number cannot start with '+'"),
 )
-_HINT_TEXT = tuple((re.compile(pattern), hint) for pattern, hint in _HINTS)
-_HINT_BYTES = tuple((re.compile(pattern.encode()), hint) for pattern, hint in _HINTS)
 
 
 def json_error(payload: str | bytes, error: orjson.JSONDecodeError) -> str:
@@ -78,10 +76,14 @@ def json_error(payload: str | bytes, error: orjson.JSONDecodeError) -> str:
         else f"at line {error.lineno}, column {error.colno}"
     )
     text = f"payload is not valid JSON: {reason} {where}"
-    if isinstance(payload, bytes):
-        hints = [hint for pattern, hint in _HINT_BYTES if pattern.search(payload)]
-    else:
-        hints = [hint for pattern, hint in _HINT_TEXT if pattern.search(payload)]
+    # Only a cause at the place where parsing stopped: "ratio 1:NaN" in a name is not it.
+    # orjson's position counts characters, for bytes too, so bytes are searched decoded.
+    text_payload = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
+    hints = [
+        hint
+        for pattern, hint in _HINTS
+        if any(m.start() <= error.pos <= m.end() for m in pattern.finditer(text_payload))
+    ]
     if hints:
         text += f" ({'; '.join(hints)})"
     return text

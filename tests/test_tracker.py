@@ -340,3 +340,15 @@ def test_samples_returns_every_time_for_samples_strategy(strategy: str) -> None:
     data[0] = -1.0  # a copy: changing it changes nothing in the tracker
     assert tracker.samples("jump")[0] == 3.0
     assert tracker.snapshot().get("jump").min == 0  # type: ignore[union-attr]
+
+
+def test_snapshot_counts_resets_without_comparing_them(strategy: str) -> None:
+    tracker = ActionTracker(strategy)
+    tracker.add_action('{"action": "jump", "time": 1}')
+    before = tracker.snapshot()
+    tracker.reset()
+    tracker.reset()
+    tracker.add_action('{"action": "jump", "time": 1}')
+    after = tracker.snapshot()
+    assert after.resets != before.resets
+    assert after.actions == before.actions

@@ -47,10 +47,11 @@ def form_payload(name: str, time_text: str) -> bytes:
     word it by its position in a payload that the user never saw."""
     text = time_text.strip()
     action = orjson.dumps(name)
-    if not text:
-        check_record({"action": name, "time": 0})  # a bad name is still named first
-        raise InvalidActionError('"time" is empty: type a number >= 0')
     plain = _PLAIN_NUMBER.fullmatch(text)
+    if not text or (plain and not math.isfinite(float(text))):
+        check_record({"action": name, "time": 0})  # a bad name is still named first
+    if not text:
+        raise InvalidActionError('"time" is empty: type a number >= 0')
     if plain and not math.isfinite(float(text)):
         shown = text if len(text) <= SHOWN_NUMBER_LENGTH else text[: SHOWN_NUMBER_LENGTH - 1] + "…"
         if text.startswith("-"):

@@ -53,20 +53,18 @@ class StatsModel(QStandardItemModel):
         self._widest: list[str] = [""] * len(HEADERS)
         self._widened: set[int] = set()
         self._cleared = False
+        self._resets = 0  # the shown tracker's reset count
 
     def update(self, snapshot: Snapshot) -> None:
         """Show ``snapshot``; rows of unchanged actions are not touched."""
         names = {stats.action for stats in snapshot.actions}
-        if any(name not in names for name in self._rows):  # a reset or another session
-            self.clear_rows()
+        if snapshot.resets != self._resets or any(name not in names for name in self._rows):
+            self.clear_rows()  # a reset, or another session
+            self._resets = snapshot.resets
         for stats in snapshot.actions:
             shown = self._shown.get(stats.action)
             if shown is stats or shown == stats:  # the engine reuses unchanged figures
                 continue
-            if shown is not None and stats.count <= shown.count:  # reset, then added again
-                self.clear_rows()
-                self.update(snapshot)
-                return
             row = self._rows.get(stats.action)
             if row is None:
                 self._append(stats)

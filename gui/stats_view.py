@@ -1,13 +1,14 @@
 """The statistics table's view: columns that fit their figures, and a names' column
 that takes the rest.
 
-Only ``resizeEvent`` is overridden, so painting stays in C++: a Python override of
-``paintEvent`` or an event filter on the viewport would make every repaint wait for the
-GIL, which busy producer threads hold.
+Only ``resizeEvent`` and ``setModel`` are overridden, so painting stays in C++: a Python
+override of ``paintEvent`` or an event filter on the viewport would make every repaint
+wait for the GIL, which busy producer threads hold.
 """
 
 from __future__ import annotations
 
+from PySide6.QtCore import QAbstractItemModel
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
@@ -34,6 +35,13 @@ class StatsView(QTableView):
         header.setMinimumSectionSize(64)
         header.setDefaultSectionSize(64)
         header.sectionResized.connect(self._on_section_resized)
+
+    def setModel(self, model: QAbstractItemModel | None) -> None:
+        super().setModel(model)
+        if model is not None and model.columnCount() > NAME_COLUMN:
+            # The names' width is computed (fill_name_column): a drag handle there would
+            # offer a width that snaps back at once.
+            self.horizontalHeader().setSectionResizeMode(NAME_COLUMN, QHeaderView.ResizeMode.Fixed)
 
     def fit_columns(self, widened: dict[int, str], cleared: bool) -> None:
         """Widen each figure column in ``widened`` to fit its longest text. Until the

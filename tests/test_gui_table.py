@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 from PySide6.QtCore import QItemSelectionModel, QPoint, Qt
-from PySide6.QtWidgets import QLabel, QLineEdit, QTableView
+from PySide6.QtWidgets import QHeaderView, QLabel, QLineEdit, QTableView
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -151,10 +151,11 @@ def test_a_column_the_user_widened_keeps_its_width(qtbot: QtBot, window: MainWin
     add(window.tracker, "jump", 1)
     window.refresh()
     view = table(window)
-    view.setColumnWidth(3, 200)
-    add(window.tracker, "jump", 123_456.5)
+    view.setColumnWidth(4, 200)
+    add(window.tracker, "jump", 123_456.5)  # Max grows to "123,456.50"
     window.refresh()
-    assert view.columnWidth(3) == 200
+    assert view.columnWidth(4) == 200
+    assert view.horizontalHeader().sectionResizeMode(0) == QHeaderView.ResizeMode.Fixed
 
 
 @pytest.mark.parametrize(
@@ -352,3 +353,15 @@ def test_reset_tracker_empties_the_table(window: MainWindow) -> None:
     add(window.tracker, "run", 2)
     window.refresh()
     assert shown_column(window, 0) == ["run"]
+
+
+def test_a_reset_followed_by_larger_counts_still_restarts_the_rows(window: MainWindow) -> None:
+    add(window.tracker, "a", 1)
+    add(window.tracker, "b", 2)
+    window.refresh()
+    window.tracker.reset()
+    add(window.tracker, "b", 5, 5, 5)  # b first now, with more samples than before
+    add(window.tracker, "a", 7, 7)
+    window.refresh()
+    assert shown_column(window, 0) == ["b", "a"]  # first-seen order after the reset
+    assert shown_column(window, 1) == ["3", "2"]

@@ -74,7 +74,9 @@ class _Slot:
 
 
 class _Stripe:
-    """The state one thread writes; its lock serializes folding and reading."""
+    """The state one thread writes; its lock serializes folding and reading. New slots
+    are inserted under the tracker's names lock instead, so read ``slots`` as a whole
+    only through ``ActionTracker._contents``."""
 
     __slots__ = ("adds", "lock", "slots")
 

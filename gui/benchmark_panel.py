@@ -33,7 +33,7 @@ HISTORY_HEADERS = (
     "Adds",
     "Seconds",
     "Adds/s",
-    "get_stats ms",
+    "get_stats\nms",  # two lines: on one, the history needed a scrollbar at 1440 px
     "Memory",
 )
 FIRST_NUMERIC_HISTORY_COLUMN = HISTORY_HEADERS.index("Producers")

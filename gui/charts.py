@@ -54,6 +54,7 @@ class ChartsPanel(QTabWidget):
         self._dirty = False
         self._redrawn = 0.0
         self._y_top = 0.0
+        self._duration: float | None = None
         self.currentChanged.connect(self._on_current_changed)
 
     # throughput ---------------------------------------------------------------------
@@ -68,6 +69,7 @@ class ChartsPanel(QTabWidget):
         """
         self._rates.clear()
         self._last_status = None
+        self._duration = duration
         self._y_top = 0.0
         self.throughput_plot.disableAutoRange()
         self.throughput_plot.setXRange(0, duration or 10.0, padding=0.02)
@@ -84,10 +86,13 @@ class ChartsPanel(QTabWidget):
         self._last_status = (elapsed, added)
 
     def end_throughput(self) -> None:
-        """Fit the time axis to the run that ended: a run by count, or one stopped early,
-        would otherwise fill only part of an axis set for the planned duration."""
+        """Fit the time axis to a run by count, or one stopped early, which would otherwise
+        fill only part of its axis. A run that lasted its planned duration keeps the axis
+        set for it (it ends a little past it, which would round up to twice as long)."""
         if self._rates:
             end = self._rates[-1][0]
+            if self._duration is not None and end >= 0.95 * self._duration:
+                return
             self.throughput_plot.setXRange(0, _nice_ceiling(end), padding=0.02)
             self._dirty = True
             self._redrawn = 0.0

@@ -367,6 +367,14 @@ class MainWindow(QMainWindow):
 
     def _on_load_thread_finished(self) -> None:
         self._load_job = None
+        if self._dropped_loads:  # Open Session came after this load's own summary
+            names = ", ".join(dropped.name for dropped in self._dropped_loads)
+            self._message(
+                QMessageBox.Icon.Information,
+                "Files not loaded",
+                f"Another session was opened before these queued files were loaded: {names}.",
+                "loadSummary",
+            )
         self._dropped_loads = []
         self._show_loading(False)
         self.refresh()

@@ -594,3 +594,31 @@ def test_loading_shows_the_users_session(qtbot: QtBot, window: MainWindow, tmp_p
     wait_for_load(qtbot, window, "loadSummary")
     assert window.sessions.currentIndex() == 0
     qtbot.waitUntil(lambda: window.proxy.rowCount() == 1, timeout=2000)
+
+
+def test_queued_files_dropped_after_the_loads_own_summary_are_still_named(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Open Session can come between a load's summary and its thread's end (or after a
+    failed load); the files it dropped from the queue must still be named."""
+    summarize = window._summarize_load
+
+    def summarize_then_open_session(path: Path, report: object) -> None:
+        summarize(path, report)  # type: ignore[arg-type]
+        if path.name == "a.ndjson":
+            window.open_session(saved_session(tmp_path), confirm=False)
+
+    monkeypatch.setattr(window, "_summarize_load", summarize_then_open_session)
+    window.open_file(write_lines(tmp_path / "a.ndjson", '{"action": "a", "time": 1}'))
+    window.open_file(write_lines(tmp_path / "b.ndjson", '{"action": "b", "time": 1}'))
+    qtbot.waitUntil(lambda: not window.loading, timeout=LOAD_TIMEOUT_MS)
+    qtbot.wait(100)
+    texts = [box.text() for box in boxes(window, "loadSummary")]
+    assert any("b.ndjson" in text for text in texts), texts
+    assert window.tracker.snapshot().get("b") is None
+
+
+def saved_session(tmp_path: Path) -> Path:
+    path = tmp_path / "other.atsession"
+    ActionTracker().save(path)
+    return path

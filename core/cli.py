@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from core.errors import InvalidFileError
+from core.errors import InvalidFileError, reason
 from core.tracker import STRATEGIES, ActionTracker
 
 
@@ -31,8 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             report = tracker.load(sys.stdin.buffer if name == "-" else name)
         except (OSError, InvalidFileError) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
-            print(f"action-stats: {name}: {reason}", file=sys.stderr)
+            print(f"action-stats: {name}: {reason(error)}", file=sys.stderr)
             status = 2
             continue
         loaded += 1

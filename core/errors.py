@@ -13,3 +13,12 @@ class InvalidFileError(InvalidActionError):
 
 class SessionError(ValueError):
     """A saved session cannot be opened: damaged, truncated, foreign or too new."""
+
+
+def reason(error: BaseException) -> str:
+    """An error in words for people: for an OSError the system's reason alone ("No such
+    file or directory"), since the caller names the file, not Python's "[Errno 2] ...:
+    '/path'"; otherwise its message (or its type, when it has none)."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error) or type(error).__name__

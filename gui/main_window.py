@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import ActionTracker, LoadProgress, LoadReport, SessionError, Snapshot
+from core.errors import reason
 from core.export import snapshot_csv
 from core.loadgen import LoadResult, LoadSpec, LoadStatus, spec_from_dict, spec_to_dict
 from gui.autosave import Autosaver, restore
@@ -433,7 +434,7 @@ class MainWindow(QMainWindow):
             self._message(
                 QMessageBox.Icon.Warning,
                 title,
-                f"Could not write {path}:\n{error.strerror or error}",
+                f"Could not write {path}:\n{reason(error)}",
                 name,
             )
             return False
@@ -479,11 +480,10 @@ class MainWindow(QMainWindow):
         try:
             tracker = ActionTracker.open(path)
         except (SessionError, OSError) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
             self._message(
                 QMessageBox.Icon.Warning,
                 "Could not open the session",
-                f"{path}\n\n{reason}",
+                f"{path}\n\n{reason(error)}",
                 "openSessionError",
             )
             return False

@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from core import ActionTracker, LoadReport
+from core.errors import reason
 from core.loadgen import LoadGenerator, LoadSpec, compare_strategies
 
 PROGRESS_INTERVAL = 0.1
@@ -70,7 +71,7 @@ class Worker(QObject):
         try:
             result = self.work()
         except Exception as error:  # reported to the window, never lost in the thread
-            message = _describe(error)
+            message = reason(error)
             self.failed.emit(f"{message}\n\n{traceback.format_exc(limit=3)}")
         else:
             self.finished.emit(result)
@@ -155,11 +156,3 @@ def stop_and_wait(worker: Worker, thread: QThread, timeout_ms: int = 5000) -> bo
     log.error("%s did not stop within %d ms", type(worker).__name__, timeout_ms)
     _stuck.append((worker, thread))
     return False
-
-
-def _describe(error: Exception) -> str:
-    """The error in words for people: the system's reason for an OSError (the window
-    names the file itself), not Python's "[Errno 2] ...: '/path'"."""
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror
-    return str(error) or type(error).__name__

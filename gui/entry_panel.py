@@ -26,10 +26,9 @@ from core import MAX_PAYLOAD_BYTES, ActionTracker, InvalidActionError
 from core.validation import check_record
 
 JSON_FIELD_MAX_LENGTH = 16 * MAX_PAYLOAD_BYTES
-SHOWN_NAME_LENGTH = 24
-"""Longer names are cut short in the confirmation, which is one line under the form."""
-SHOWN_NUMBER_LENGTH = 24
-"""Longer typed numbers (400 digits, say) are cut short in messages."""
+SHOWN_LENGTH = 24
+"""Longer names and typed numbers (400 digits, say) are cut short in the one-line
+messages under the form."""
 
 
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
@@ -46,24 +45,24 @@ def form_payload(name: str, time_text: str) -> bytes:
     A number too large for a double raises ``InvalidActionError`` here: the engine would
     word it by its position in a payload that the user never saw."""
     text = time_text.strip()
-    action = orjson.dumps(name)
-    plain = _PLAIN_NUMBER.fullmatch(text)
+    plain = _PLAIN_NUMBER.fullmatch(text) is not None
     if not text or (plain and not math.isfinite(float(text))):
         check_record({"action": name, "time": 0})  # a bad name is still named first
-    if not text:
-        raise InvalidActionError('"time" is empty: type a number >= 0')
-    if plain and not math.isfinite(float(text)):
-        shown = text if len(text) <= SHOWN_NUMBER_LENGTH else text[: SHOWN_NUMBER_LENGTH - 1] + "…"
+        if not text:
+            raise InvalidActionError('"time" is empty: type a number >= 0')
         if text.startswith("-"):
-            raise InvalidActionError(f'"time" must be a number >= 0, got {shown}')
+            raise InvalidActionError(f'"time" must be a number >= 0, got {shorten(text)}')
         raise InvalidActionError(
-            f'"time" is out of range: {shown} is beyond the largest number, about 1.8e308'
+            f'"time" is out of range: {shorten(text)} is beyond the largest number, about 1.8e308'
         )
     if _JSON_NUMBER.fullmatch(text):
-        return b'{"action":' + action + b',"time":' + text.encode() + b"}"
-    if plain:
-        return orjson.dumps({"action": name, "time": float(text)})
-    return orjson.dumps({"action": name, "time": text})
+        return b'{"action":' + orjson.dumps(name) + b',"time":' + text.encode() + b"}"
+    return orjson.dumps({"action": name, "time": float(text) if plain else text})
+
+
+def shorten(text: str) -> str:
+    """``text``, cut to SHOWN_LENGTH characters with an ellipsis when longer."""
+    return text if len(text) <= SHOWN_LENGTH else text[: SHOWN_LENGTH - 1] + "…"
 
 
 class MessageLabel(QLabel):
@@ -208,7 +207,6 @@ class EntryPanel(QGroupBox):
             return False
         record = orjson.loads(payload)
         name = record["action"].strip()
-        shown = name if len(name) <= SHOWN_NAME_LENGTH else name[: SHOWN_NAME_LENGTH - 1] + "…"
-        message.show_ok(f"Added {shown}: {shown_time or record['time']}")
+        message.show_ok(f"Added {shorten(name)}: {shown_time or record['time']}")
         self.added.emit(name)
         return True

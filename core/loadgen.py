@@ -76,9 +76,10 @@ class LoadSpec:
             raise ValueError("at least one action is needed")
         seen: set[str] = set()
         for action in self.actions:
-            if action.name.strip() in seen:  # the engine would merge them into one action
-                raise ValueError(f"the action {action.name.strip()!r} is listed twice")
-            seen.add(action.name.strip())
+            name = action.name.strip()  # as the engine trims it
+            if name in seen:  # the engine would merge them into one action
+                raise ValueError(f"the action {name!r} is listed twice")
+            seen.add(name)
         if not 1 <= self.producers <= 64:
             raise ValueError(f"producers must be between 1 and 64, got {self.producers}")
         if (self.duration is None) == (self.count is None):

@@ -347,9 +347,7 @@ class MainWindow(QMainWindow):
                 "from this file is in the session now shown."
             )
             if self._dropped_loads:
-                names = ", ".join(dropped.name for dropped in self._dropped_loads)
-                text += f" Not loaded either, as they were queued behind it: {names}."
-            self._dropped_loads = []
+                text += f" Not loaded either, as they were queued behind it: {self._dropped()}."
             self._message(QMessageBox.Icon.Information, "Load abandoned", text, "loadSummary")
             return
         self._summarize_load(path, report)
@@ -369,17 +367,23 @@ class MainWindow(QMainWindow):
     def _on_load_thread_finished(self) -> None:
         self._load_job = None
         if self._dropped_loads:  # Open Session came after this load's own summary
-            names = ", ".join(dropped.name for dropped in self._dropped_loads)
             self._message(
                 QMessageBox.Icon.Information,
                 "Files not loaded",
-                f"Another session was opened before these queued files were loaded: {names}.",
+                "Another session was opened before these queued files were loaded: "
+                f"{self._dropped()}.",
                 "loadSummary",
             )
-        self._dropped_loads = []
         self._show_loading(False)
         self.refresh()
         self._start_next_load()
+
+    def _dropped(self) -> str:
+        """The names of the queued files Open Session dropped, now reported (and so
+        forgotten)."""
+        names = ", ".join(dropped.name for dropped in self._dropped_loads)
+        self._dropped_loads = []
+        return names
 
     def _show_loading(self, visible: bool) -> None:
         for widget in (self.load_label, self.load_progress, self.cancel_load_button):

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from core import STRATEGIES
 from core.loadgen import ActionSpec, LoadSpec
+from gui.entry_panel import PLAIN_NUMBER
 
 
 class BenchmarkDialog(QDialog):
@@ -161,7 +162,6 @@ class BenchmarkDialog(QDialog):
         )
 
 
-_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
 """Commas only between groups of three digits: "1,5" (a decimal comma) is refused, not
 read as 15."""
@@ -173,7 +173,7 @@ def _number(field: str, text: str) -> float:
     of other scripts, which the entry form refuses."""
     if _GROUPED.fullmatch(text):
         text = text.replace(",", "")
-    if _DECIMAL.fullmatch(text):
+    if PLAIN_NUMBER.fullmatch(text):
         return float(text)
     shown = repr(text) if text else "nothing"
     raise ValueError(f"the {field} must be a number, got {shown}")

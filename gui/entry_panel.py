@@ -32,7 +32,9 @@ messages under the form."""
 
 
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+"""A decimal as people type it (".5", "5.", "+5", "007"): what the form takes as a number,
+and the benchmark settings too. ASCII digits only, where float() takes any script's."""
 
 
 def form_payload(name: str, time_text: str) -> bytes:
@@ -45,7 +47,7 @@ def form_payload(name: str, time_text: str) -> bytes:
     A number too large for a double raises ``InvalidActionError`` here: the engine would
     word it by its position in a payload that the user never saw."""
     text = time_text.strip()
-    plain = _PLAIN_NUMBER.fullmatch(text) is not None
+    plain = PLAIN_NUMBER.fullmatch(text) is not None
     if not text or (plain and not math.isfinite(float(text))):
         check_record({"action": name, "time": 0})  # a bad name is still named first
         if not text:

@@ -91,10 +91,7 @@ class ErrorReporter(QObject):
         self, kind: type[BaseException], error: BaseException, tb: TracebackType | None
     ) -> None:
         log.error("unexpected error", exc_info=(kind, error, tb))
-        self.reported.emit(
-            f"{kind.__name__}: {error}\n\nThe details were written to {self.log_path}.",
-            "".join(traceback.format_exception(kind, error, tb)),
-        )
+        self.reported.emit(*self._texts(error))
 
     def _report_thread(self, args: threading.ExceptHookArgs) -> None:
         # sys.exit() in a thread ends that thread quietly, as Python's own hook has it.
@@ -106,13 +103,15 @@ class ErrorReporter(QObject):
         in a dialog that waits to be read (no event loop runs yet, and the process ends
         when it closes)."""
         log.error("could not start", exc_info=error)
-        traceback.print_exception(type(error), error, error.__traceback__)
-        box = self._box(
-            "Action Tracker could not start",
+        traceback.print_exception(error)
+        self._box("Action Tracker could not start", *self._texts(error)).exec()
+
+    def _texts(self, error: BaseException) -> tuple[str, str]:
+        """A dialog's text and details for ``error``: its message, and its traceback."""
+        return (
             f"{type(error).__name__}: {error}\n\nThe details were written to {self.log_path}.",
             "".join(traceback.format_exception(type(error), error, error.__traceback__)),
         )
-        box.exec()
 
     @Slot(str, str)
     def _show(self, text: str, details: str) -> None:

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from core.errors import InvalidFileError, reason
+from core.report import LoadReport, Rejection
 from core.tracker import STRATEGIES, ActionTracker
 
 
@@ -37,11 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         loaded += 1
         if not report.accepted and not report.rejected_count:
             print(f"action-stats: {name}: no records", file=sys.stderr)  # a note, not an error
-        # FILE:LINE: for lines, as compilers and grep print them (editors jump there);
-        # an array's records are elements, which no editor numbers.
-        where = {"lines": "{}:{}:", "array": "{}: element {}:"}.get(report.format, "{}:")
-        for rejection in report.rejected:  # a single object's one record needs no number
-            print(f"{where.format(name, rejection.record)} {rejection.reason}", file=sys.stderr)
+        for rejection in report.rejected:
+            print(f"{_place(name, report, rejection)} {rejection.reason}", file=sys.stderr)
         hidden = report.rejected_count - len(report.rejected)
         if hidden:
             print(f"{name}: {hidden:,} more rejected records not shown", file=sys.stderr)
@@ -50,6 +48,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if loaded:  # with no file read at all, an empty [] would look like an answer
         print(tracker.get_stats())
     return status
+
+
+def _place(name: str, report: LoadReport, rejection: Rejection) -> str:
+    """FILE:LINE: for lines, as compilers and grep print them (editors jump there); an
+    array's records are elements, which no editor numbers; a single object's one record
+    needs no number."""
+    if report.format == "lines":
+        return f"{name}:{rejection.record}:"
+    if report.format == "array":
+        return f"{name}: {report.where(rejection)}:"
+    return f"{name}:"
 
 
 if __name__ == "__main__":

@@ -46,6 +46,12 @@ class LoadReport:
         if len(self.rejected) < MAX_REJECTIONS_KEPT:
             self.rejected.append(Rejection(record, reason))
 
+    def where(self, rejection: Rejection) -> str:
+        """Where a refused record sits, in the words of its format: 'line 12' for
+        newline-delimited files, 'element 3' for arrays, 'record 2' otherwise."""
+        unit = {"lines": "line", "array": "element"}.get(self.format, "record")
+        return f"{unit} {rejection.record}"
+
     @property
     def summary(self) -> str:
         """One line for people, e.g. '1,000 accepted, 2 rejected'."""

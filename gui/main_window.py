@@ -404,8 +404,7 @@ class MainWindow(QMainWindow):
             )
         details = ""
         if report.rejected:
-            unit = {"lines": "line", "array": "element"}.get(report.format, "record")
-            lines = [f"{unit} {r.record}: {r.reason}" for r in report.rejected]
+            lines = [f"{report.where(r)}: {r.reason}" for r in report.rejected]
             hidden = report.rejected_count - len(report.rejected)
             if hidden:
                 lines.append(f"… and {hidden:,} more")

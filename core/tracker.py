@@ -31,7 +31,7 @@ from core.samples import SampleStore
 from core.session import ActionState, TrackerState, read_session, write_session
 from core.sketch import LogSketch
 from core.stats import ActionStats, Snapshot
-from core.validation import parse_payload
+from core.validation import check_record, parse_payload
 
 STRATEGIES = ("running", "samples")
 MAX_ACTIONS = 10_000
@@ -154,6 +154,26 @@ class ActionTracker:
         else:
             slot.pending.append(time)
         stripe.adds += 1  # after the append: a reader that sees the count sees the time
+        if len(slot.pending) >= FLUSH_AT:
+            with stripe.lock:
+                slot.flush()
+
+    def add(self, action: str, time: Number) -> None:
+        """Add one ``time`` (milliseconds) under ``action``, checked by exactly the rules of
+        ``add_action``: for callers that already hold a name and a number (live sources,
+        timers), so they need not build JSON. Raises ``InvalidActionError``; nothing changes
+        then."""
+        name, time = check_record({"action": action, "time": time})
+        try:
+            stripe = self._local.stripe
+        except AttributeError:
+            stripe = self._claim_stripe()
+        slot = stripe.slots.get(name)
+        if slot is None:
+            slot = self._open_slot(stripe, name, time)
+        else:
+            slot.pending.append(time)
+        stripe.adds += 1
         if len(slot.pending) >= FLUSH_AT:
             with stripe.lock:
                 slot.flush()

@@ -11,7 +11,7 @@ import statistics
 import numpy as np
 import pytest
 
-from core import STRATEGIES, ActionStats, ActionTracker, Snapshot
+from core import STRATEGIES, ActionStats, ActionTracker, InvalidActionError, Snapshot
 
 pytestmark = pytest.mark.parametrize("strategy", STRATEGIES)
 
@@ -352,3 +352,13 @@ def test_snapshot_counts_resets_without_comparing_them(strategy: str) -> None:
     after = tracker.snapshot()
     assert after.resets != before.resets
     assert after.actions == before.actions
+
+
+def test_add_checks_like_add_action_and_changes_nothing_on_bad_input(strategy: str) -> None:
+    tracker = ActionTracker(strategy)
+    tracker.add("  jump ", 100)
+    tracker.add("jump", 200.0)
+    for name, time in (("", 1), ("x" * 257, 1), ("run", -1), ("run", float("nan")), ("run", True)):
+        with pytest.raises(InvalidActionError):
+            tracker.add(name, time)  # type: ignore[arg-type]
+    assert json.loads(tracker.get_stats()) == [{"action": "jump", "avg": 150.0}]

@@ -17,6 +17,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from core import STRATEGIES
+
 _CHILD = """
 import json, resource, sys, time
 from core import ActionTracker
@@ -50,7 +52,7 @@ def write_file(path: Path, megabytes: int) -> int:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--megabytes", type=int, default=1024)
-    parser.add_argument("--strategy", choices=("running", "samples"), default="running")
+    parser.add_argument("--strategy", choices=STRATEGIES, default="running")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "large.ndjson"

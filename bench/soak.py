@@ -20,13 +20,14 @@ from pathlib import Path
 
 import orjson
 
-from core import ActionTracker, Snapshot
+from core import STRATEGIES, ActionTracker, Snapshot
+from core.strategy import Strategy, check_strategy
 
 NAMES = tuple(f"action-{i}" for i in range(12))
 
 
 class Soak:
-    def __init__(self, seconds: float, producers: int, strategy: str, folder: Path) -> None:
+    def __init__(self, seconds: float, producers: int, strategy: Strategy, folder: Path) -> None:
         self.seconds = seconds
         self.producers = producers
         self.folder = folder
@@ -144,10 +145,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--producers", type=int, default=4)
-    parser.add_argument("--strategy", choices=("running", "samples"), default="running")
+    parser.add_argument("--strategy", choices=STRATEGIES, default="running")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
-        status = Soak(args.seconds, args.producers, args.strategy, Path(folder)).run()
+        status = Soak(
+            args.seconds, args.producers, check_strategy(args.strategy), Path(folder)
+        ).run()
     print(f"(pid {os.getpid()})", file=sys.stderr)
     return status
 

@@ -6,7 +6,8 @@ from core.errors import InvalidActionError, InvalidFileError, SessionError
 from core.loading import FileLoad
 from core.report import LoadProgress, LoadReport, Rejection
 from core.stats import ActionStats, Snapshot
-from core.tracker import MAX_ACTIONS, STRATEGIES, ActionTracker
+from core.strategy import STRATEGIES, Strategy
+from core.tracker import MAX_ACTIONS, ActionTracker
 from core.validation import MAX_ACTION_LENGTH, MAX_PAYLOAD_BYTES
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "Rejection",
     "SessionError",
     "Snapshot",
+    "Strategy",
 ]

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 from core.errors import InvalidFileError, reason
 from core.report import LoadReport, Rejection
-from core.tracker import STRATEGIES, ActionTracker
+from core.strategy import STRATEGIES, check_strategy
+from core.tracker import ActionTracker
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -25,7 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--strategy", choices=STRATEGIES, default="running")
     args = parser.parse_args(argv)
 
-    tracker = ActionTracker(args.strategy)
+    tracker = ActionTracker(check_strategy(args.strategy))
     status = 0
     loaded = 0
     for name in args.files:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import orjson
 
+from core.strategy import STRATEGIES, Strategy, check_strategy
 from core.tracker import ActionTracker
 from core.validation import check_record
 
@@ -68,10 +69,11 @@ class LoadSpec:
     producers: int = 4
     duration: float | None = 10.0
     count: int | None = None
-    strategy: str = "running"
+    strategy: Strategy = "running"
     seed: int = 0
 
     def __post_init__(self) -> None:
+        check_strategy(self.strategy)
         if not self.actions:
             raise ValueError("at least one action is needed")
         seen: set[str] = set()
@@ -103,7 +105,7 @@ class LoadStatus:
 class LoadResult:
     """A finished (or stopped) run, as one line of history."""
 
-    strategy: str
+    strategy: Strategy
     producers: int
     added: int
     seconds: float
@@ -277,7 +279,7 @@ def compare_strategies(spec: LoadSpec, stop: threading.Event | None = None) -> l
     """Run the same count-based load into a fresh tracker of each strategy, one after the
     other, as the original solution's demonstration did."""
     results = []
-    for strategy in ("running", "samples"):
+    for strategy in STRATEGIES:
         if stop is not None and stop.is_set():
             break
         generator = LoadGenerator(ActionTracker(strategy), spec)
@@ -328,9 +330,7 @@ def spec_from_dict(data: object) -> LoadSpec:
         raise ValueError("benchmark settings must be an object")
     actions = tuple(ActionSpec(str(n), float(m), float(s)) for n, m, s in data["actions"])
     duration, count = data.get("duration"), data.get("count")
-    strategy = str(data.get("strategy", "running"))
-    if strategy not in ("running", "samples"):
-        raise ValueError(f"unknown strategy {strategy!r}")
+    strategy = check_strategy(data.get("strategy", "running"))
     return LoadSpec(
         actions=actions,
         producers=int(data["producers"]),

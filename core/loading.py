@@ -11,24 +11,26 @@ import os
 import threading
 from collections.abc import Callable, Generator, Iterator
 from contextlib import ExitStack
-from typing import IO, TYPE_CHECKING, Union
+from typing import IO, Protocol, Union
 
 import orjson
 
 from core.errors import InvalidActionError, InvalidFileError
 from core.exactsum import Number
 from core.report import LoadProgress, LoadReport
-from core.validation import MAX_PAYLOAD_BYTES, check_batch, check_record, parse_payload
-
-if TYPE_CHECKING:
-    from core.tracker import ActionTracker
+from core.validation import (
+    MAX_PAYLOAD_BYTES,
+    CheckedRecords,
+    check_batch,
+    check_record,
+    parse_payload,
+)
 
 JSON_WHITESPACE = b" \t\r\n"
 """RFC 8259's whitespace; bytes.strip() would also take \\x0b and \\x0c, which
 add_action refuses, so a line would load from a file but not on its own."""
 
 Source = Union[str, "os.PathLike[str]", IO[bytes]]
-Records = list[tuple[int, str, Number]]
 
 CHUNK_BYTES = 1 << 20
 """Bytes read per step of a newline-delimited file; one progress report each."""
@@ -41,13 +43,23 @@ _BOM = b"\xef\xbb\xbf"
 _loads = orjson.loads
 
 
+class CheckedSink(Protocol):
+    """Where a load hands what it has checked: adds ``records``, counting them in
+    ``report`` (and rejecting there the ones only the receiver can refuse)."""
+
+    def __call__(self, records: CheckedRecords, report: LoadReport) -> None: ...
+
+
 class FileLoad:
     """One load of one file. Iterate it for ``LoadProgress``; ``report`` holds what has
-    been done so far, and ``cancel()`` stops it between chunks."""
+    been done so far, and ``cancel()`` stops it between chunks.
 
-    def __init__(self, tracker: ActionTracker, source: Source) -> None:
+    Made by ``ActionTracker.start_load``; the loader knows nothing of the tracker but the
+    ``CheckedSink`` it was given, through which only checked records pass."""
+
+    def __init__(self, source: Source, sink: CheckedSink) -> None:
         self.report = LoadReport(format="empty")
-        self._tracker = tracker
+        self._sink = sink
         self._source = source
         self._cancel = threading.Event()
         self._caller_cancel: threading.Event | None = None  # run()'s, checked as well
@@ -117,7 +129,7 @@ class FileLoad:
         except orjson.JSONDecodeError:
             return False
         self.report.format = "object"
-        self._add([], [(1, record)])
+        self._add_unchecked([(1, record)])
         return True
 
     def _array(self, stream: IO[bytes], head: bytes, total: int | None) -> Iterator[LoadProgress]:
@@ -190,7 +202,7 @@ class FileLoad:
         self._add_lines_one_by_one(trimmed, first_number)
 
     def _add_lines_one_by_one(self, trimmed: list[bytes], first_number: int) -> None:
-        records: Records = []
+        checked = _Checked()
         for number, line in enumerate(trimmed, start=first_number):
             if not line:
                 continue
@@ -202,31 +214,51 @@ class FileLoad:
             except InvalidActionError as error:
                 self.report.reject(number, str(error))
             else:
-                records.append((number, name, time))
-        self._add(records, [])
+                checked.append(number, name, time)
+        self._sink(checked.records(), self.report)
 
     def _add_parsed(self, parsed: list[object], first_number: int) -> None:
-        """Add parsed records numbered from ``first_number``: in one batch when they are
-        all valid, else one by one."""
-        checked = check_batch(parsed)
-        if checked is not None and self._tracker.add_batch(*checked):
-            self.report.accepted += len(parsed)
-            return
-        self._add([], list(enumerate(parsed, start=first_number)))
+        """Add parsed records numbered from ``first_number``: checked in one pass when
+        they are all valid, else one by one."""
+        checked = check_batch(parsed, first_number)
+        if checked is not None:
+            self._sink(checked, self.report)
+        else:
+            self._add_unchecked(list(enumerate(parsed, start=first_number)))
 
-    def _add(self, records: Records, unchecked: list[tuple[int, object]]) -> None:
-        """Check the parsed ``unchecked`` records, then add them with ``records``."""
+    def _add_unchecked(self, unchecked: list[tuple[int, object]]) -> None:
+        """Check parsed ``(record number, record)`` pairs one by one, then add the good ones."""
+        checked = _Checked()
         for number, record in unchecked:
             try:
                 name, time = check_record(record)
             except InvalidActionError as error:
                 self.report.reject(number, str(error))
             else:
-                records.append((number, name, time))
-        self._tracker.add_records(records, self.report)
+                checked.append(number, name, time)
+        self._sink(checked.records(), self.report)
 
     def _progress(self, done: int, total: int | None) -> LoadProgress:
         return LoadProgress(done, total, self.report.accepted, self.report.rejected_count)
+
+
+class _Checked:
+    """Checked records gathered one at a time, in columns."""
+
+    __slots__ = ("names", "numbers", "times")
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.times: list[Number] = []
+        self.numbers: list[int] = []
+
+    def append(self, number: int, name: str, time: Number) -> None:
+        self.names.append(name)
+        self.times.append(time)
+        self.numbers.append(number)
+
+    def records(self) -> CheckedRecords:
+        return CheckedRecords(self.names, self.times, self.numbers)
 
 
 def _open(source: Source, stack: ExitStack) -> tuple[IO[bytes], int | None]:

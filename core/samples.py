@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 
@@ -21,9 +23,8 @@ class SampleStore:
         self._data: npt.NDArray[np.float64] = np.empty(0, dtype=np.float64)
         self.size = 0
 
-    def add(self, array: npt.NDArray[np.float64], minimum: Number = 0) -> None:
-        """Append a batch, reallocating when full (old views stay valid); ``minimum`` is
-        unused, for the same signature as ``LogSketch.add``."""
+    def add(self, array: npt.NDArray[np.float64]) -> None:
+        """Append a batch, reallocating when full (old views stay valid)."""
         end = self.size + len(array)
         if end > len(self._data):
             capacity = max(end, int(len(self._data) * _GROWTH), _MIN_CAPACITY)
@@ -44,6 +45,31 @@ class SampleStore:
         clone = SampleStore()
         clone._data, clone.size = self.view(), self.size
         return clone
+
+    def merged_with(self, others: Sequence[SampleStore]) -> SampleStore:
+        """A new store holding this one's samples, then the others'."""
+        merged = SampleStore()
+        merged._data = np.concatenate([self.view(), *(other.view() for other in others)])
+        merged.size = len(merged._data)
+        return merged
+
+    def values(self) -> npt.NDArray[np.float64]:
+        """Every sample in arrival order (a read-only view; see ``view``)."""
+        return self.view()
+
+    def quantiles(
+        self, qs: Sequence[float], minimum: Number, maximum: Number
+    ) -> tuple[Number, ...]:
+        """Exact quantiles (numpy's default interpolation) within [minimum, maximum]."""
+        exact = np.quantile(self.view(), qs)
+        return tuple(min(max(float(value), minimum), maximum) for value in exact)
+
+    @classmethod
+    def of(cls, array: npt.NDArray[np.float64]) -> SampleStore:
+        """A store holding ``array``'s values."""
+        store = cls()
+        store.add(array)
+        return store
 
     @property
     def nbytes(self) -> int:

@@ -23,7 +23,9 @@ import orjson
 from core.errors import SessionError
 from core.exactsum import Number
 from core.moments import Moments
+from core.samples import SampleStore
 from core.sketch import MAX_BINS, LogSketch
+from core.strategy import Distribution, Strategy, check_strategy
 
 FORMAT = "action-tracker-session"
 FORMAT_VERSION = 1
@@ -34,19 +36,18 @@ _FLOAT64 = np.dtype("<f8")
 
 @dataclass(slots=True)
 class ActionState:
-    """One action's merged aggregates, with its sketch or its samples."""
+    """One action's merged aggregates, with its sketch ("running") or its samples."""
 
     name: str
     moments: Moments
-    sketch: LogSketch | None = None
-    samples: npt.NDArray[np.float64] | None = None
+    distribution: Distribution
 
 
 @dataclass(slots=True)
 class TrackerState:
     """Everything a session holds."""
 
-    strategy: str
+    strategy: Strategy
     version: int
     actions: list[ActionState]
 
@@ -70,20 +71,24 @@ def write_session(path: str | os.PathLike[str], state: TrackerState) -> None:
             "mean": m.scaled_mean,
             "m2": m.scaled_m2,
         }
-        if action.sketch is not None:
-            bins = action.sketch.bins.astype(_INT64, copy=False)
+        # The file's layout differs by kind: the one place that asks which kind it holds.
+        kept = action.distribution
+        if isinstance(kept, LogSketch):
+            bins = kept.bins.astype(_INT64, copy=False)
             entry["sketch"] = {
-                "zeros": action.sketch.zeros,
-                "offset": action.sketch.offset,
+                "zeros": kept.zeros,
+                "offset": kept.offset,
                 "bins": [offset, len(bins)],
             }
             arrays.append(bins)
             offset += bins.nbytes
-        if action.samples is not None:
-            samples = action.samples.astype(_FLOAT64, copy=False)
+        elif isinstance(kept, SampleStore):
+            samples = kept.view().astype(_FLOAT64, copy=False)
             entry["samples"] = [offset, len(samples)]
             arrays.append(samples)
             offset += samples.nbytes
+        else:
+            raise TypeError(f"no session layout for {type(kept).__name__}")
         described.append(entry)
     meta = orjson.dumps(
         {"strategy": state.strategy, "version": state.version, "actions": described}
@@ -185,9 +190,12 @@ def _read_header(line: bytes) -> dict[str, Any]:
 
 def _parse_body(meta_bytes: bytes, data: memoryview) -> TrackerState:
     meta = orjson.loads(meta_bytes)
-    strategy = meta["strategy"]
-    if strategy not in ("running", "samples"):
-        raise SessionError(f"the session is damaged: unknown strategy {strategy!r}")
+    try:
+        strategy = check_strategy(meta["strategy"])
+    except ValueError:
+        raise SessionError(
+            f"the session is damaged: unknown strategy {meta['strategy']!r}"
+        ) from None
     version = _whole(meta["version"], "version")
     actions = [_parse_action(entry, strategy, data) for entry in meta["actions"]]
     if len({action.name for action in actions}) != len(actions):
@@ -195,7 +203,7 @@ def _parse_body(meta_bytes: bytes, data: memoryview) -> TrackerState:
     return TrackerState(strategy, version, actions)
 
 
-def _parse_action(entry: dict[str, Any], strategy: str, data: memoryview) -> ActionState:
+def _parse_action(entry: dict[str, Any], strategy: Strategy, data: memoryview) -> ActionState:
     name = entry["name"]
     if type(name) is not str or not name.strip():
         raise SessionError("the session is damaged: an action has no name")
@@ -212,7 +220,6 @@ def _parse_action(entry: dict[str, Any], strategy: str, data: memoryview) -> Act
         scaled_mean=float(entry["mean"]),
         scaled_m2=float(entry["m2"]),
     )
-    action = ActionState(name, moments)
     if strategy == "running":
         sketch_entry = entry["sketch"]
         sketch = LogSketch()
@@ -223,13 +230,11 @@ def _parse_action(entry: dict[str, Any], strategy: str, data: memoryview) -> Act
             raise SessionError(f"the session is damaged: bad sketch for {name!r}")
         if sketch.zeros + int(sketch.bins.sum()) != count:
             raise SessionError(f"the session is damaged: sketch counts disagree for {name!r}")
-        action.sketch = sketch
-    else:
-        samples = _array(data, entry["samples"], _FLOAT64).astype(np.float64)
-        if len(samples) != count:
-            raise SessionError(f"the session is damaged: sample count disagrees for {name!r}")
-        action.samples = samples
-    return action
+        return ActionState(name, moments, sketch)
+    samples = _array(data, entry["samples"], _FLOAT64).astype(np.float64)
+    if len(samples) != count:
+        raise SessionError(f"the session is damaged: sample count disagrees for {name!r}")
+    return ActionState(name, moments, SampleStore.of(samples))
 
 
 def _array(data: memoryview, where: Sequence[int], dtype: np.dtype[Any]) -> npt.NDArray[Any]:

@@ -8,7 +8,7 @@ Counts are exact integers, so merging is exact and independent of batching.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -34,9 +34,14 @@ class LogSketch:
         self.offset = 0  # bucket key of bins[0]
         self.zeros = 0
 
-    def add(self, array: npt.NDArray[np.float64], minimum: Number) -> None:
-        """Count every value of a batch whose smallest value is ``minimum``."""
-        positive = array if minimum > 0 else array[array > 0]
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the bins."""
+        return int(self.bins.nbytes)
+
+    def add(self, array: npt.NDArray[np.float64]) -> None:
+        """Count every value of a batch (all finite and >= 0)."""
+        positive = array if array.min() > 0 else array[array > 0]
         self.zeros += len(array) - len(positive)
         if len(positive):
             keys = np.ceil(np.log(positive) * _INV_LN_GAMMA).astype(np.int64)
@@ -62,6 +67,15 @@ class LogSketch:
         clone = LogSketch()
         clone.bins, clone.offset, clone.zeros = self.bins.copy(), self.offset, self.zeros
         return clone
+
+    frozen = copy  # a sketch's bins change in place, so a reader's copy must own its own
+
+    def merged_with(self, others: Sequence[LogSketch]) -> LogSketch:
+        """A new sketch counting this one's values and the others'."""
+        return LogSketch.merged([self, *others])
+
+    def values(self) -> None:
+        """None: a sketch keeps counts, not the values themselves."""
 
     @classmethod
     def merged(cls, parts: Iterable[LogSketch]) -> LogSketch:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.exactsum import Number
+from core.strategy import Strategy
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,7 @@ class Snapshot:
 
     version: int
     actions: tuple[ActionStats, ...]
-    strategy: str = "running"
+    strategy: Strategy = "running"
     resets: int = field(default=0, compare=False)
     """Changes when, and only when, the tracker is reset, so that a viewer knows when rows
     it shows describe samples that are gone. Not compared: equal figures are equal

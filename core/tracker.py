@@ -1,16 +1,17 @@
 """``ActionTracker``: thread-safe per-action statistics fed by JSON payloads.
 
-Each thread writes into a stripe of its own, so busy producers share no lock: under the
-GIL a shared lock convoys, and the original one-lock design fell to a fifth of its speed
-with two threads. A writer only appends to a per-action list (atomic) and bumps its own
-counter; the lists are folded into the aggregates in batches, by numpy, under the
-stripe's lock, which only folding and readers take. Readers merge the stripes while
-holding every stripe lock, so each action's figures describe one set of samples.
+Each thread writes into a stripe of its own (``core.stripes``), so busy producers share
+no lock: the original one-lock design fell to a fraction of its speed with two threads.
+Readers merge the stripes while holding every stripe lock, so each action's figures
+describe one set of samples.
+
+Every way in checks its input first: ``add_action``, ``add`` and ``add_actions`` check
+here; files are checked by ``core.loading``, which hands only checked records back
+through the private ``_add_checked``.
 """
 
 from __future__ import annotations
 
-import operator
 import os
 import threading
 from collections import deque
@@ -27,76 +28,15 @@ from core.exactsum import Number
 from core.loading import FileLoad, Source
 from core.moments import Moments
 from core.report import LoadProgress, LoadReport
-from core.samples import SampleStore
 from core.session import ActionState, TrackerState, read_session, write_session
-from core.sketch import LogSketch
 from core.stats import ActionStats, Snapshot
-from core.validation import check_record, parse_payload
+from core.strategy import NEW_DISTRIBUTION, Distribution, Strategy, check_strategy
+from core.stripes import FLUSH_AT, Stripe, StripeClaim, Tally, flush_all, group_by_name
+from core.validation import CheckedRecords, check_record, parse_payload
 
-STRATEGIES = ("running", "samples")
 MAX_ACTIONS = 10_000
 """Distinct action names one tracker holds; protects memory from runaway names."""
-FLUSH_AT = 1024
-"""Buffered times per action and thread before they are folded into the aggregates by
-numpy; larger batches spread numpy's fixed cost per call (measured in bench/engine.py)."""
 QUANTILES = (0.5, 0.9, 0.99)
-
-
-class _Slot:
-    """One action's buffer and aggregates inside one stripe."""
-
-    __slots__ = ("distribution", "moments", "pending")
-
-    def __init__(self, keeps_samples: bool) -> None:
-        self.pending: list[Number] = []  # appended to by the owner thread without a lock
-        self.moments = Moments()
-        self.distribution: LogSketch | SampleStore = SampleStore() if keeps_samples else LogSketch()
-
-    def fold(self, values: list[Number]) -> None:
-        """Fold a batch into the aggregates (caller holds the stripe lock, and has
-        flushed the buffer first so that order is kept)."""
-        array = np.array(values, dtype=np.float64)
-        low = self.moments.add(values, array)
-        self.distribution.add(array, low)
-
-    def flush(self) -> None:
-        """Fold the buffered times into the aggregates (caller holds the stripe lock).
-
-        Slicing and deleting a list prefix are single operations under the GIL, so the
-        owner may keep appending meanwhile: what it appends stays for the next fold.
-        """
-        pending = self.pending
-        count = len(pending)
-        if count:
-            values = pending[:count]
-            del pending[:count]
-            self.fold(values)
-
-
-class _Stripe:
-    """The state one thread writes; its lock serializes folding and reading. New slots
-    are inserted under the tracker's names lock instead, so read ``slots`` as a whole
-    only through ``ActionTracker._contents``."""
-
-    __slots__ = ("adds", "lock", "slots")
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.slots: dict[str, _Slot] = {}
-        self.adds = 0  # written only by the owner, never reset: versions are built on it
-
-
-class _Claim:
-    """Held in a thread's local storage; when the thread ends, its stripe is freed for
-    the next new thread, so the number of stripes follows the threads alive at once."""
-
-    __slots__ = ("pool", "stripe")
-
-    def __init__(self, stripe: _Stripe, pool: deque[_Stripe]) -> None:
-        self.stripe, self.pool = stripe, pool
-
-    def __del__(self) -> None:
-        self.pool.append(self.stripe)  # deque.append is atomic: no lock in a finalizer
 
 
 class ActionTracker:
@@ -107,18 +47,16 @@ class ActionTracker:
     export. Both give identical count, mean, min and max.
     """
 
-    def __init__(self, strategy: str = "running") -> None:
-        if strategy not in STRATEGIES:
-            raise ValueError(f"strategy must be 'running' or 'samples', got {strategy!r}")
-        self._strategy = strategy
-        self._keeps_samples = strategy == "samples"
+    def __init__(self, strategy: Strategy = "running") -> None:
+        self._strategy: Strategy = check_strategy(strategy)
+        self._new_distribution = NEW_DISTRIBUTION[self._strategy]
         self._local = threading.local()
         # Lock order: _structure_lock, then stripe locks in list order, then _names_lock.
         # Writers take none of them on the common path.
         self._structure_lock = threading.Lock()
         self._names_lock = threading.Lock()
-        self._stripes: list[_Stripe] = []
-        self._free_stripes: deque[_Stripe] = deque()
+        self._stripes: list[Stripe] = []
+        self._free_stripes: deque[Stripe] = deque()
         self._names: dict[str, None] = {}  # first-seen order
         self._resets = 0
         self._last_snapshot: Snapshot | None = None
@@ -127,7 +65,7 @@ class ActionTracker:
         self._known_stats: tuple[int, dict[str, ActionStats]] = (-1, {})
 
     @property
-    def strategy(self) -> str:
+    def strategy(self) -> Strategy:
         return self._strategy
 
     @property
@@ -144,19 +82,20 @@ class ActionTracker:
         for a payload that is neither str nor bytes; either way nothing changes.
         """
         name, time = parse_payload(payload)
+        # _add_one's body, inlined: this is the hottest path, and a call costs a tenth.
         try:
-            stripe = self._local.stripe
+            stripe: Stripe = self._local.stripe
         except AttributeError:
-            stripe = self._claim_stripe()
-        slot = stripe.slots.get(name)
-        if slot is None:
-            slot = self._open_slot(stripe, name, time)
+            stripe = self._own_stripe()
+        tally = stripe.tallies.get(name)
+        if tally is None:
+            tally = self._open_tally(stripe, name, time)
         else:
-            slot.pending.append(time)
-        stripe.adds += 1  # after the append: a reader that sees the count sees the time
-        if len(slot.pending) >= FLUSH_AT:
+            tally.pending.append(time)
+        stripe.adds += 1
+        if len(tally.pending) >= FLUSH_AT:
             with stripe.lock:
-                slot.flush()
+                tally.flush()
 
     def add(self, action: str, time: Number) -> None:
         """Add one ``time`` (milliseconds) under ``action``, checked by exactly the rules of
@@ -164,82 +103,26 @@ class ActionTracker:
         timers), so they need not build JSON. Raises ``InvalidActionError``; nothing changes
         then."""
         name, time = check_record({"action": action, "time": time})
-        try:
-            stripe = self._local.stripe
-        except AttributeError:
-            stripe = self._claim_stripe()
-        slot = stripe.slots.get(name)
-        if slot is None:
-            slot = self._open_slot(stripe, name, time)
-        else:
-            slot.pending.append(time)
-        stripe.adds += 1
-        if len(slot.pending) >= FLUSH_AT:
-            with stripe.lock:
-                slot.flush()
+        self._add_one(name, time)
 
     def add_actions(self, payloads: Iterable[str | bytes]) -> LoadReport:
         """Add many payloads; bad ones are reported by 1-based position, not raised."""
         report = LoadReport()
-        records: list[tuple[int, str, Number]] = []
+        names: list[str] = []
+        times: list[Number] = []
+        positions: list[int] = []
         for position, payload in enumerate(payloads, start=1):
             try:
                 name, time = parse_payload(payload)
             except (InvalidActionError, TypeError) as error:
                 report.reject(position, str(error))
             else:
-                records.append((position, name, time))
-        self.add_records(records, report)
+                names.append(name)
+                times.append(time)
+                positions.append(position)
+        self._add_checked(CheckedRecords(names, times, positions), report)
         report.rejected.sort(key=lambda rejection: rejection.record)
         return report
-
-    def add_records(self, records: list[tuple[int, str, Number]], report: LoadReport) -> None:
-        """Add already-checked ``(record number, name, time)`` triples, counting them in
-        ``report``."""
-        try:
-            stripe = self._local.stripe
-        except AttributeError:
-            stripe = self._claim_stripe()
-        for record, name, time in records:
-            slot = stripe.slots.get(name)
-            if slot is None:
-                try:
-                    slot = self._open_slot(stripe, name, time)
-                except InvalidActionError as error:
-                    report.reject(record, str(error))
-                    continue
-            else:
-                slot.pending.append(time)
-            stripe.adds += 1
-            report.accepted += 1
-            if len(slot.pending) >= FLUSH_AT:
-                with stripe.lock:
-                    slot.flush()
-
-    def add_batch(self, names: list[str], times: list[Number]) -> bool:
-        """Add checked ``names[i]`` with ``times[i]`` all at once, folding each action's
-        times in one numpy pass; the file loader's fast path. Adds nothing and returns
-        False when the batch would pass the limit of distinct actions."""
-        distinct = list(dict.fromkeys(names))
-        with self._names_lock:
-            new = [name for name in distinct if name not in self._names]
-            if len(self._names) + len(new) > MAX_ACTIONS:
-                return False
-            self._names.update(dict.fromkeys(new))
-        groups = _group(names, times, distinct)
-        try:
-            stripe = self._local.stripe
-        except AttributeError:
-            stripe = self._claim_stripe()
-        with stripe.lock:
-            for name, values in groups.items():
-                slot = stripe.slots.get(name)
-                if slot is None:
-                    slot = self._open_slot(stripe, name)  # unseen until the lock is let go
-                slot.flush()
-                slot.fold(values)
-            stripe.adds += len(times)
-        return True
 
     def load(
         self,
@@ -259,22 +142,16 @@ class ActionTracker:
     def start_load(self, source: Source) -> FileLoad:
         """``load`` step by step, for a worker thread: iterate for progress, read
         ``.report``, call ``.cancel()`` to stop."""
-        return FileLoad(self, source)
+        return FileLoad(source, self._add_checked)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the whole state (aggregates, sketches or samples, strategy, version) to
         ``path`` atomically; see ``core.session`` for the format."""
-        cut = self._gather(copy_distributions=True)
-        actions = []
-        for name, slots in cut.in_order():
-            state = ActionState(name, Moments.merged(slot.moments for slot in slots))
-            stores = [slot.distribution for slot in slots]
-            if self._keeps_samples:
-                views = [store.view() for store in stores if isinstance(store, SampleStore)]
-                state.samples = np.concatenate(views)
-            else:
-                state.sketch = LogSketch.merged(s for s in stores if isinstance(s, LogSketch))
-            actions.append(state)
+        cut = self._gather(with_distributions=True)
+        actions = [
+            ActionState(name, Moments.merged(t.moments for t in tallies), _merged(tallies))
+            for name, tallies in cut.in_order()
+        ]
         write_session(path, TrackerState(self._strategy, cut.version, actions))
 
     @classmethod
@@ -286,17 +163,11 @@ class ActionTracker:
         if len(state.actions) > MAX_ACTIONS:
             raise SessionError(f"the session holds more than {MAX_ACTIONS:,} actions")
         tracker = cls(state.strategy)
-        stripe = _Stripe()  # owned by no thread: new adds go to the writers' own stripes
+        stripe = Stripe()  # owned by no thread: new adds go to the writers' own stripes
         for action in state.actions:
-            slot = _Slot(tracker._keeps_samples)
-            slot.moments = action.moments
-            if action.sketch is not None:
-                slot.distribution = action.sketch
-            elif action.samples is not None:
-                store = SampleStore()
-                store.add(action.samples)
-                slot.distribution = store
-            stripe.slots[action.name] = slot
+            tally = Tally(action.distribution)
+            tally.moments = action.moments
+            stripe.tallies[action.name] = tally
             tracker._names[action.name] = None
         tracker._stripes.append(stripe)
         tracker._resets = state.version
@@ -309,7 +180,7 @@ class ActionTracker:
                 stack.enter_context(stripe.lock)
             with self._names_lock:
                 for stripe in self._stripes:
-                    stripe.slots = {}
+                    stripe.tallies = {}
                 self._names.clear()
                 self._resets += 1
         self._known_stats = (-1, {})
@@ -321,8 +192,8 @@ class ActionTracker:
         cut = self._gather()
         return orjson.dumps(
             [
-                {"action": name, "avg": Moments.merged(s.moments for s in slots).mean}
-                for name, slots in cut.in_order()
+                {"action": name, "avg": Moments.merged(t.moments for t in tallies).mean}
+                for name, tallies in cut.in_order()
             ]
         ).decode()
 
@@ -332,15 +203,15 @@ class ActionTracker:
         if cached is not None and cached.version == self.version:
             return cached
         known = self._known_stats  # one read: another thread may replace it meanwhile
-        cut = self._gather(copy_distributions=True, known=known)
+        cut = self._gather(with_distributions=True, known=known)
         actions = []
         for name in cut.names:
             stats = known[1].get(name) if name in cut.unchanged else None
             if stats is None:
-                slots = cut.groups.get(name)
-                if slots is None or not any(slot.moments.count for slot in slots):
+                tallies = cut.groups.get(name)
+                if tallies is None or not any(tally.moments.count for tally in tallies):
                     continue
-                stats = self._stats(name, slots)
+                stats = _stats(name, tallies)
             actions.append(stats)
         snapshot = Snapshot(cut.version, tuple(actions), self._strategy, cut.resets)
         self._known_stats = (cut.resets, {stats.action: stats for stats in actions})
@@ -349,13 +220,13 @@ class ActionTracker:
 
     def samples(self, action: str) -> npt.NDArray[np.float64]:
         """Every time recorded for ``action`` (a copy), for export; "samples" only."""
-        if not self._keeps_samples:
+        if self._strategy != "samples":
             raise ValueError(
                 "the 'running' strategy keeps no samples; use ActionTracker(strategy='samples')"
             )
-        stores = [slot.distribution for slot in self._gather().groups.get(action, [])]
-        views = [store.view() for store in stores if isinstance(store, SampleStore)]
-        return np.concatenate(views) if views else np.empty(0, dtype=np.float64)
+        tallies = self._gather(with_distributions=True).groups.get(action)
+        values = _merged(tallies).values() if tallies else None
+        return np.array(values, dtype=np.float64) if values is not None else np.empty(0)
 
     def memory_bytes(self) -> int:
         """Bytes held by sketches or sample arrays (buffers and small objects excluded)."""
@@ -364,42 +235,112 @@ class ActionTracker:
             stripes = list(self._stripes)
         for stripe in stripes:
             with stripe.lock:
-                for _, slot in self._contents(stripe):
-                    store = slot.distribution
-                    total += store.nbytes if isinstance(store, SampleStore) else store.bins.nbytes
+                total += sum(tally.distribution.nbytes for _, tally in self._contents(stripe))
         return total
 
     # --- internals -----------------------------------------------------------------
 
-    def _claim_stripe(self) -> _Stripe:
-        """Give the calling thread a stripe: one freed by an ended thread, or a new one."""
+    def _own_stripe(self) -> Stripe:
+        """The calling thread's stripe: its own, one freed by an ended thread, or a new one."""
         try:
-            stripe = self._free_stripes.popleft()
-        except IndexError:
-            stripe = _Stripe()
-            with self._structure_lock:
-                self._stripes.append(stripe)
-        self._local.claim = _Claim(stripe, self._free_stripes)
-        self._local.stripe = stripe
+            stripe: Stripe = self._local.stripe
+        except AttributeError:
+            try:
+                stripe = self._free_stripes.popleft()
+            except IndexError:
+                stripe = Stripe()
+                with self._structure_lock:
+                    self._stripes.append(stripe)
+            self._local.claim = StripeClaim(stripe, self._free_stripes)
+            self._local.stripe = stripe
         return stripe
 
-    def _contents(self, stripe: _Stripe) -> list[tuple[str, _Slot]]:
-        """A copy of ``stripe``'s slots, taken under the names lock, under which writers
+    def _add_one(self, name: str, time: Number) -> None:
+        """The hot path: a checked time into the caller's stripe, without a lock unless
+        the action is new there or its buffer is due to be folded."""
+        try:
+            stripe: Stripe = self._local.stripe
+        except AttributeError:
+            stripe = self._own_stripe()
+        tally = stripe.tallies.get(name)
+        if tally is None:
+            tally = self._open_tally(stripe, name, time)
+        else:
+            tally.pending.append(time)
+        stripe.adds += 1  # after the append: a reader that sees the count sees the time
+        if len(tally.pending) >= FLUSH_AT:
+            with stripe.lock:
+                tally.flush()
+
+    def _add_checked(self, records: CheckedRecords, report: LoadReport) -> None:
+        """The one way checked records from a file or a batch come in, counted in
+        ``report``: folded together when all their names fit under the limit of distinct
+        actions, else one by one, rejecting (by record number) the ones that do not."""
+        if not records.names:
+            return
+        if self._fold_batch(records.names, records.times):
+            report.accepted += len(records.names)
+            return
+        stripe = self._own_stripe()
+        for number, name, time in zip(records.numbers, records.names, records.times, strict=True):
+            tally = stripe.tallies.get(name)
+            if tally is None:
+                try:
+                    tally = self._open_tally(stripe, name, time)
+                except InvalidActionError as error:
+                    report.reject(number, str(error))
+                    continue
+            else:
+                tally.pending.append(time)
+            stripe.adds += 1
+            report.accepted += 1
+            if len(tally.pending) >= FLUSH_AT:
+                with stripe.lock:
+                    tally.flush()
+
+    def _fold_batch(self, names: list[str], times: list[Number]) -> bool:
+        """Add ``names[i]`` with ``times[i]`` all at once, folding each action's times in
+        one numpy pass. Adds nothing and returns False when the batch would pass the limit
+        of distinct actions."""
+        distinct = list(dict.fromkeys(names))
+        groups = group_by_name(names, times, distinct)
+        stripe = self._own_stripe()
+        # The limit check, the registering of new names and the opening of their tallies
+        # happen under this stripe's lock, which a reset needs: a reset between them
+        # would let other names take the room, failing the batch half-folded.
+        with stripe.lock:
+            tallies = stripe.tallies
+            with self._names_lock:
+                new = [name for name in distinct if name not in self._names]
+                if len(self._names) + len(new) > MAX_ACTIONS:
+                    return False
+                self._names.update(dict.fromkeys(new))
+                for name in distinct:
+                    if name not in tallies:  # empty, but unseen until the lock is let go
+                        tallies[name] = Tally(self._new_distribution())
+            for name, values in groups.items():
+                tally = tallies[name]
+                tally.flush()
+                tally.fold(values)
+            stripe.adds += len(times)
+        return True
+
+    def _contents(self, stripe: Stripe) -> list[tuple[str, Tally]]:
+        """A copy of ``stripe``'s tallies, taken under the names lock, under which writers
         insert new ones. A C-level copy alone is not enough: a garbage collection during
         it can run a finalizer, which lets other threads in (seen as "dictionary changed
         size during iteration")."""
         with self._names_lock:
-            return list(stripe.slots.items())
+            return list(stripe.tallies.items())
 
-    def _open_slot(self, stripe: _Stripe, name: str, first: Number | None = None) -> _Slot:
-        """Register ``name`` if new and give it a slot in the caller's own stripe, holding
-        ``first`` already: a reader may see the slot at once, and an empty slot would
+    def _open_tally(self, stripe: Stripe, name: str, first: Number) -> Tally:
+        """Register ``name`` if new and give it a tally in the caller's own stripe, holding
+        ``first`` already: a reader may see the tally at once, and an empty one would
         show an action with no samples (an average of 0, a session that will not open)."""
-        slot = _Slot(self._keeps_samples)
-        if first is not None:
-            slot.pending.append(first)
+        tally = Tally(self._new_distribution())
+        tally.pending.append(first)
         # Registering and inserting under one lock: a reset in between would otherwise
-        # leave a slot whose name is unknown, hiding its samples from every reader.
+        # leave a tally whose name is unknown, hiding its samples from every reader.
         with self._names_lock:
             if name not in self._names:
                 if len(self._names) >= MAX_ACTIONS:
@@ -408,16 +349,16 @@ class ActionTracker:
                         f"{MAX_ACTIONS:,} distinct actions, the limit; reset it first"
                     )
                 self._names[name] = None
-            stripe.slots[name] = slot
-        return slot
+            stripe.tallies[name] = tally
+        return tally
 
     def _gather(
         self,
-        copy_distributions: bool = False,
+        with_distributions: bool = False,
         known: tuple[int, dict[str, ActionStats]] | None = None,
     ) -> _Cut:
-        """Version, names in first-seen order, and a private copy of each action's slots,
-        all from one instant.
+        """Version, names in first-seen order, and a private copy of each action's tallies,
+        all from one instant; without ``with_distributions``, only the moments are private.
 
         Buffers are flushed stripe by stripe first, so the moment when every lock is held
         at once (the consistent cut) has little left to do. Actions in ``known`` (stats
@@ -430,8 +371,8 @@ class ActionTracker:
             resets = self._resets
         for stripe in stripes:
             with stripe.lock:
-                _flush(self._contents(stripe))
-        groups: dict[str, list[_Slot]] = {}
+                flush_all(self._contents(stripe))
+        groups: dict[str, list[Tally]] = {}
         with ExitStack() as stack:
             for stripe in stripes:
                 stack.enter_context(stripe.lock)
@@ -440,102 +381,43 @@ class ActionTracker:
             version = resets + sum(stripe.adds for stripe in stripes)
             contents = [self._contents(stripe) for stripe in stripes]
             for items in contents:
-                _flush(items)
+                flush_all(items)
             unchanged = _unchanged(contents, known[1]) if known and known[0] == resets else set()
             for items in contents:
-                for name, slot in items:
+                for name, tally in items:
                     if name not in unchanged:
-                        groups.setdefault(name, []).append(_copy_slot(slot, copy_distributions))
+                        groups.setdefault(name, []).append(tally.copy(with_distributions))
             # Inside the cut: a reset right after it must not rename what was read.
             with self._names_lock:
                 names = list(self._names)
         return _Cut(version, resets, names, groups, unchanged)
 
-    def _stats(self, name: str, slots: list[_Slot]) -> ActionStats:
-        moments = Moments.merged(slot.moments for slot in slots)
-        quantiles = _quantiles(moments, slots)
-        return ActionStats(
-            name,
-            moments.count,
-            moments.mean,
-            moments.minimum,
-            moments.maximum,
-            moments.stdev,
-            *quantiles,
-        )
+
+def _merged(tallies: list[Tally]) -> Distribution:
+    """One distribution holding every tally's times (the first one itself when alone)."""
+    first = tallies[0].distribution
+    return first.merged_with([t.distribution for t in tallies[1:]]) if len(tallies) > 1 else first
 
 
-def _flush(contents: list[tuple[str, _Slot]]) -> None:
-    """Fold the buffers of ``contents``, a copy of one stripe's slots (caller holds that
-    stripe's lock)."""
-    for _, slot in contents:
-        if slot.pending:  # tested here: a call per idle slot costs 10 ms per 10,000
-            slot.flush()
-
-
-def _quantiles(moments: Moments, slots: list[_Slot]) -> tuple[Number, ...]:
-    """p50, p90, p99 within [min, max]: exact ("samples") or from the sketch."""
+def _stats(name: str, tallies: list[Tally]) -> ActionStats:
+    moments = Moments.merged(tally.moments for tally in tallies)
     low, high = moments.minimum, moments.maximum
-    stores = [slot.distribution for slot in slots]
-    sketches = [s for s in stores if isinstance(s, LogSketch)]
-    if len(sketches) == 1:  # one stripe saw the action: read its (copied) sketch as is
-        return sketches[0].quantiles(QUANTILES, low, high)
-    if sketches:
-        return LogSketch.merged(sketches).quantiles(QUANTILES, low, high)
-    views = [s.view() for s in stores if isinstance(s, SampleStore)]
-    data = np.concatenate(views) if len(views) > 1 else views[0].copy()
-    exact = np.quantile(data, QUANTILES, overwrite_input=True)
-    return tuple(min(max(float(value), low), high) for value in exact)
+    p50, p90, p99 = _merged(tallies).quantiles(QUANTILES, low, high)
+    return ActionStats(name, moments.count, moments.mean, low, high, moments.stdev, p50, p90, p99)
 
 
-def _unchanged(contents: list[list[tuple[str, _Slot]]], known: dict[str, ActionStats]) -> set[str]:
+def _unchanged(contents: list[list[tuple[str, Tally]]], known: dict[str, ActionStats]) -> set[str]:
     """Names in ``known`` whose count across the stripes' ``contents`` is still the known
     one (caller holds every stripe lock, buffers flushed)."""
     counts: dict[str, int] = {}
     for items in contents:
-        for name, slot in items:
-            counts[name] = counts.get(name, 0) + slot.moments.count
+        for name, tally in items:
+            counts[name] = counts.get(name, 0) + tally.moments.count
     return {
         name
         for name, count in counts.items()
         if count and (stats := known.get(name)) is not None and stats.count == count
     }
-
-
-def _group(names: list[str], times: list[Number], distinct: list[str]) -> dict[str, list[Number]]:
-    """Times grouped by name, keeping arrival order within each name."""
-    if len(distinct) == 1:
-        return {distinct[0]: times}
-    if len(distinct) <= 32:  # a numpy pass per name, gathering in C, beats a Python loop
-        code_of = {name: code for code, name in enumerate(distinct)}
-        codes = np.fromiter(map(code_of.__getitem__, names), dtype=np.intp, count=len(names))
-        groups = {}
-        for code, name in enumerate(distinct):
-            where = np.flatnonzero(codes == code).tolist()
-            picked = operator.itemgetter(*where)(times)
-            groups[name] = list(picked) if len(where) > 1 else [picked]
-        return groups
-    grouped: dict[str, list[Number]] = {name: [] for name in distinct}
-    for name, time in zip(names, times, strict=True):
-        grouped[name].append(time)
-    return grouped
-
-
-def _copy_slot(slot: _Slot, copy_distribution: bool) -> _Slot:
-    """A private copy of a flushed slot, so merging can happen outside the locks.
-
-    Sample stores are append-only, so a frozen view of the filled prefix needs no copy.
-    Sketches are shared, not copied, when the caller only needs the moments.
-    """
-    clone = _Slot.__new__(_Slot)
-    clone.pending = []
-    clone.moments = slot.moments.copy()
-    store = slot.distribution
-    if isinstance(store, LogSketch):
-        clone.distribution = store.copy() if copy_distribution else store
-    else:
-        clone.distribution = store.frozen()
-    return clone
 
 
 @dataclass(frozen=True, slots=True)
@@ -545,15 +427,15 @@ class _Cut:
     version: int
     resets: int
     names: list[str]
-    groups: dict[str, list[_Slot]]
+    groups: dict[str, list[Tally]]
     unchanged: set[str]
     """Names left out of ``groups`` because the caller's known figures still hold."""
 
-    def in_order(self) -> list[tuple[str, list[_Slot]]]:
+    def in_order(self) -> list[tuple[str, list[Tally]]]:
         """Actions with samples, in first-seen order."""
         groups = self.groups
         return [
             (name, groups[name])
             for name in self.names
-            if name in groups and any(slot.moments.count for slot in groups[name])
+            if name in groups and any(tally.moments.count for tally in groups[name])
         ]

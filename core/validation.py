@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 import operator
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import orjson
 
@@ -144,16 +146,28 @@ def _json_kind(value: object) -> str:
     return type(value).__name__
 
 
+@dataclass(frozen=True, slots=True)
+class CheckedRecords:
+    """Records that passed every rule: ``names[i]`` (trimmed) took ``times[i]``, and was
+    record ``numbers[i]`` of its source (a line or element number, for rejections that
+    only the tracker can make, such as the limit of distinct actions)."""
+
+    names: list[str]
+    times: list[Number]
+    numbers: Sequence[int]
+
+
 _get_action = operator.itemgetter("action")
 _get_time = operator.itemgetter("time")
 
 
-def check_batch(records: list[object]) -> tuple[list[str], list[Number]] | None:
-    """Check many parsed records at once with C-level passes over columns.
+def check_batch(records: list[object], first_number: int) -> CheckedRecords | None:
+    """Check many parsed records, numbered from ``first_number``, at once with C-level
+    passes over columns.
 
-    Returns the trimmed names and the times when every record is plainly valid, or None
-    when any is not (or needs care, like a zero that may be -0.0), so that the caller
-    checks them one by one with ``check_record`` and its messages.
+    Returns them checked when every record is plainly valid, or None when any is not (or
+    needs care, like a zero that may be -0.0), so that the caller checks them one by one
+    with ``check_record`` and its messages.
     """
     if not records:
         return None
@@ -172,4 +186,4 @@ def check_batch(records: list[object]) -> tuple[list[str], list[Number]] | None:
         return None
     if not all(trimmed) or max(map(len, trimmed)) > MAX_ACTION_LENGTH:
         return None
-    return trimmed, times
+    return CheckedRecords(trimmed, times, range(first_number, first_number + len(records)))

@@ -158,7 +158,7 @@ class BenchmarkDialog(QDialog):
             producers=self.producers.value(),
             duration=self.duration.value() if by_duration else None,
             count=None if by_duration else self.count.value(),
-            strategy=self.strategy.currentText(),
+            strategy=STRATEGIES[self.strategy.currentIndex()],
         )
 
 

@@ -11,7 +11,7 @@ from fractions import Fraction
 import pytest
 
 from core import STRATEGIES, ActionTracker, LoadReport
-from core.tracker import FLUSH_AT
+from core.stripes import FLUSH_AT
 
 strategies = pytest.mark.parametrize("strategy", STRATEGIES)
 

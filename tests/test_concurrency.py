@@ -7,6 +7,7 @@ import json
 import sys
 import threading
 from collections.abc import Callable
+from typing import Any
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from pathlib import Path
@@ -453,3 +454,42 @@ def test_snapshot_survives_new_actions_registered_while_it_reuses_figures() -> N
     finally:
         sys.setswitchinterval(interval)
     assert errors == []
+
+
+def test_a_reset_and_new_names_during_a_batch_leave_every_folded_time_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file's batch once checked the limit of distinct names and registered them under
+    one lock, then opened their slots under another: a reset and a burst of new names in
+    between made the batch fail half-way, with folded times missing from ``version``.
+
+    Nothing public runs inside a batch, so the test widens that window through one narrow
+    hook: ``group_by_name``, the pure function that sorts a batch's times by name, as
+    the tracker looks it up, runs the reset and the burst (on this thread) the first time
+    it is called."""
+    monkeypatch.setattr(core.tracker, "MAX_ACTIONS", 5)
+    tracker = ActionTracker()
+    group = core.tracker.group_by_name
+    after_burst: list[int] = []
+
+    def reset_and_burst(*args: Any) -> Any:
+        if not after_burst:
+            tracker.reset()
+            for name in ("n0", "n1", "n2", "n3"):  # one name short of the limit
+                tracker.add(name, 1)
+            after_burst.append(tracker.version)
+        return group(*args)
+
+    monkeypatch.setattr(core.tracker, "group_by_name", reset_and_burst)
+    records = [{"action": "a", "time": 2}] * 3 + [{"action": "b", "time": 3}] * 2
+    path = tmp_path / "batch.json"
+    path.write_text(json.dumps(records))
+
+    report = tracker.load(path)
+
+    assert after_burst, "the hook did not run: the batch path was not taken"
+    assert report.accepted + report.rejected_count == len(records)
+    snapshot = tracker.snapshot()
+    assert snapshot.total_count == 4 + report.accepted
+    assert tracker.version == after_burst[0] + report.accepted
+    assert len(snapshot.actions) <= 5

@@ -1,0 +1,71 @@
+"""The two ways a tracker keeps an action's times, and the one interface it keeps them by.
+
+``"running"`` keeps a bounded quantile sketch (``LogSketch``); ``"samples"`` keeps every
+time (``SampleStore``). The tracker only ever talks to ``Distribution``, so adding a third
+way means writing one class, not finding every place that asks which kind it holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Literal, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from core.exactsum import Number
+from core.samples import SampleStore
+from core.sketch import LogSketch
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+Strategy = Literal["running", "samples"]
+STRATEGIES: tuple[Strategy, ...] = ("running", "samples")
+
+
+def check_strategy(value: object) -> Strategy:
+    """``value`` as a ``Strategy``; ``ValueError`` naming the choices when it is not one."""
+    if value == "running":
+        return "running"
+    if value == "samples":
+        return "samples"
+    raise ValueError(f"strategy must be 'running' or 'samples', got {value!r}")
+
+
+class Distribution(Protocol):
+    """One action's times beyond count, mean, min and max, as one strategy keeps them."""
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the distribution's arrays."""
+        ...
+
+    def add(self, array: npt.NDArray[np.float64]) -> None:
+        """Take in a batch of times (all finite and >= 0)."""
+        ...
+
+    def frozen(self) -> Self:
+        """A copy that later adds to this one leave unchanged, for readers outside locks."""
+        ...
+
+    def merged_with(self, others: Sequence[Self]) -> Self:
+        """A new distribution holding this one's times and the others' (the same kind)."""
+        ...
+
+    def quantiles(
+        self, qs: Sequence[float], minimum: Number, maximum: Number
+    ) -> tuple[Number, ...]:
+        """The quantiles ``qs`` (numpy's default interpolation), within [minimum, maximum]."""
+        ...
+
+    def values(self) -> npt.NDArray[np.float64] | None:
+        """Every time in arrival order, when this kind keeps them; None otherwise."""
+        ...
+
+
+NEW_DISTRIBUTION: dict[Strategy, Callable[[], Distribution]] = {
+    "running": LogSketch,
+    "samples": SampleStore,
+}
+"""An empty distribution of each strategy's kind."""

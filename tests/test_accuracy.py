@@ -10,7 +10,7 @@ from fractions import Fraction
 
 import pytest
 
-from core import STRATEGIES, ActionTracker, LoadReport
+from core import STRATEGIES, ActionTracker
 from core.stripes import FLUSH_AT
 
 strategies = pytest.mark.parametrize("strategy", STRATEGIES)
@@ -25,7 +25,8 @@ def expected_mean(values: list[int] | list[float]) -> int | float:
 
 
 def _fill(tracker: ActionTracker, values: list[int] | list[float], name: str = "a") -> None:
-    tracker.add_records([(i, name, v) for i, v in enumerate(values, 1)], LoadReport())
+    for value in values:
+        tracker.add(name, value)
 
 
 def _mean(tracker: ActionTracker, name: str = "a") -> int | float:
@@ -95,8 +96,7 @@ def test_catastrophic_cancellation_in_a_naive_sum_does_not_affect_the_mean() -> 
 
 def test_a_million_tenths_average_to_exactly_one_tenth() -> None:
     tracker = ActionTracker()
-    report = LoadReport()
-    tracker.add_records([(i, "tenth", 0.1) for i in range(1, 10**6 + 1)], report)
+    report = tracker.add_actions([b'{"action": "tenth", "time": 0.1}'] * 10**6)
     assert report.accepted == 10**6
     stats = tracker.snapshot().actions[0]
     assert stats.count == 10**6
@@ -176,7 +176,10 @@ def test_means_do_not_depend_on_interleaved_reads_or_batching(strategy: str) -> 
     batched.add_actions(payloads)
 
     grouped_by_name = ActionTracker(strategy)
-    grouped_by_name.add_records(sorted(records, key=lambda r: r[1]), LoadReport())
+    grouped_by_name.add_actions(
+        json.dumps({"action": name, "time": time})
+        for _, name, time in sorted(records, key=lambda r: r[1])
+    )
 
     reference = {
         name: expected_mean([t for _, n, t in records if n == name]) for name in ("a", "b", "c")

@@ -14,6 +14,7 @@ import pytest
 
 import core.cli
 import core.report
+from core import STRATEGIES
 
 GOOD = [
     {"action": "jump", "time": 100},
@@ -48,7 +49,7 @@ def test_several_files_are_combined(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert capsys.readouterr().out == GOOD_STATS + "\n"
 
 
-@pytest.mark.parametrize("strategy", ["running", "samples"])
+@pytest.mark.parametrize("strategy", STRATEGIES)
 def test_strategy_option_gives_the_same_averages(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], strategy: str
 ) -> None:

@@ -172,7 +172,6 @@ def test_adds_interleaved_with_reads_end_like_a_sequential_run(strategy: str) ->
     if strategy == "samples":
         for name in NAMES:
             assert sorted(tracker.samples(name)) == sorted(sequential.samples(name))
-    assert len(tracker._stripes) <= THREADS + 1
 
 
 @strategies
@@ -269,27 +268,34 @@ def test_reset_concurrent_with_adds_never_raises_and_stays_consistent(strategy: 
     assert tracker.snapshot().total_count == 3
 
 
-def test_ended_threads_free_their_stripe_for_reuse() -> None:
+def _bytes_per_writing_thread() -> int:
+    """What one thread that added one time of "a" leaves held in a running tracker: each
+    thread alive at once writes into storage of its own, which memory_bytes counts."""
+    tracker = ActionTracker()
+    tracker.add("a", 2)
+    tracker.snapshot()  # folds the buffered time into the sketch that memory_bytes counts
+    return tracker.memory_bytes()
+
+
+def test_memory_follows_the_threads_alive_at_once_not_all_that_ever_wrote() -> None:
     tracker = ActionTracker()
     for i in range(50):
-        thread = threading.Thread(
-            target=tracker.add_action, args=(json.dumps({"action": "a", "time": i}),)
-        )
+        thread = threading.Thread(target=tracker.add, args=("a", 2))
         thread.start()
         thread.join()
     snapshot = tracker.snapshot()
     assert snapshot.actions[0].count == 50
-    assert snapshot.actions[0].mean == _rounded(Fraction(sum(range(50)), 50))
     assert snapshot.version == 50
-    assert len(tracker._stripes) <= 4
+    # An ended thread's storage goes to the next new thread: a handful, not fifty.
+    assert 0 < tracker.memory_bytes() <= 4 * _bytes_per_writing_thread()
 
 
-def test_stripes_follow_the_number_of_threads_alive_at_once() -> None:
+def test_memory_follows_rounds_of_threads_alive_together() -> None:
     tracker = ActionTracker()
     for _round in range(4):
-        _run_together([lambda: tracker.add_action('{"action": "a", "time": 2}') for _ in range(8)])
+        _run_together([lambda: tracker.add("a", 2) for _ in range(8)])
     assert tracker.snapshot().actions[0].count == 32
-    assert len(tracker._stripes) <= 8 + 2
+    assert 0 < tracker.memory_bytes() <= (8 + 2) * _bytes_per_writing_thread()
 
 
 def test_distinct_action_limit_holds_under_concurrent_new_names(
@@ -358,11 +364,15 @@ class _LockWithHook:
         self._lock.__exit__(*exc)  # type: ignore[arg-type]
 
 
-@strategies
-def test_snapshot_reads_the_names_inside_its_consistent_cut(strategy: str) -> None:
-    # Names read after the stripe locks were released could be renamed by a reset and
-    # re-add in between, showing old figures under new names: a state that never existed.
-    tracker = ActionTracker(strategy)
+def test_snapshot_reads_the_names_inside_its_consistent_cut() -> None:
+    """Names read after the stripe locks were released could be renamed by a reset and
+    re-add in between, showing old figures under new names: a state that never existed.
+
+    The window is a few bytecodes wide and nothing public runs inside it (a stress run
+    of resets and re-adds in alternating order did not catch a tracker that reads the
+    names outside the cut), so this test keeps a narrow hook: the tracker's names lock,
+    wrapped to record whether every stripe lock is held when the names are read."""
+    tracker = ActionTracker()
     tracker.add_action('{"action": "a", "time": 1}')
     tracker.add_action('{"action": "b", "time": 2}')
     held_when_names_read: list[bool] = []
@@ -380,14 +390,17 @@ def test_snapshot_reads_the_names_inside_its_consistent_cut(strategy: str) -> No
 def test_a_reader_never_sees_a_new_action_without_its_first_time(
     strategy: str, tmp_path: Path
 ) -> None:
-    # add_action publishes a new action's slot without the stripe lock; a reader that
-    # ran right then used to find it empty: "avg": 0, and a session that would not open.
+    """add_action publishes a new action's tally without the stripe lock; a reader that
+    ran right then used to find it empty: "avg": 0, and a session that would not open.
+
+    Nothing public runs between publishing and returning, so the test keeps a narrow
+    hook: ``_open_tally``, wrapped to run a reader on another thread as it returns."""
     tracker = ActionTracker(strategy)
     seen: dict[str, object] = {}
-    open_slot = core.tracker.ActionTracker._open_slot
+    open_tally = core.tracker.ActionTracker._open_tally
 
     def read_right_after_publishing(self: ActionTracker, *args: object) -> object:
-        slot = open_slot(self, *args)  # type: ignore[arg-type]
+        tally = open_tally(self, *args)  # type: ignore[arg-type]
         reader = threading.Thread(
             target=lambda: seen.update(
                 stats=tracker.get_stats(),
@@ -396,24 +409,17 @@ def test_a_reader_never_sees_a_new_action_without_its_first_time(
             )
         )
         reader.start()
-        reader.join()
-        return slot
+        reader.join(timeout=30)
+        return tally
 
-    core.tracker.ActionTracker._open_slot = read_right_after_publishing  # type: ignore[assignment,method-assign]
+    core.tracker.ActionTracker._open_tally = read_right_after_publishing  # type: ignore[assignment,method-assign]
     try:
         tracker.add_action('{"action": "jump", "time": 100}')
     finally:
-        core.tracker.ActionTracker._open_slot = open_slot  # type: ignore[method-assign]
+        core.tracker.ActionTracker._open_tally = open_tally  # type: ignore[method-assign]
     assert seen["stats"] == '[{"action":"jump","avg":100}]'
     assert [(s.action, s.count) for s in seen["snapshot"].actions] == [("jump", 1)]  # type: ignore[attr-defined]
     assert ActionTracker.open(tmp_path / "s.atsession").get_stats() == seen["stats"]
-
-
-def test_empty_slots_are_not_reported_as_actions() -> None:
-    tracker = ActionTracker()
-    tracker._open_slot(tracker._claim_stripe(), "ghost")
-    assert tracker.get_stats() == "[]"
-    assert tracker.snapshot().actions == ()
 
 
 def test_snapshot_survives_new_actions_registered_while_it_reuses_figures() -> None:

@@ -6,6 +6,7 @@ import io
 import itertools
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -574,32 +575,48 @@ def test_cancel_after_the_last_chunk_is_not_reported_as_cancelled(tmp_path: Path
     assert job.report.accepted == len(GOOD)
 
 
-def test_cancel_from_another_thread_while_a_chunk_is_being_added(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+class _CallsOnSecondRead(io.BytesIO):
+    """A file object that runs ``call`` when the loader asks for its second chunk, that is
+    in the middle of a load step, while the load's generator is executing."""
+
+    def __init__(self, data: bytes, call: Callable[[], None]) -> None:
+        super().__init__(data)
+        self.reads = 0
+        self._call = call
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.reads += 1
+        if self.reads == 2:
+            self._call()
+        return super().read(size)
+
+
+def test_cancel_from_another_thread_while_a_step_is_running(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(core.loading, "CHUNK_BYTES", MAX_PAYLOAD_BYTES + 1000)
-    path = _write(tmp_path, "big.ndjson", _ndjson(GOOD * 20_000))
-    job = ActionTracker().start_load(path)
+    content = _ndjson(GOOD * 20_000).encode()
     errors: list[BaseException] = []
-    add_lines = core.loading.FileLoad._add_lines
+    jobs: list[core.loading.FileLoad] = []
 
     def cancel_elsewhere() -> None:
         try:
-            job.cancel()
+            jobs[0].cancel()
         except BaseException as error:  # "generator already executing" once happened here
             errors.append(error)
 
-    def add_lines_then_cancel(self: core.loading.FileLoad, *args: object) -> None:
-        add_lines(self, *args)  # type: ignore[arg-type]
+    def cancel_from_another_thread() -> None:
         canceller = threading.Thread(target=cancel_elsewhere)
         canceller.start()
-        canceller.join()
+        canceller.join(timeout=30)
 
-    monkeypatch.setattr(core.loading.FileLoad, "_add_lines", add_lines_then_cancel)
-    assert len(list(job)) == 1
+    source = _CallsOnSecondRead(content, cancel_from_another_thread)
+    jobs.append(ActionTracker().start_load(source))
+    assert len(list(jobs[0])) == 1
+    assert source.reads >= 2
     assert errors == []
-    assert job.report.cancelled
-    assert 0 < job.report.accepted < 60_000
+    assert jobs[0].report.cancelled
+    assert 0 < jobs[0].report.accepted < 60_000
 
 
 def test_start_load_can_be_stepped_and_cancelled(

@@ -92,3 +92,51 @@ def test_the_import_scan_recognises_forbidden_imports(tmp_path: Path) -> None:
     )
     found = sorted(name for name in _imports(sample) if _is_forbidden(name))
     assert found == ["PySide6.QtCore", "gui", "pyqtgraph", "shiboken6"]
+
+
+def _core_graph() -> dict[str, set[str]]:
+    """Which core modules each core module imports, by its source."""
+    graph: dict[str, set[str]] = {}
+    for path in CORE_DIR.glob("*.py"):
+        if path.stem == "__init__":
+            continue
+        imported = {name for name in _imports(path) if name.startswith("core.")}
+        graph[f"core.{path.stem}"] = {name for name in imported if name in CORE_MODULES}
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import cycle in ``graph`` (its modules in order), or [] when there is none."""
+    visiting: list[str] = []
+    done: set[str] = set()
+
+    def visit(module: str) -> list[str]:
+        if module in visiting:
+            return [*visiting[visiting.index(module) :], module]
+        if module in done:
+            return []
+        visiting.append(module)
+        for imported in sorted(graph.get(module, ())):
+            found = visit(imported)
+            if found:
+                return found
+        visiting.pop()
+        done.add(module)
+        return []
+
+    for module in sorted(graph):
+        found = visit(module)
+        if found:
+            return found
+    return []
+
+
+def test_no_core_modules_import_each_other_even_through_others() -> None:
+    # lint-imports' layers say the same in CI; this also runs wherever pytest does.
+    assert _cycle(_core_graph()) == []
+
+
+def test_the_cycle_finder_finds_cycles() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert _cycle(graph) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import math
 import os
 import random
 import statistics
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from bench.baseline import OriginalRunningTracker, OriginalSamplesTracker
 from core import STRATEGIES, ActionTracker, Strategy
+from core.loadgen import LoadError, LoadGenerator, LoadSpec
 
 ACTIONS = ("jump", "run", "walk", "swim", "climb")
 
@@ -165,6 +167,52 @@ def load_table(lines: int) -> None:
         os.unlink(path)
 
 
+def load_generator_table(repeat: int) -> None:
+    """How long the benchmark's load generator takes to start its producers, and to stop
+    them: from start() until every producer runs, and from stop() until join() returns
+    (tests only check that both happen). Also until a failing producer has stopped the
+    others and join() has raised."""
+    print(f"\nload generator, median of {repeat} (ms)")
+    print(f"{'producers':>10}{'start':>10}{'stop+join':>11}{'failure':>10}")
+    for producers in (4, 64):
+        starts, stops, failures = [], [], []
+        for _ in range(repeat):
+            generator = LoadGenerator(ActionTracker(), LoadSpec(producers=producers))
+            began = time.perf_counter()
+            generator.start()
+            starts.append(time.perf_counter() - began)
+            began = time.perf_counter()
+            generator.stop()
+            generator.join(timeout=60)
+            stops.append(time.perf_counter() - began)
+            generator = LoadGenerator(_FailingTracker(), LoadSpec(producers=producers))
+            began = time.perf_counter()
+            generator.start()
+            try:
+                generator.join(timeout=60)
+            except LoadError:
+                failures.append(time.perf_counter() - began)
+        print(
+            f"{producers:>10}{statistics.median(starts) * 1e3:>10.1f}"
+            f"{statistics.median(stops) * 1e3:>11.1f}"
+            f"{statistics.median(failures) * 1e3 if failures else math.nan:>10.1f}"
+        )
+
+
+class _FailingTracker(ActionTracker):
+    """Raises on the 1000th add, as an engine bug would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def add_action(self, payload: str | bytes) -> None:
+        self.calls += 1
+        if self.calls == 1000:
+            raise RuntimeError("failing on purpose")
+        super().add_action(payload)
+
+
 def memory_table() -> None:
     print("\nmemory held per strategy (sketch bins or sample arrays)")
     print(f"{'samples added':>14}{'running bytes':>15}{'samples bytes':>15}{'bytes/sample':>14}")
@@ -185,6 +233,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     throughput_table(50_000 if args.quick else 200_000)
     get_stats_table(100 if args.quick else 1_000, 100)
     load_table(100_000 if args.quick else 1_000_000)
+    load_generator_table(3 if args.quick else 10)
     memory_table()
 
 

@@ -24,12 +24,13 @@ from core.validation import check_record
 
 PAYLOAD_POOL = 16384
 """Distinct payloads prepared for a run and cycled by every producer, each from its own
-starting point; preparing them once (about 80 ms) keeps generation out of the timing, and
-out of the way: per-producer pools took 64 producers 2.9 s to prepare."""
+starting point; preparing them once, before the producers start, keeps generation out of
+the timing and out of the way (per-producer pools, drawn while other producers already
+ran, made large runs slow to start; bench/engine.py times start and stop)."""
 STOP_CHECK_EVERY = 64
 """Adds between looks at the stop flag and offers of the GIL (see ``_add_until_done``).
-Measured with the window's default benchmark: 256 gave a 10 ms GUI timer 21-22 ms of p99
-lateness, 64 gave 5-8 ms, for 2-9% fewer adds/s."""
+Fewer adds between offers make the GUI thread wait less for the GIL at a small cost in
+adds/s; bench/gui_responsiveness.py measures the GUI side, and the README gives figures."""
 
 
 class LoadError(RuntimeError):
@@ -181,7 +182,7 @@ class LoadGenerator:
 
     def _release(self) -> None:
         # Released together: threads started while others already run would each wait
-        # for the GIL to start (64 of them took half a second).
+        # for the GIL to start, which adds up with many producers.
         self._started = time.perf_counter()
         self._go.set()
 
@@ -218,8 +219,8 @@ class LoadGenerator:
             if deadline is not None and time.perf_counter() >= deadline:
                 return
             # Offer the GIL to other threads between bursts. Without it a thread that
-            # wants the GIL back (the GUI's, after each call into Qt) waits ~13 ms for
-            # CPython's forced switch; with it, well under a millisecond.
+            # wants the GIL back (the GUI's, after each call into Qt) waits for CPython's
+            # forced switch, a whole switch interval or more; with it, hardly at all.
             time.sleep(0)
 
     def status(self) -> LoadStatus:

@@ -1,7 +1,7 @@
 """A bounded-memory quantile sketch with 1% relative accuracy (DDSketch's log buckets).
 
-Written for batches: a numpy ``log`` and ``bincount`` per batch cost about 0.02 µs per
-value, where the ``ddsketch`` package adds one value at a time in Python at about 0.8 µs.
+Written for batches: a numpy ``log`` and ``bincount`` per batch, where the ``ddsketch``
+package adds one value at a time, paying a Python call for each.
 Counts are exact integers, so merging is exact and independent of batching.
 """
 

@@ -7,10 +7,10 @@ import json
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -279,7 +279,7 @@ def _bytes_per_writing_thread() -> int:
 
 def test_memory_follows_the_threads_alive_at_once_not_all_that_ever_wrote() -> None:
     tracker = ActionTracker()
-    for i in range(50):
+    for _thread in range(50):
         thread = threading.Thread(target=tracker.add, args=("a", 2))
         thread.start()
         thread.join()

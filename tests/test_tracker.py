@@ -386,3 +386,20 @@ def test_add_checks_like_add_action_and_changes_nothing_on_bad_input() -> None:
         with pytest.raises(InvalidActionError):
             tracker.add(name, time)  # type: ignore[arg-type]
     assert json.loads(tracker.get_stats()) == [{"action": "jump", "avg": 150.0}]
+
+
+def test_every_public_way_in_is_a_checked_one() -> None:
+    # add_batch and add_records once took data unchecked (a NaN went in); files now hand
+    # their checked records over privately. A new public method must be added here, on
+    # purpose, with the checks that go with it.
+    public = {name for name in dir(ActionTracker) if not name.startswith("_")}
+    assert public == {
+        "add_action", "add", "add_actions", "load", "start_load", "save", "open", "reset",
+        "get_stats", "snapshot", "samples", "memory_bytes", "version", "strategy",
+    }  # fmt: skip
+    tracker = ActionTracker()
+    report = tracker.add_actions(['{"action": "x", "time": NaN}', b'{"action": "x", "time": 1}'])
+    with pytest.raises(InvalidActionError):
+        tracker.add("x", float("nan"))
+    assert (report.accepted, [r.record for r in report.rejected]) == (1, [1])
+    assert tracker.get_stats() == '[{"action":"x","avg":1}]'

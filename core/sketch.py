@@ -89,10 +89,17 @@ class LogSketch:
         return result
 
     def quantiles(
-        self, qs: Iterable[float], minimum: Number, maximum: Number
+        self,
+        qs: Iterable[float],
+        minimum: Number,
+        maximum: Number,
+        others: Sequence[LogSketch] = (),
     ) -> tuple[Number, ...]:
-        """Estimate quantiles with the same linear interpolation between order statistics
-        as numpy's default, each clamped to [minimum, maximum]."""
+        """Estimate quantiles of this sketch's values and the ``others``', with the same
+        linear interpolation between order statistics as numpy's default, each clamped to
+        [minimum, maximum]."""
+        if others:
+            return self.merged_with(others).quantiles(qs, minimum, maximum)
         cumulative = np.cumsum(self.bins)
         count = self.zeros + (int(cumulative[-1]) if len(cumulative) else 0)
         ranks = [q * (count - 1) for q in qs]

@@ -54,9 +54,10 @@ class Distribution(Protocol):
         ...
 
     def quantiles(
-        self, qs: Sequence[float], minimum: Number, maximum: Number
+        self, qs: Sequence[float], minimum: Number, maximum: Number, others: Sequence[Self] = ()
     ) -> tuple[Number, ...]:
-        """The quantiles ``qs`` (numpy's default interpolation), within [minimum, maximum]."""
+        """The quantiles ``qs`` (numpy's default interpolation) of this distribution's times
+        and the ``others``' together, within [minimum, maximum]."""
         ...
 
     def values(self) -> npt.NDArray[np.float64] | None:

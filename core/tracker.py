@@ -402,7 +402,8 @@ def _merged(tallies: list[Tally]) -> Distribution:
 def _stats(name: str, tallies: list[Tally]) -> ActionStats:
     moments = Moments.merged(tally.moments for tally in tallies)
     low, high = moments.minimum, moments.maximum
-    p50, p90, p99 = _merged(tallies).quantiles(QUANTILES, low, high)
+    first, *others = (tally.distribution for tally in tallies)
+    p50, p90, p99 = first.quantiles(QUANTILES, low, high, others)
     return ActionStats(name, moments.count, moments.mean, low, high, moments.stdev, p50, p90, p99)
 
 

@@ -58,9 +58,11 @@ class Tally:
         """A private copy of a flushed tally, so merging can happen outside the locks.
         Without ``with_distribution`` the distribution is shared, not copied: for callers
         that read only the moments."""
-        distribution = self.distribution
-        clone = Tally(distribution.frozen() if with_distribution else distribution)
+        clone = Tally.__new__(Tally)  # not __init__: its fresh Moments would be thrown away
+        clone.pending = []
         clone.moments = self.moments.copy()
+        distribution = self.distribution
+        clone.distribution = distribution.frozen() if with_distribution else distribution
         return clone
 
 

@@ -7,6 +7,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -58,27 +59,39 @@ def _no_threads_left() -> object:
     assert not leftovers, f"test left threads running: {leftovers}"
 
 
+SHUTDOWN_TIMEOUT_MS = 10_000
+"""How long a window's threads may take to end once it is shut down, however slow CI is."""
+
+
 @pytest.fixture
 def make_window(qtbot: QtBot) -> Iterator[Callable[..., MainWindow]]:
-    """Opens main windows for a test, and shuts each one down (threads joined) after it.
+    """Opens main windows for a test, and shuts every one down after it, threads joined.
 
-    ``make_window(tracker, *payloads, shown=True, active=False)`` adds the payloads to
-    the tracker first; ``active`` waits until the window has keyboard focus.
+    ``make_window(tracker=None, *payloads, session_path=None, shown=True, active=False)``
+    builds ``MainWindow(tracker, session_path)`` and adds the payloads to its session;
+    ``active`` waits until the window has keyboard focus. A test may shut a window down
+    itself (to open the next one on its saved settings): shutting down twice is safe.
     """
     from gui import MainWindow
+    from gui.workers import running_threads
 
     opened: list[MainWindow] = []
 
     def open_window(
-        tracker: ActionTracker, *payloads: str, shown: bool = True, active: bool = False
+        tracker: ActionTracker | None = None,
+        *payloads: str,
+        session_path: Path | None = None,
+        shown: bool = True,
+        active: bool = False,
     ) -> MainWindow:
-        window = MainWindow(tracker)
+        window = MainWindow(tracker, session_path=session_path)
         opened.append(window)
         qtbot.addWidget(window)
         for payload in payloads:
             window.tracker.add_action(payload)
-        window.refresh()
-        if shown:
+        if payloads:
+            window.refresh()
+        if shown or active:
             window.show()
             qtbot.waitExposed(window)
         if active:
@@ -87,6 +100,7 @@ def make_window(qtbot: QtBot) -> Iterator[Callable[..., MainWindow]]:
         return window
 
     yield open_window
-    for window in opened:
+    for window in reversed(opened):
         window.shutdown()
         window.close()
+    qtbot.waitUntil(lambda: not running_threads(), timeout=SHUTDOWN_TIMEOUT_MS)

@@ -15,8 +15,7 @@ from core import ActionTracker, Snapshot
 from gui import MainWindow
 from gui.stats_model import format_time
 from gui.stats_view import ACTION_MIN_WIDTH
-
-HEADERS = ["Action", "Count", "Average", "Min", "Max", "Std dev", "p50", "p90", "p99"]
+from widgets import STATS_HEADERS
 
 
 @pytest.fixture
@@ -59,7 +58,7 @@ def test_headers_are_the_nine_statistics(window: MainWindow) -> None:
     assert proxy is window.proxy
     assert proxy.columnCount() == 9
     shown = [proxy.headerData(c, Qt.Orientation.Horizontal) for c in range(proxy.columnCount())]
-    assert shown == HEADERS
+    assert shown == STATS_HEADERS
 
 
 def test_models_pass_the_model_tester_while_data_changes(
@@ -193,7 +192,7 @@ def test_numbers_are_right_aligned_and_digit_grouped(window: MainWindow) -> None
         alignment = Qt.AlignmentFlag(
             window.proxy.index(0, column).data(Qt.ItemDataRole.TextAlignmentRole)
         )
-        assert alignment & Qt.AlignmentFlag.AlignRight, HEADERS[column]
+        assert alignment & Qt.AlignmentFlag.AlignRight, STATS_HEADERS[column]
     name_alignment = window.proxy.index(0, 0).data(Qt.ItemDataRole.TextAlignmentRole)
     assert not (name_alignment and Qt.AlignmentFlag(name_alignment) & Qt.AlignmentFlag.AlignRight)
 
@@ -203,6 +202,14 @@ def test_cells_are_read_only(window: MainWindow) -> None:
     window.refresh()
     for column in range(9):
         assert not window.proxy.flags(window.proxy.index(0, column)) & Qt.ItemFlag.ItemIsEditable
+
+
+def wait_for_refresh_ticks(qtbot: QtBot, window: MainWindow, ticks: int = 4) -> None:
+    """Let the refresh timer fire ``ticks`` times; the poller runs at the same interval,
+    so each of them had its chances to do (needless) work meanwhile."""
+    for _ in range(ticks):
+        with qtbot.waitSignal(window.refresh_timer.timeout, timeout=2000):
+            pass
 
 
 def test_snapshot_is_taken_only_when_the_version_changes(
@@ -220,18 +227,18 @@ def test_snapshot_is_taken_only_when_the_version_changes(
     add(tracker, "jump", 1)
     window.refresh()
     assert calls == [1]
-    qtbot.wait(400)  # several poll and refresh intervals
+    wait_for_refresh_ticks(qtbot, window)
     assert set(calls) == {1}, "only the changed version is ever snapshotted"
 
     calls.clear()
     for _ in range(5):
         window.refresh()
-    qtbot.wait(400)  # the poller and the refresh timer find nothing to do
+    wait_for_refresh_ticks(qtbot, window)  # the poller and the refresh timer find nothing to do
     assert calls == []
 
     add(tracker, "jump", 2)  # no explicit refresh: the poller notices on its own
     qtbot.waitUntil(lambda: shown_column(window, 1) == ["2"], timeout=2000)
-    qtbot.wait(400)
+    wait_for_refresh_ticks(qtbot, window)
     window.refresh()
     assert calls == [2], "one snapshot per change, none while it stays unchanged"
 

@@ -23,6 +23,14 @@ if not os.environ.get("ACTION_TRACKER_TEST_DISPLAY"):
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "window(*payloads, strategy=None, shown=True, active=False): how the window fixture"
+        " opens the test's main window (on a module: for each of its tests)",
+    )
+
+
 @pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
     """QSettings and platform folders point into a temporary folder, per test."""
@@ -104,3 +112,17 @@ def make_window(qtbot: QtBot) -> Iterator[Callable[..., MainWindow]]:
         window.shutdown()
         window.close()
     qtbot.waitUntil(lambda: not running_threads(), timeout=SHUTDOWN_TIMEOUT_MS)
+
+
+@pytest.fixture
+def window(make_window: Callable[..., MainWindow], request: pytest.FixtureRequest) -> MainWindow:
+    """The test's main window, opened by ``make_window`` as the closest ``window`` marker
+    says: ``pytest.mark.window(*payloads, strategy=None, shown=True, active=False)``.
+    Without a marker: shown, around an empty tracker of the default strategy."""
+    from core import ActionTracker
+
+    marker = request.node.get_closest_marker("window")
+    payloads, options = (marker.args, dict(marker.kwargs)) if marker else ((), {})
+    strategy = options.pop("strategy", None)
+    tracker = ActionTracker(strategy) if strategy is not None else None
+    return make_window(tracker, *payloads, **options)

@@ -25,18 +25,16 @@ from widgets import STATS_HEADERS, all_menu_actions, menu_action
 CSV_COLUMNS = ["action", "count", "mean", "min", "max", "stdev", "p50", "p90", "p99"]
 
 
-@pytest.fixture
-def window(make_window: Callable[..., MainWindow]) -> MainWindow:
-    """A shown, active window whose session holds a few actions."""
-    return make_window(
-        ActionTracker("samples"),
-        '{"action": "jump", "time": 1}',
-        '{"action": "jump", "time": 1}',
-        '{"action": "jump", "time": 2}',
-        '{"action": "run", "time": 1234.5}',
-        '{"action": "swim", "time": 0.1}',
-        active=True,
-    )
+pytestmark = pytest.mark.window(
+    '{"action": "jump", "time": 1}',
+    '{"action": "jump", "time": 1}',
+    '{"action": "jump", "time": 2}',
+    '{"action": "run", "time": 1234.5}',
+    '{"action": "swim", "time": 0.1}',
+    strategy="samples",
+    active=True,
+)
+"""A shown, active window whose session holds a few actions."""
 
 
 def select_rows(window: MainWindow, *names: str) -> None:

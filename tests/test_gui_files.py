@@ -34,12 +34,6 @@ BIG_LINES = 200_000
 LOAD_TIMEOUT_MS = 20_000
 
 
-@pytest.fixture
-def window(make_window: Callable[..., MainWindow]) -> MainWindow:
-    """A shown main window around an empty tracker."""
-    return make_window(ActionTracker())
-
-
 def write_lines(path: Path, *lines: str) -> Path:
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     return path

@@ -3,8 +3,6 @@ selection across refreshes, refresh economy and the status bar totals."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from PySide6.QtCore import QItemSelectionModel, QPoint, Qt
 from PySide6.QtWidgets import QHeaderView, QLabel, QLineEdit, QTableView
@@ -16,12 +14,6 @@ from gui import MainWindow
 from gui.stats_model import format_time
 from gui.stats_view import ACTION_MIN_WIDTH
 from widgets import STATS_HEADERS
-
-
-@pytest.fixture
-def window(make_window: Callable[..., MainWindow]) -> MainWindow:
-    """A shown main window around an empty tracker."""
-    return make_window(ActionTracker())
 
 
 def add(tracker: ActionTracker, name: str, *times: float) -> None:

@@ -3,6 +3,7 @@ worker thread running."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -108,9 +109,10 @@ def make_window(qtbot: QtBot) -> Iterator[Callable[..., MainWindow]]:
         return window
 
     yield open_window
-    for window in reversed(opened):
-        window.shutdown()
-        window.close()
+    with contextlib.ExitStack() as teardown:  # every window, even if one fails to shut down
+        for window in opened:
+            teardown.callback(window.close)
+            teardown.callback(window.shutdown)  # callbacks run last-in first-out
     qtbot.waitUntil(lambda: not running_threads(), timeout=SHUTDOWN_TIMEOUT_MS)
 
 

@@ -3,10 +3,12 @@ worker thread running."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -20,6 +22,14 @@ if TYPE_CHECKING:  # Qt is imported only by the tests that open windows
 # Headless unless a display is wanted: ACTION_TRACKER_TEST_DISPLAY=1 shows the windows.
 if not os.environ.get("ACTION_TRACKER_TEST_DISPLAY"):
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "window(*payloads, strategy=None, shown=True, active=False): how the window fixture"
+        " opens the test's main window (on a module: for each of its tests)",
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -58,27 +68,39 @@ def _no_threads_left() -> object:
     assert not leftovers, f"test left threads running: {leftovers}"
 
 
+SHUTDOWN_TIMEOUT_MS = 10_000
+"""How long a window's threads may take to end once it is shut down, however slow CI is."""
+
+
 @pytest.fixture
 def make_window(qtbot: QtBot) -> Iterator[Callable[..., MainWindow]]:
-    """Opens main windows for a test, and shuts each one down (threads joined) after it.
+    """Opens main windows for a test, and shuts every one down after it, threads joined.
 
-    ``make_window(tracker, *payloads, shown=True, active=False)`` adds the payloads to
-    the tracker first; ``active`` waits until the window has keyboard focus.
+    ``make_window(tracker=None, *payloads, session_path=None, shown=True, active=False)``
+    builds ``MainWindow(tracker, session_path)`` and adds the payloads to its session;
+    ``active`` waits until the window has keyboard focus. A test may shut a window down
+    itself (to open the next one on its saved settings): shutting down twice is safe.
     """
     from gui import MainWindow
+    from gui.workers import running_threads
 
     opened: list[MainWindow] = []
 
     def open_window(
-        tracker: ActionTracker, *payloads: str, shown: bool = True, active: bool = False
+        tracker: ActionTracker | None = None,
+        *payloads: str,
+        session_path: Path | None = None,
+        shown: bool = True,
+        active: bool = False,
     ) -> MainWindow:
-        window = MainWindow(tracker)
+        window = MainWindow(tracker, session_path=session_path)
         opened.append(window)
         qtbot.addWidget(window)
         for payload in payloads:
             window.tracker.add_action(payload)
-        window.refresh()
-        if shown:
+        if payloads:
+            window.refresh()
+        if shown or active:
             window.show()
             qtbot.waitExposed(window)
         if active:
@@ -87,6 +109,22 @@ def make_window(qtbot: QtBot) -> Iterator[Callable[..., MainWindow]]:
         return window
 
     yield open_window
-    for window in opened:
-        window.shutdown()
-        window.close()
+    with contextlib.ExitStack() as teardown:  # every window, even if one fails to shut down
+        for window in opened:
+            teardown.callback(window.close)
+            teardown.callback(window.shutdown)  # callbacks run last-in first-out
+    qtbot.waitUntil(lambda: not running_threads(), timeout=SHUTDOWN_TIMEOUT_MS)
+
+
+@pytest.fixture
+def window(make_window: Callable[..., MainWindow], request: pytest.FixtureRequest) -> MainWindow:
+    """The test's main window, opened by ``make_window`` as the closest ``window`` marker
+    says: ``pytest.mark.window(*payloads, strategy=None, shown=True, active=False)``.
+    Without a marker: shown, around an empty tracker of the default strategy."""
+    from core import ActionTracker
+
+    marker = request.node.get_closest_marker("window")
+    payloads, options = (marker.args, dict(marker.kwargs)) if marker else ((), {})
+    strategy = options.pop("strategy", None)
+    tracker = ActionTracker(strategy) if strategy is not None else None
+    return make_window(tracker, *payloads, **options)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -172,11 +173,13 @@ def test_an_error_before_the_event_loop_is_printed_and_waits_to_be_read(
 def test_sys_exit_in_a_thread_ends_it_quietly(
     qtbot: QtBot, reporter: gui.app.ErrorReporter
 ) -> None:
-    thread = threading.Thread(target=sys.exit, args=(0,))
-    thread.start()
-    thread.join()
-    qtbot.wait(50)
-    assert reporter.boxes == []
+    for target in (partial(sys.exit, 0), _Faulty().fail):
+        thread = threading.Thread(target=target)
+        thread.start()
+        thread.join()
+    # Reports reach the GUI thread in order: the first box shown is the error's.
+    qtbot.waitUntil(lambda: bool(reporter.boxes), timeout=2000)
+    assert [box.text().split(":")[0] for box in reporter.boxes] == ["LookupError"]
 
 
 @pytest.mark.parametrize("failing", ["_restore_settings", "refresh"])

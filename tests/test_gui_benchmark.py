@@ -4,7 +4,6 @@ history, strategy comparison, the settings dialog and persisted settings."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
 import pytest
@@ -22,7 +21,6 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 import gui.benchmark_panel
-from core import ActionTracker
 from core.loadgen import DEFAULT_ACTIONS, ActionSpec, LoadSpec
 from gui import MainWindow
 from gui.benchmark_dialog import BenchmarkDialog
@@ -31,12 +29,12 @@ from widgets import child
 
 SHORT_RUN = LoadSpec(duration=0.5)
 LONG_RUN = LoadSpec(duration=30.0)
+STOP_TIMEOUT_MS = 10_000
+"""Only a bound for a stop that never comes; the time a stop takes is bench/gui_stopping.py's."""
 
 
-@pytest.fixture
-def window(make_window: Callable[..., MainWindow]) -> MainWindow:
-    """A shown main window whose own session holds one action."""
-    return make_window(ActionTracker(), '{"action": "typing", "time": 3}')
+pytestmark = pytest.mark.window('{"action": "typing", "time": 3}')
+"""Each window's own session holds one action."""
 
 
 def start_button(window: MainWindow) -> QPushButton:
@@ -109,17 +107,17 @@ def test_start_runs_in_the_benchmark_session_and_leaves_user_data_alone(
     assert shown_names(window) == {"typing"}
 
 
-def test_second_click_stops_within_half_a_second(qtbot: QtBot, window: MainWindow) -> None:
+def test_second_click_stops_the_run(qtbot: QtBot, window: MainWindow) -> None:
+    """How quickly it stops is measured by bench/gui_stopping.py, not asserted here."""
     window.benchmark.set_spec(LONG_RUN)
     start_and_wait_for_progress(qtbot, window)
     assert producer_threads()
 
-    began = time.perf_counter()
-    qtbot.mouseClick(start_button(window), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not window.benchmark.busy, timeout=1500)
-    stopped_after = time.perf_counter() - began
+    with qtbot.waitSignal(window.benchmark.run_finished, timeout=STOP_TIMEOUT_MS) as finished:
+        qtbot.mouseClick(start_button(window), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.benchmark.busy, timeout=STOP_TIMEOUT_MS)
 
-    assert stopped_after < 0.5, f"stopping took {stopped_after:.3f} s"
+    assert finished.args[0].stopped
     assert not producer_threads()
     assert history(window).rowCount() == 1
     assert history_row(window, 0)[0].endswith("stopped")
@@ -178,14 +176,11 @@ def test_closing_mid_run_stops_and_joins_everything(qtbot: QtBot, window: MainWi
     assert running_threads()
     assert producer_threads()
 
-    began = time.perf_counter()
-    window.close()
-    closed_after = time.perf_counter() - began
+    window.close()  # returns once every thread is joined
 
     assert not window.benchmark.busy
     assert running_threads() == []
     assert producer_threads() == []
-    assert closed_after < 1.5, f"closing took {closed_after:.3f} s"
 
 
 def test_compare_strategies_adds_a_row_per_strategy(
@@ -213,16 +208,14 @@ def test_compare_strategies_adds_a_row_per_strategy(
     assert "samples" in live
 
 
-def test_comparison_can_be_stopped_quickly(qtbot: QtBot, window: MainWindow) -> None:
+def test_comparison_can_be_stopped(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.mouseClick(window.findChild(QPushButton, "compareButton"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(producer_threads()), timeout=3000)
     assert start_button(window).text() == "Stop comparison"
 
-    began = time.perf_counter()
     qtbot.mouseClick(start_button(window), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not window.benchmark.busy, timeout=1500)
-    stopped_after = time.perf_counter() - began
-    assert stopped_after < 0.5, f"stopping took {stopped_after:.3f} s"
+    qtbot.waitUntil(lambda: not window.benchmark.busy, timeout=STOP_TIMEOUT_MS)
+    assert not producer_threads()
     assert history(window).rowCount() <= 1
     assert window.findChild(QLabel, "benchmarkLive").text() == "Comparison stopped"
 
@@ -374,7 +367,9 @@ def test_dialog_refuses_a_name_the_engine_would_refuse(
     assert error_text(dialog) == 'row 1: "action" is too long: 300 characters, the limit is 256'
 
 
-def test_settings_persist_across_windows(qtbot: QtBot, window: MainWindow) -> None:
+def test_settings_persist_across_windows(
+    window: MainWindow, make_window: Callable[..., MainWindow]
+) -> None:
     spec = LoadSpec(
         actions=(ActionSpec("dig", 42.5, 4.0), ActionSpec("climb", 7.0, 0.0)),
         producers=3,
@@ -386,20 +381,18 @@ def test_settings_persist_across_windows(qtbot: QtBot, window: MainWindow) -> No
     assert "3 producers" in window.findChild(QLabel, "benchmarkSettings").text()
     window.shutdown()
 
-    later = MainWindow(ActionTracker())
-    qtbot.addWidget(later)
-    try:
-        assert later.benchmark.spec == spec
-        label = later.findChild(QLabel, "benchmarkSettings").text()
-        assert "12,345 adds" in label
-        assert "samples" in label
-    finally:
-        later.shutdown()
-        later.close()
+    later = make_window(shown=False)
+    assert later.benchmark.spec == spec
+    label = later.findChild(QLabel, "benchmarkSettings").text()
+    assert "12,345 adds" in label
+    assert "samples" in label
 
 
 def test_accepted_settings_are_saved_at_once(
-    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot,
+    window: MainWindow,
+    make_window: Callable[..., MainWindow],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     def exec_and_accept(dialog: BenchmarkDialog) -> int:
         dialog.findChild(QSpinBox, "producersInput").setValue(7)
@@ -413,21 +406,12 @@ def test_accepted_settings_are_saved_at_once(
         )
     assert window.benchmark.spec.producers == 7
 
-    second = MainWindow(ActionTracker())  # opened while the first is still running
-    qtbot.addWidget(second)
-    try:
-        assert second.benchmark.spec.producers == 7
-    finally:
-        second.shutdown()
-        second.close()
+    second = make_window(shown=False)  # opened while the first is still running
+    assert second.benchmark.spec.producers == 7
 
 
-def test_unreadable_saved_settings_fall_back_to_defaults(qtbot: QtBot) -> None:
+def test_unreadable_saved_settings_fall_back_to_defaults(
+    make_window: Callable[..., MainWindow],
+) -> None:
     QSettings().setValue("benchmark/spec", "{not json")
-    fresh = MainWindow(ActionTracker())
-    qtbot.addWidget(fresh)
-    try:
-        assert fresh.benchmark.spec == LoadSpec()
-    finally:
-        fresh.shutdown()
-        fresh.close()
+    assert make_window(shown=False).benchmark.spec == LoadSpec()

@@ -8,7 +8,6 @@ engine or accept something the engine refuses.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 
 import pytest
 from PySide6.QtCore import Qt
@@ -20,11 +19,8 @@ from core import MAX_PAYLOAD_BYTES, ActionTracker, InvalidActionError
 from gui import MainWindow
 from widgets import child
 
-
-@pytest.fixture
-def window(make_window: Callable[..., MainWindow]) -> MainWindow:
-    """A shown, active main window around an empty tracker."""
-    return make_window(ActionTracker(), active=True)
+pytestmark = pytest.mark.window(active=True)
+"""Shown and active, around an empty tracker: keys go to the form."""
 
 
 def action_field(window: MainWindow) -> QLineEdit:

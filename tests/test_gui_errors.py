@@ -15,10 +15,7 @@ import core.loading
 from core import ActionTracker
 from gui import MainWindow
 
-
-@pytest.fixture
-def window(make_window: Callable[..., MainWindow]) -> MainWindow:
-    return make_window(ActionTracker(), '{"action": "jump", "time": 100}', shown=False)
+pytestmark = pytest.mark.window('{"action": "jump", "time": 100}', shown=False)
 
 
 def _message(qtbot: QtBot, window: MainWindow, name: str) -> QMessageBox:
@@ -88,18 +85,14 @@ def test_save_session_into_a_missing_folder_fails_cleanly(
 
 
 def test_session_save_as_and_open_round_trip(
-    qtbot: QtBot, window: MainWindow, tmp_path: Path
+    window: MainWindow, make_window: Callable[..., MainWindow], tmp_path: Path
 ) -> None:
     path = tmp_path / "mine.atsession"
     assert window.save_session_as(path)
-    other = MainWindow(ActionTracker())
-    qtbot.addWidget(other)
-    try:
-        assert other.open_session(path, confirm=False)
-        assert other.tracker.get_stats() == window.tracker.get_stats()
-        assert other.entry.tracker is other.tracker
-    finally:
-        other.shutdown()
+    other = make_window(shown=False)
+    assert other.open_session(path, confirm=False)
+    assert other.tracker.get_stats() == window.tracker.get_stats()
+    assert other.entry.tracker is other.tracker
 
 
 def test_opening_a_damaged_session_keeps_the_current_one(
@@ -113,53 +106,47 @@ def test_opening_a_damaged_session_keeps_the_current_one(
     assert window.tracker is before
 
 
-def test_autosave_restores_entries_on_next_start(qtbot: QtBot, tmp_path: Path) -> None:
+def test_autosave_restores_entries_on_next_start(
+    make_window: Callable[..., MainWindow], tmp_path: Path
+) -> None:
     path = tmp_path / "data" / "session.atsession"
-    first = MainWindow(session_path=path)
-    qtbot.addWidget(first)
+    first = make_window(session_path=path, shown=False)
     first.tracker.add_action('{"action": "typed", "time": 42}')
     assert first.autosaver is not None
     assert first.autosaver.save_if_changed()  # what the 3 s timer does
     first.tracker.add_action('{"action": "typed", "time": 58}')
     first.shutdown()  # saves once more on exit
-    second = MainWindow(session_path=path)
-    qtbot.addWidget(second)
-    try:
-        assert second.tracker.get_stats() == '[{"action":"typed","avg":50}]'
-    finally:
-        second.shutdown()
+    second = make_window(session_path=path, shown=False)
+    assert second.tracker.get_stats() == '[{"action":"typed","avg":50}]'
 
 
-def test_damaged_session_is_set_aside_and_the_user_told(qtbot: QtBot, tmp_path: Path) -> None:
+def test_damaged_session_is_set_aside_and_the_user_told(
+    qtbot: QtBot, make_window: Callable[..., MainWindow], tmp_path: Path
+) -> None:
     path = tmp_path / "session.atsession"
     path.write_bytes(b'{"format":"action-tracker-session","format_version":1')
-    shown = MainWindow(session_path=path)
-    qtbot.addWidget(shown)
-    try:
-        box = _message(qtbot, shown, "restoreError")
-        assert "could not be opened" in box.text()
-        assert shown.tracker.get_stats() == "[]"
-        kept = list(tmp_path.glob("session.atsession.corrupt-*"))
-        assert len(kept) == 1
-        assert kept[0].read_bytes().startswith(b'{"format"')
-        assert not path.exists()
-    finally:
-        shown.shutdown()
+    shown = make_window(session_path=path, shown=False)
+    box = _message(qtbot, shown, "restoreError")
+    assert "could not be opened" in box.text()
+    assert shown.tracker.get_stats() == "[]"
+    kept = list(tmp_path.glob("session.atsession.corrupt-*"))
+    assert len(kept) == 1
+    assert kept[0].read_bytes().startswith(b'{"format"')
+    assert not path.exists()
 
 
-def test_benchmark_load_is_never_autosaved(qtbot: QtBot, tmp_path: Path) -> None:
+def test_benchmark_load_is_never_autosaved(
+    qtbot: QtBot, make_window: Callable[..., MainWindow], tmp_path: Path
+) -> None:
     from core.loadgen import LoadSpec
 
     path = tmp_path / "session.atsession"
-    shown = MainWindow(session_path=path)
-    qtbot.addWidget(shown)
-    try:
-        shown.tracker.add_action('{"action": "mine", "time": 1}')
-        shown.benchmark.set_spec(LoadSpec(duration=None, count=2000, producers=2))
-        shown.benchmark.start()
-        qtbot.waitUntil(lambda: not shown.benchmark.busy, timeout=10000)
-    finally:
-        shown.shutdown()
+    shown = make_window(session_path=path, shown=False)
+    shown.tracker.add_action('{"action": "mine", "time": 1}')
+    shown.benchmark.set_spec(LoadSpec(duration=None, count=2000, producers=2))
+    shown.benchmark.start()
+    qtbot.waitUntil(lambda: not shown.benchmark.busy, timeout=10000)
+    shown.shutdown()  # saves on exit, as on closing
     assert ActionTracker.open(path).get_stats() == '[{"action":"mine","avg":1}]'
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QMessageBox, QSplitter
 from pytestqt.qtbot import QtBot
 
@@ -20,43 +20,21 @@ import gui.main_window
 from core import ActionTracker
 from core.loadgen import LoadSpec
 from gui import MainWindow
+from widgets import STATS_HEADERS, all_menu_actions, menu_action
 
-HEADERS = ["Action", "Count", "Average", "Min", "Max", "Std dev", "p50", "p90", "p99"]
 CSV_COLUMNS = ["action", "count", "mean", "min", "max", "stdev", "p50", "p90", "p99"]
 
 
-@pytest.fixture
-def window(make_window: Callable[..., MainWindow]) -> MainWindow:
-    """A shown, active window whose session holds a few actions."""
-    return make_window(
-        ActionTracker("samples"),
-        '{"action": "jump", "time": 1}',
-        '{"action": "jump", "time": 1}',
-        '{"action": "jump", "time": 2}',
-        '{"action": "run", "time": 1234.5}',
-        '{"action": "swim", "time": 0.1}',
-        active=True,
-    )
-
-
-def all_menu_actions(window: MainWindow) -> list[QAction]:
-    """Every command in the menu bar, recursively, without separators or submenus."""
-
-    def walk(actions: list[QAction]) -> Iterator[QAction]:
-        for action in actions:
-            if action.menu() is not None:
-                yield from walk(action.menu().actions())
-            elif not action.isSeparator():
-                yield action
-
-    return list(walk(window.menuBar().actions()))
-
-
-def menu_action(window: MainWindow, text: str) -> QAction:
-    for action in all_menu_actions(window):
-        if action.text() == text:
-            return action
-    raise AssertionError(f"no menu action {text!r}")
+pytestmark = pytest.mark.window(
+    '{"action": "jump", "time": 1}',
+    '{"action": "jump", "time": 1}',
+    '{"action": "jump", "time": 2}',
+    '{"action": "run", "time": 1234.5}',
+    '{"action": "swim", "time": 0.1}',
+    strategy="samples",
+    active=True,
+)
+"""A shown, active window whose session holds a few actions."""
 
 
 def select_rows(window: MainWindow, *names: str) -> None:
@@ -195,7 +173,7 @@ def test_copy_selection_puts_tab_separated_rows_on_the_clipboard(window: MainWin
     window.copy_selection()
     lines = clipboard.text().split("\n")
     assert lines[-1] == ""
-    assert lines[0] == "\t".join(HEADERS)
+    assert lines[0] == "\t".join(STATS_HEADERS)
     assert lines[1].split("\t")[:5] == ["jump", "3", "1.33", "1.00", "2.00"]
     assert lines[2].split("\t")[0] == "swim"
     assert len(lines) == 4
@@ -285,7 +263,9 @@ def test_benchmark_tab_before_any_run_never_acts_on_the_users_session(
 # --- remembered layout -------------------------------------------------------------------
 
 
-def test_window_geometry_and_splitters_persist(qtbot: QtBot, window: MainWindow) -> None:
+def test_window_geometry_and_splitters_persist(
+    qtbot: QtBot, window: MainWindow, make_window: Callable[..., MainWindow]
+) -> None:
     window.resize(700, 500)
     window.splitter.setSizes([420, 280])
     right = window.findChild(QSplitter, "rightSplitter")
@@ -295,17 +275,10 @@ def test_window_geometry_and_splitters_persist(qtbot: QtBot, window: MainWindow)
     main_sizes, right_sizes = window.splitter.sizes(), right.sizes()
     window.shutdown()
 
-    later = MainWindow(ActionTracker())
-    qtbot.addWidget(later)
-    try:
-        later.show()
-        qtbot.waitExposed(later)
-        assert later.size() == size
-        assert later.splitter.sizes() == main_sizes
-        assert later.findChild(QSplitter, "rightSplitter").sizes() == right_sizes
-    finally:
-        later.shutdown()
-        later.close()
+    later = make_window()
+    assert later.size() == size
+    assert later.splitter.sizes() == main_sizes
+    assert later.findChild(QSplitter, "rightSplitter").sizes() == right_sizes
 
 
 # --- menus, shortcuts and the About box ------------------------------------------------

@@ -11,11 +11,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -29,15 +28,10 @@ from pytestqt.qtbot import QtBot
 import core.loading
 from core import ActionTracker, InvalidFileError, LoadProgress
 from gui import MainWindow
+from widgets import menu_action
 
 BIG_LINES = 200_000
 LOAD_TIMEOUT_MS = 20_000
-
-
-@pytest.fixture
-def window(make_window: Callable[..., MainWindow]) -> MainWindow:
-    """A shown main window around an empty tracker."""
-    return make_window(ActionTracker())
 
 
 def write_lines(path: Path, *lines: str) -> Path:
@@ -72,19 +66,6 @@ def engine_load(path: Path) -> ActionTracker:
     reference = ActionTracker()
     reference.load(path)
     return reference
-
-
-def menu_action(window: MainWindow, text: str) -> QAction:
-    def walk(actions: list[QAction]) -> Iterator[QAction]:
-        for action in actions:
-            yield action
-            if action.menu() is not None:
-                yield from walk(action.menu().actions())
-
-    for action in walk(window.menuBar().actions()):
-        if action.text() == text:
-            return action
-    raise AssertionError(f"no menu action {text!r}")
 
 
 def recent_entries(window: MainWindow) -> list[str]:
@@ -237,35 +218,6 @@ def test_empty_file_is_not_called_loaded(
     assert box.icon() == QMessageBox.Icon.Warning
 
 
-def test_a_load_abandoned_by_open_session_says_nothing_was_kept(
-    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    big = write_big_ndjson(tmp_path / "big.ndjson")
-    session = tmp_path / "saved.atsession"
-    saved = ActionTracker()
-    saved.add_action('{"action": "from the session", "time": 5}')
-    saved.save(session)
-    add_lines = core.loading.FileLoad._add_lines
-
-    def slow_add_lines(load: core.loading.FileLoad, *args: Any) -> None:
-        time.sleep(0.05)  # long enough for the session to open mid-load
-        add_lines(load, *args)
-
-    monkeypatch.setattr(core.loading.FileLoad, "_add_lines", slow_add_lines)
-    loading_into = window.tracker
-    window.open_file(big)
-    window.open_file(write_lines(tmp_path / "queued.ndjson", '{"action": "q", "time": 1}'))
-    qtbot.waitUntil(lambda: loading_into.version > 0, timeout=5000)
-    assert window.open_session(session, confirm=False)
-    box = wait_for_load(qtbot, window, "loadSummary")
-    assert box.windowTitle() == "Load abandoned"
-    assert "nothing from this file is in the session now shown" in box.text()
-    assert "queued behind it: queued.ndjson." in box.text()
-    qtbot.wait(200)
-    assert boxes(window, "loadSummary") == [box]  # the queued file was never started
-    assert window.tracker.get_stats() == saved.get_stats()
-
-
 def test_large_file_loads_in_background_with_moving_progress(
     qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -351,6 +303,31 @@ def wait_until_stuck_mid_load(qtbot: QtBot, window: MainWindow, feeder: PipeFeed
     window.open_file(feeder.path)
     qtbot.waitUntil(lambda: window.tracker.version >= FIRST_LINES // 2, timeout=LOAD_TIMEOUT_MS)
     assert window.loading
+
+
+def test_a_load_abandoned_by_open_session_says_nothing_was_kept(
+    qtbot: QtBot, window: MainWindow, feeder: PipeFeeder, tmp_path: Path
+) -> None:
+    session = tmp_path / "saved.atsession"
+    saved = ActionTracker()
+    saved.add_action('{"action": "from the session", "time": 5}')
+    saved.save(session)
+    wait_until_stuck_mid_load(qtbot, window, feeder)
+    window.open_file(write_lines(tmp_path / "queued.ndjson", '{"action": "q", "time": 1}'))
+    assert window.open_session(session, confirm=False)
+    feeder.release()
+    box = wait_for_load(qtbot, window, "loadSummary")
+    assert box.windowTitle() == "Load abandoned"
+    assert "nothing from this file is in the session now shown" in box.text()
+    assert "queued behind it: queued.ndjson." in box.text()
+
+    # Loads run in turn: had the queued file been kept, it would load before this one.
+    window.open_file(write_lines(tmp_path / "after.ndjson", '{"action": "after", "time": 1}'))
+    last = wait_for_load(qtbot, window, "loadSummary", count=2)
+    assert boxes(window, "loadSummary") == [box, last]
+    assert last.text().startswith("after.ndjson: ")
+    assert window.tracker.snapshot().get("q") is None
+    assert window.tracker.snapshot().get("from the session") is not None
 
 
 def test_window_stays_responsive_during_a_load(
@@ -557,34 +534,24 @@ def test_a_recent_file_that_is_gone_leaves_the_menu(
 
 
 def test_recent_files_are_remembered_and_can_be_cleared(
-    qtbot: QtBot, window: MainWindow, tmp_path: Path
+    qtbot: QtBot, window: MainWindow, make_window: Callable[..., MainWindow], tmp_path: Path
 ) -> None:
     path = write_lines(tmp_path / "kept.ndjson", '{"action": "kept", "time": 1}')
     window.open_file(path)
     wait_for_load(qtbot, window, "loadSummary")
     window.shutdown()
 
-    later = MainWindow(ActionTracker())
-    qtbot.addWidget(later)
-    try:
-        assert recent_entries(later) == [f"&1 {path.resolve()}"]
-        clear = [a for a in later.recent_menu.actions() if a.text() == "&Clear Recent Files"]
-        assert clear[0].isEnabled()
-        clear[0].trigger()
-        assert recent_entries(later) == []
-        clear = [a for a in later.recent_menu.actions() if a.text() == "&Clear Recent Files"]
-        assert not clear[0].isEnabled()
-    finally:
-        later.shutdown()
-        later.close()
+    later = make_window(shown=False)
+    assert recent_entries(later) == [f"&1 {path.resolve()}"]
+    clear = [a for a in later.recent_menu.actions() if a.text() == "&Clear Recent Files"]
+    assert clear[0].isEnabled()
+    clear[0].trigger()
+    assert recent_entries(later) == []
+    clear = [a for a in later.recent_menu.actions() if a.text() == "&Clear Recent Files"]
+    assert not clear[0].isEnabled()
+    later.shutdown()
 
-    again = MainWindow(ActionTracker())
-    qtbot.addWidget(again)
-    try:
-        assert recent_entries(again) == []
-    finally:
-        again.shutdown()
-        again.close()
+    assert recent_entries(make_window(shown=False)) == []
 
 
 def test_loading_shows_the_users_session(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
@@ -611,10 +578,13 @@ def test_queued_files_dropped_after_the_loads_own_summary_are_still_named(
     monkeypatch.setattr(window, "_summarize_load", summarize_then_open_session)
     window.open_file(write_lines(tmp_path / "a.ndjson", '{"action": "a", "time": 1}'))
     window.open_file(write_lines(tmp_path / "b.ndjson", '{"action": "b", "time": 1}'))
-    qtbot.waitUntil(lambda: not window.loading, timeout=LOAD_TIMEOUT_MS)
-    qtbot.wait(100)
-    texts = [box.text() for box in boxes(window, "loadSummary")]
-    assert any("b.ndjson" in text for text in texts), texts
+    qtbot.waitUntil(
+        lambda: (
+            not window.loading
+            and any("b.ndjson" in box.text() for box in boxes(window, "loadSummary"))
+        ),
+        timeout=LOAD_TIMEOUT_MS,
+    )
     assert window.tracker.snapshot().get("b") is None
 
 

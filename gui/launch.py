@@ -95,11 +95,12 @@ def needed_libraries(environ: Mapping[str, str]) -> tuple[SystemLibrary, ...]:
 
 
 def missing_libraries(
-    environ: Mapping[str, str] | None = None, loadable: Callable[[str], bool] = can_load
+    environ: Mapping[str, str] | None = None, loadable: Callable[[str], bool] | None = None
 ) -> list[SystemLibrary]:
-    """The needed system libraries that the dynamic loader cannot find."""
+    """The needed system libraries that ``loadable`` (by default can_load) cannot find."""
     needed = needed_libraries(os.environ if environ is None else environ)
-    return [library for library in needed if not loadable(library.soname)]
+    found = can_load if loadable is None else loadable
+    return [library for library in needed if not found(library.soname)]
 
 
 def missing_libraries_message(missing: Iterable[SystemLibrary]) -> str:

@@ -260,6 +260,8 @@ def _number(value: object) -> Number:
 
 def _fsync_folder(folder: Path) -> None:
     """Make the rename itself durable (POSIX); not possible, nor needed, on Windows."""
+    if os.name != "posix":  # Windows cannot open a folder as a file
+        return
     try:
         descriptor = os.open(folder, os.O_RDONLY)
     except OSError:

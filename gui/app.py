@@ -9,16 +9,19 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import signal
+import socket
 import sys
 import threading
 import traceback
 from collections.abc import Sequence
+from functools import partial
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from types import TracebackType
 
 import platformdirs
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from gui.main_window import MainWindow
@@ -127,6 +130,59 @@ class ErrorReporter(QObject):
         return box
 
 
+QUIT_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+"""A logout and Ctrl+C: the window closes and saves the session, as when closed by hand."""
+
+
+class QuitOnSignals(QObject):
+    """Closes ``window`` (which saves the session) and quits the app on SIGTERM or SIGINT.
+
+    Python runs a signal handler only when the main thread next runs Python code, and Qt's
+    event loop, waiting in C++, may not for a long time. ``signal.set_wakeup_fd`` makes the
+    signal also write a byte to a socket that a QSocketNotifier watches: the loop wakes at
+    once and the slot quits. ``uninstall()`` puts back the previous handlers.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.window: MainWindow | None = None  # set once built; a signal before that just quits
+        self._reader, self._writer = socket.socketpair()
+        self._reader.setblocking(False)
+        self._writer.setblocking(False)  # the wakeup fd must never block the handler
+        self._notifier = QSocketNotifier(self._reader.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(self._on_wakeup)
+        self._previous_fd = signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
+        self._previous_handlers = {
+            number: signal.signal(number, self._on_signal) for number in QUIT_SIGNALS
+        }
+
+    def _on_signal(self, number: int, _frame: object) -> None:
+        """Python's handler: the quitting happens in _on_wakeup, in the event loop."""
+
+    @Slot()
+    def _on_wakeup(self) -> None:
+        try:
+            received = self._reader.recv(64)
+        except BlockingIOError:
+            return
+        numbers = set(received) & {int(number) for number in QUIT_SIGNALS}
+        if not numbers:
+            return
+        log.info("quitting on signal %s", ", ".join(signal.Signals(n).name for n in numbers))
+        if self.window is not None:
+            self.window.close()
+            self.window.shutdown()  # saves even if the window refused to close; else a no-op
+        QApplication.quit()  # also ends dialogs' event loops
+
+    def uninstall(self) -> None:
+        self._notifier.setEnabled(False)
+        for number, handler in self._previous_handlers.items():
+            signal.signal(number, handler)
+        signal.set_wakeup_fd(self._previous_fd)
+        self._reader.close()
+        self._writer.close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv if argv is None else argv)
     problem = display_problem()
@@ -141,11 +197,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setStyleSheet(style_sheet())
     reporter = ErrorReporter(log_path)
     reporter.install()
+    quitter = QuitOnSignals()
+    session = session_file()
     try:
-        window = MainWindow(session_path=session_file())
+        window = MainWindow(session_path=session)
     except Exception as error:  # before the event loop: a dialog opened later never shows
+        quitter.uninstall()
         reporter.report_fatal(error)
         return 1
+    quitter.window = window
+    # Logged once the event loop runs: the smoke tests (.ci/smoke) wait for this line.
+    QTimer.singleShot(0, partial(log.info, "running, session %s", session))
     # What exists now (Qt wrappers, pyqtgraph, the restored session) lives as long as the
     # app; frozen, it is not rescanned by every full collection. With 10,000 actions a
     # full collection took 50-130 ms on the GUI thread, and 0 ms after the freeze.
@@ -153,4 +215,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.show()
     for path in args[1:]:  # after show(): their messages open over the window
         window.open_file(path)
-    return app.exec()
+    status = app.exec()
+    quitter.uninstall()
+    return status

@@ -1,20 +1,40 @@
-"""Files under resources/: the icon, the style sheet and sample data."""
+"""The app's files (icon, style sheet, sample data), found through ``importlib.resources``
+wherever the app runs: a clone, an installed wheel or the standalone build."""
 
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QIcon
+if TYPE_CHECKING:  # Qt is imported when the icon is asked for: see app_icon()
+    from PySide6.QtGui import QIcon
 
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+PACKAGED = "_resources"
+"""Where a wheel and the standalone build carry the top-level resources/ folder: inside
+the ``gui`` package (pyproject.toml maps it there)."""
 
 
 def resource(name: str) -> Path:
-    return RESOURCES / name
+    """The file ``name`` from resources/, e.g. ``resource("style.qss")``.
+
+    Raises FileNotFoundError naming the file when it is not there (a build that left it out).
+    """
+    package = importlib.resources.files("gui")
+    installed = package / PACKAGED
+    folder = installed if installed.is_dir() else package / ".." / "resources"  # a clone
+    found = folder / name
+    if not isinstance(found, Path) or not found.is_file():
+        raise FileNotFoundError(f"Action Tracker's file {name} is missing from {folder}")
+    return found.resolve()
 
 
 def app_icon() -> QIcon:
+    # Imported here so that `action-tracker --version` and the system library check,
+    # which read this module, run before Qt is loaded.
+    from PySide6.QtGui import QIcon  # noqa: PLC0415
+
     return QIcon(str(resource("icon.svg")))
 
 

@@ -31,6 +31,7 @@ from core.samples import SampleStore
 from core.session import ActionState, TrackerState, read_session, write_session
 from core.sketch import LogSketch
 from core.stats import ActionStats, Snapshot
+from core.timer import Timer
 from core.validation import check_record, parse_payload
 
 STRATEGIES = ("running", "samples")
@@ -177,6 +178,11 @@ class ActionTracker:
         if len(slot.pending) >= FLUSH_AT:
             with stripe.lock:
                 slot.flush()
+
+    def timer(self, name: str) -> Timer:
+        """A context manager and decorator adding the elapsed wall time (ms) under
+        ``name``; see ``core.timer.Timer``. Raises ``InvalidActionError`` for a bad name."""
+        return Timer(self, name)
 
     def add_actions(self, payloads: Iterable[str | bytes]) -> LoadReport:
         """Add many payloads; bad ones are reported by 1-based position, not raised."""

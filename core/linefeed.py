@@ -49,12 +49,13 @@ class LineFeeder:
             lines = data.decode().split("\n")
         accepted = ignored = 0
         add = self._add
+        parse_statsd = parse_statsd_line
         for text in lines:
             line = text[:-1] if text.endswith("\r") else text  # CRLF senders
             if not line:
                 continue
             try:
-                parsed = parse_line(line)
+                parsed = parse_line(line) if line[0] == "{" else parse_statsd(line)
                 if isinstance(parsed, Ignored):
                     ignored += 1
                     continue

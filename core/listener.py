@@ -113,7 +113,9 @@ class Listener:
         self._state = "running"
         receiver: UdpReceiver | TcpReceiver
         if self._protocol == "udp":
-            receiver = UdpReceiver(sock, self._enqueue, self._tally, self._stopping)
+            receiver = UdpReceiver(
+                sock, self._enqueue_quietly, self._tally, self._stopping, self._wake_parser
+            )
         else:
             receiver = TcpReceiver(sock, self._enqueue, self._tally, self._stopping)
         name = f"live-{self.description.replace(' ', '-')}"
@@ -156,12 +158,22 @@ class Listener:
     # --- threads -------------------------------------------------------------------
 
     def _enqueue(self, data: bytes, peer: object) -> None:
-        """Called by the receiver thread: queue ``data``, or drop and count it."""
+        """Called by the TCP receiver thread: queue ``data`` (or drop and count it) and
+        wake the parser."""
+        self._enqueue_quietly(data, peer)
+        self._wake_parser()
+
+    def _enqueue_quietly(self, data: bytes, peer: object) -> None:
+        """Queue ``data``, or drop and count it when the queue is full; the UDP receiver
+        wakes the parser itself, once per batch."""
         if self._queued_in - self._queued_out + len(data) > MAX_QUEUED_BYTES:
             self._tally.drop(_line_count(data))
             return
         self._queued_in += len(data)
         self._queue.append((data, peer))
+
+    def _wake_parser(self) -> None:
+        """Wake the parser if it sleeps; it announces its sleep in ``_idle``."""
         if self._idle:
             self._wake.set()
 

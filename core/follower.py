@@ -26,7 +26,8 @@ from core.tracker import ActionTracker
 
 POLL_SECONDS = 0.1
 """How often the file is looked at (the contract allows 250 ms at most)."""
-READ_BYTES = 1024 * 1024
+READ_BYTES = 256 * 1024
+"""Read at a time; the stop flag is looked at between reads."""
 HEAD_BYTES = 1024
 """Leading bytes remembered to recognize a file rewritten in place at the same size."""
 
@@ -100,7 +101,8 @@ class Follower:
             self._stopping.set()
             self._thread.join(timeout=0.5)
         self._state = "stopped"
-        self._close()
+        if self._thread is None or not self._thread.is_alive():
+            self._close()  # otherwise the thread closes the file as it ends
 
     def __enter__(self) -> Follower:
         self.start()
@@ -112,13 +114,16 @@ class Follower:
     # --- the thread ----------------------------------------------------------------
 
     def _run(self) -> None:
-        while True:
-            try:
-                self._poll()
-            except OSError as error:
-                self._problem(f"cannot read the file: {reason(error)}")
-            if self._stopping.wait(POLL_SECONDS):
-                return
+        try:
+            while True:
+                try:
+                    self._poll()
+                except OSError as error:
+                    self._problem(f"cannot read the file: {reason(error)}")
+                if self._stopping.wait(POLL_SECONDS):
+                    return
+        finally:
+            self._close()
 
     def _poll(self) -> None:
         if self._file is None:

@@ -167,7 +167,10 @@ def _watch_live(args: argparse.Namespace) -> int:
         for source in sources:
             source.start()
             started.append(source)
-            print(f"action-stats: {source.description}", file=sys.stderr, flush=True)
+            note = ""
+            if isinstance(source, Listener) and source.open_to_network:
+                note = " (open to the network: other machines can send to it)"
+            print(f"action-stats: {source.description}{note}", file=sys.stderr, flush=True)
     except OSError as error:
         print(f"action-stats: {reason(error)}", file=sys.stderr)
         for source in started:

@@ -9,6 +9,7 @@ a receiver that stalls loses packets in the system's buffer without anyone knowi
 from __future__ import annotations
 
 import errno
+import ipaddress
 import socket
 import threading
 import time
@@ -83,6 +84,18 @@ class Listener:
     @property
     def protocol(self) -> str:
         return self._protocol
+
+    @property
+    def open_to_network(self) -> bool:
+        """Whether other machines can reach the port: the address is not a loopback one
+        (judged by the bound address once started)."""
+        host = self._address[0]
+        if host == "localhost":
+            return False
+        try:
+            return not ipaddress.ip_address(host.split("%")[0]).is_loopback
+        except ValueError:
+            return True  # a host name other than localhost may resolve to anything
 
     @property
     def description(self) -> str:

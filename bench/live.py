@@ -11,6 +11,7 @@ packet shape once per round), so a slow moment of the machine hits all of them a
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import os
 import socket
@@ -255,6 +256,29 @@ def timer_table(calls: int, rounds: int) -> None:
         print(f"{name:<28}{value:>9.3f}{value - base:>+15.3f}")
 
 
+def feed_table(calls: int, rounds: int) -> None:
+    """Microseconds per line to parse and add, without sockets or threads: the ceiling
+    a parser thread with a whole core to itself could reach."""
+    from core.linefeed import LineFeeder
+    from core.livecounts import SourceTally
+
+    feeder = LineFeeder(ActionTracker(), SourceTally())
+    peer = ("127.0.0.1", 5000)
+    single = b"bench.udp:12|ms"
+    batch = b"\n".join(b"bench.udp:%d.5|ms" % (number % 97) for number in range(BATCH_LINES))
+    shapes = [("1 timer/packet", single, 1), (f"{BATCH_LINES} timers/packet", batch, BATCH_LINES)]
+    results: dict[str, list[float]] = {name: [] for name, _, _ in shapes}
+    for _ in range(rounds):
+        for name, packet, lines in shapes:
+            per_packet = _per_call(functools.partial(feeder.feed, packet, peer), calls // lines)
+            results[name].append(per_packet / lines)
+    print(f"\nparse and add, no sockets, {rounds} interleaved rounds (fastest round)")
+    print(f"{'packets':<28}{'µs/line':>9}{'lines/s on one core':>21}")
+    for name, _, _ in shapes:
+        value = min(results[name])
+        print(f"{name:<28}{value:>9.3f}{1e6 / value:>21,.0f}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seconds", type=float, default=2.0, help="sending period per trial")
@@ -271,6 +295,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{os.cpu_count()} CPUs, load average {load} at the start")
     if args.only in (None, "timer"):
         timer_table(args.calls, max(args.rounds, 7))
+        feed_table(args.calls, max(args.rounds, 7))
     if args.only in (None, "latency"):
         latency_table(args.seconds, args.rounds, loads=LATENCY_LOADS)
     if args.only in (None, "rates"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from core.errors import InvalidActionError
 from core.livecounts import SourceTally
-from core.statsd import Ignored, Timing, parse_statsd_line
+from core.statsd import Ignored, Timing, parse_statsd_line, plain_timer
 from core.tracker import ActionTracker
 from core.validation import MAX_PAYLOAD_BYTES, parse_payload
 
@@ -49,20 +49,23 @@ class LineFeeder:
             lines = data.decode().split("\n")
         accepted = ignored = 0
         add = self._add
-        parse_statsd = parse_statsd_line
+        plain = plain_timer
         for text in lines:
             line = text[:-1] if text.endswith("\r") else text  # CRLF senders
             if not line:
                 continue
             try:
-                parsed = parse_line(line) if line[0] == "{" else parse_statsd(line)
-                if isinstance(parsed, Ignored):
-                    ignored += 1
-                    continue
-                name = parsed.name
-                # Values are checked already; only the name can fail, on the first add.
-                for value in parsed.values:
-                    add(name, value)
+                if line[0] != "{" and (timing := plain(line)) is not None:
+                    add(*timing)
+                else:
+                    parsed = parse_line(line)
+                    if isinstance(parsed, Ignored):
+                        ignored += 1
+                        continue
+                    name = parsed.name
+                    # Values are checked already; only the name can fail, on the first add.
+                    for value in parsed.values:
+                        add(name, value)
             except InvalidActionError as error:
                 rejections.append((line, str(error)))
             else:

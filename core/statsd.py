@@ -102,6 +102,28 @@ def parse_statsd_line(line: str) -> Timing | Ignored:
     return Ignored(described)
 
 
+def plain_timer(line: str) -> tuple[str, Number] | None:
+    """The name and value of the commonest line, ``name:12.5|ms`` (one plain decimal
+    value, no sign, exponent or extension field), or None for any other line, which
+    ``parse_statsd_line`` then reads. Same result, a fraction of the work: most of what
+    arrives is such lines."""
+    name, _, rest = line.partition(":")
+    value, _, kind = rest.partition("|")
+    if kind not in TIMER_TYPES or not value.isascii() or not name.strip():
+        return None
+    if value.isdigit():
+        return (name, int(value)) if len(value) <= _INTEGER_DIGITS else None
+    whole, dot, fraction = value.partition(".")
+    if (
+        dot
+        and (whole or fraction)
+        and (whole.isdigit() or not whole)
+        and (fraction.isdigit() or not fraction)
+    ):
+        return name, float(value)
+    return None
+
+
 def _extensions(fields: list[str]) -> tuple[float, tuple[str, ...]]:
     """The sample rate and tags from the fields after the type; other fields are skipped."""
     sample_rate = 1.0

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from core import InvalidActionError
 from core.linefeed import parse_line
-from core.statsd import Ignored, InvalidLineError, Timing, parse_statsd_line
+from core.statsd import Ignored, InvalidLineError, Timing, parse_statsd_line, plain_timer
 
 
 @pytest.mark.parametrize(
@@ -138,3 +138,45 @@ def test_what_clients_write_reads_back(name: str, values: list[float], kind: str
     assert isinstance(parsed, Timing)
     assert parsed.name == name
     assert parsed.values == pytest.approx(tuple(values))
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["a:12|ms", "a:12.5|h", "a:.5|d", "a:5.|ms", "spaced name:0|ms", "a:0.000|ms"],
+)
+def test_the_fast_path_takes_plain_timers(line: str) -> None:
+    timing = plain_timer(line)
+    assert timing is not None
+    assert Timing(timing[0], (timing[1],)) == parse_statsd_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "a:1|c",
+        "a:1:2|ms",
+        "a:1|ms|@0.5",
+        "a:-1|ms",
+        "a:+1|ms",
+        "a:1e3|ms",
+        "a:.|ms",
+        "a:١٢|ms",
+        "a:1_0|ms",
+        ":1|ms",
+        "a:|ms",
+        "a:1.2.3|ms",
+        "_e{1,1}:a|b",
+        "{}",
+        "a:1|msx",
+        "a:12345678901234567890|ms",
+    ],
+)
+def test_the_fast_path_leaves_everything_else_to_the_parser(line: str) -> None:
+    assert plain_timer(line) is None
+
+
+@given(st.text(alphabet="ab :|.0123456789-+e_@#ms", max_size=30))
+def test_the_fast_path_agrees_with_the_parser(text: str) -> None:
+    timing = plain_timer(text)
+    if timing is not None:
+        assert parse_statsd_line(text) == Timing(timing[0], (timing[1],))

@@ -124,13 +124,18 @@ def trial(rate: float, lines: int, seconds: float) -> tuple[float, int, float]:
     return sent / seconds, sent * lines - counts.received, behind
 
 
-def rates_table(seconds: float, rounds: int) -> None:
+def rates_table(
+    seconds: float,
+    rounds: int,
+    single_rates: tuple[int, ...] = SINGLE_RATES,
+    batch_rates: tuple[int, ...] = BATCH_RATES,
+) -> None:
     """Every rate of both packet shapes once per round; a rate is kept up with when no
     line was lost and the listener was less than ``KEPT_UP_MS`` behind at the end (a
     larger backlog means its queue was absorbing a rate it cannot sustain)."""
     shapes = [
-        ("1 timer/packet", 1, SINGLE_RATES),
-        (f"{BATCH_LINES} timers/packet", BATCH_LINES, BATCH_RATES),
+        ("1 timer/packet", 1, single_rates),
+        (f"{BATCH_LINES} timers/packet", BATCH_LINES, batch_rates),
     ]
     results: dict[tuple[str, int], list[tuple[float, int, float]]] = {}
     for number in range(rounds):
@@ -279,12 +284,22 @@ def feed_table(calls: int, rounds: int) -> None:
         print(f"{name:<28}{value:>9.3f}{1e6 / value:>21,.0f}")
 
 
+def _rates(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(","))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seconds", type=float, default=2.0, help="sending period per trial")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--calls", type=int, default=100_000, help="calls per timer round")
     parser.add_argument("--only", choices=["rates", "latency", "timer"])
+    parser.add_argument(
+        "--single-rates", type=_rates, default=SINGLE_RATES, help="packets/s, comma-separated"
+    )
+    parser.add_argument(
+        "--batch-rates", type=_rates, default=BATCH_RATES, help="packets/s, comma-separated"
+    )
     parser.add_argument("--send", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.send:
@@ -299,7 +314,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.only in (None, "latency"):
         latency_table(args.seconds, args.rounds, loads=LATENCY_LOADS)
     if args.only in (None, "rates"):
-        rates_table(args.seconds, args.rounds)
+        rates_table(args.seconds, args.rounds, args.single_rates, args.batch_rates)
 
 
 if __name__ == "__main__":

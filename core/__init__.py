@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from core.errors import InvalidActionError, InvalidFileError, SessionError
+from core.follower import Follower
+from core.listener import Listener, PortInUseError
+from core.livecounts import LineError, SourceCounts
 from core.loading import FileLoad
 from core.report import LoadProgress, LoadReport, Rejection
 from core.stats import ActionStats, Snapshot
 from core.strategy import STRATEGIES, Strategy
+from core.timer import Timer
 from core.tracker import MAX_ACTIONS, ActionTracker
 from core.validation import MAX_ACTION_LENGTH, MAX_PAYLOAD_BYTES
 
@@ -18,12 +22,18 @@ __all__ = [
     "ActionStats",
     "ActionTracker",
     "FileLoad",
+    "Follower",
     "InvalidActionError",
     "InvalidFileError",
+    "LineError",
+    "Listener",
     "LoadProgress",
     "LoadReport",
+    "PortInUseError",
     "Rejection",
     "SessionError",
     "Snapshot",
+    "SourceCounts",
     "Strategy",
+    "Timer",
 ]

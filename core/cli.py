@@ -2,18 +2,33 @@
 
 Exit status: 0 when every record was accepted, 1 when some were rejected, 2 when a file
 could not be read at all (the stats of the files that could are still printed).
+
+``action-stats --listen [HOST:]PORT [--tcp] [--follow FILE]... [--every S] [--for S]``
+watches live sources instead, headless: a stats table every ``--every`` seconds and once
+more at the end (after ``--for`` seconds, Ctrl+C or SIGTERM); exit status 0, or 2 when a
+source cannot start.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import Any
 
 from core.errors import InvalidFileError, reason
+from core.follower import Follower
+from core.listener import Listener
 from core.report import LoadReport, Rejection
+from core.stats import Snapshot
 from core.strategy import STRATEGIES, check_strategy
 from core.tracker import ActionTracker
+
+DEFAULT_EVERY_SECONDS = 10.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -22,9 +37,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Print the average time per action of JSON action files "
         "(arrays, newline-delimited JSON or single objects); '-' reads standard input.",
     )
-    parser.add_argument("files", nargs="+", metavar="FILE")
+    parser.add_argument("files", nargs="*", metavar="FILE")
     parser.add_argument("--strategy", choices=STRATEGIES, default="running")
+    _add_live_arguments(parser)
     args = parser.parse_args(argv)
+    if args.listen is not None or args.follow:
+        _check_live_arguments(parser, args)
+        return _watch_live(args)
+    if not args.files:
+        parser.error("give FILE arguments, or live sources with --listen or --follow")
 
     tracker = ActionTracker(check_strategy(args.strategy))
     status = 0
@@ -60,6 +81,185 @@ def _place(name: str, report: LoadReport, rejection: Rejection) -> str:
     if report.format == "array":
         return f"{name}: {report.where(rejection)}:"
     return f"{name}:"
+
+
+# --- live sources ------------------------------------------------------------------------
+
+
+def _add_live_arguments(parser: argparse.ArgumentParser) -> None:
+    live = parser.add_argument_group(
+        "live sources",
+        "Watch StatsD timings (name:12.5|ms) and JSON payloads as they arrive, printing "
+        "a stats table every --every seconds and once more at the end.",
+    )
+    live.add_argument(
+        "--listen",
+        metavar="[HOST:]PORT",
+        help="receive on PORT (UDP unless --tcp); HOST defaults to 127.0.0.1, and any "
+        "other address opens the port to the network",
+    )
+    live.add_argument("--tcp", action="store_true", help="listen over TCP instead of UDP")
+    live.add_argument(
+        "--follow",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="read FILE and what is appended to it, by name like tail -F (repeatable)",
+    )
+    live.add_argument(
+        "--every",
+        metavar="SECONDS",
+        type=float,
+        default=DEFAULT_EVERY_SECONDS,
+        help=f"seconds between tables (default {DEFAULT_EVERY_SECONDS:g})",
+    )
+    live.add_argument(
+        "--for",
+        dest="duration",
+        metavar="SECONDS",
+        type=float,
+        help="stop after SECONDS (default: until Ctrl+C or SIGTERM)",
+    )
+
+
+def _check_live_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.files:
+        parser.error(
+            "FILE arguments cannot be mixed with live sources; --follow FILE reads "
+            "a file from its start and then follows it"
+        )
+    if args.tcp and args.listen is None:
+        parser.error("--tcp needs --listen")
+    if not args.every > 0:
+        parser.error("--every must be a number of seconds above 0")
+    if args.duration is not None and not args.duration > 0:
+        parser.error("--for must be a number of seconds above 0")
+    if args.listen is not None:
+        try:
+            args.address = listen_address(args.listen)
+        except ValueError as error:
+            parser.error(str(error))
+
+
+def listen_address(text: str) -> tuple[str, int]:
+    """``[HOST:]PORT`` as ``(host, port)``; HOST may be an IPv6 address in brackets."""
+    host, colon, port_text = text.rpartition(":")
+    if not colon:
+        host = "127.0.0.1"
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise ValueError(f"--listen wants [HOST:]PORT with PORT from 0 to 65535, got {text!r}")
+    return host or "127.0.0.1", int(port_text)
+
+
+class _Stopped(Exception):
+    """Raised by the SIGTERM handler to end the watch as Ctrl+C does."""
+
+
+def _watch_live(args: argparse.Namespace) -> int:
+    tracker = ActionTracker(args.strategy)
+    sources: list[Listener | Follower] = []
+    if args.listen is not None:
+        host, port = args.address
+        sources.append(Listener(tracker, host, port, "tcp" if args.tcp else "udp"))
+    sources += [Follower(tracker, path) for path in args.follow]
+    started: list[Listener | Follower] = []
+    try:
+        for source in sources:
+            source.start()
+            started.append(source)
+            note = ""
+            if isinstance(source, Listener) and source.open_to_network:
+                note = " (open to the network: other machines can send to it)"
+            print(f"action-stats: {source.description}{note}", file=sys.stderr, flush=True)
+    except OSError as error:
+        print(f"action-stats: {reason(error)}", file=sys.stderr)
+        for source in started:
+            source.stop()
+        return 2
+    previous = _on_sigterm(_raise_stopped)
+    shown = [0] * len(started)
+    try:
+        deadline = None if args.duration is None else time.monotonic() + args.duration
+        pause = threading.Event()  # never set: its wait is the period between tables
+        while True:
+            left = args.every if deadline is None else min(args.every, deadline - time.monotonic())
+            pause.wait(max(left, 0.0))
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            _print_live(tracker.snapshot(), started, shown)
+    except (KeyboardInterrupt, _Stopped):
+        pass
+    finally:
+        _on_sigterm(previous)
+        for source in started:
+            source.stop()
+    _print_live(tracker.snapshot(), started, shown)
+    return 0
+
+
+_SignalHandler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
+
+
+def _on_sigterm(handler: _SignalHandler) -> _SignalHandler:
+    """Install ``handler`` for SIGTERM (main thread only, where Python allows it); return
+    the one it replaces (None when nothing was installed)."""
+    if threading.current_thread() is not threading.main_thread() or handler is None:
+        return None
+    return signal.signal(signal.SIGTERM, handler)
+
+
+def _raise_stopped(number: int, frame: FrameType | None) -> None:
+    raise _Stopped
+
+
+def _print_live(
+    snapshot: Snapshot, sources: Sequence[Listener | Follower], shown: list[int]
+) -> None:
+    """The stats table on stdout with each source's counts; new rejections on stderr
+    (``shown`` holds how many each source's were printed already)."""
+    lines = [f"-- {time.strftime('%H:%M:%S')}"]
+    for number, source in enumerate(sources):
+        counts = source.counts()
+        lines.append(
+            f"{source.description}: {counts.received:,} received, {counts.accepted:,} "
+            f"accepted, {counts.rejected:,} rejected, {counts.ignored:,} ignored, "
+            f"{counts.dropped:,} dropped"
+        )
+        new = counts.rejected - shown[number]
+        if new > 0:
+            for error in source.errors()[-new:]:
+                where = f"{error.source}: " if error.source else ""
+                print(f"{source.description}: {where}{error.reason}: {error.line}", file=sys.stderr)
+            shown[number] = counts.rejected
+    lines.append(format_table(snapshot))
+    print("\n".join(lines), flush=True)
+
+
+def format_table(snapshot: Snapshot) -> str:
+    """Every action's figures as aligned text columns, in first-seen order."""
+    header = ("action", "count", "mean ms", "min", "max", "p50", "p90", "p99")
+    rows = [
+        (
+            stats.action,
+            f"{stats.count:,}",
+            *(
+                f"{value:,.3f}"
+                for value in (stats.mean, stats.min, stats.max, stats.p50, stats.p90, stats.p99)
+            ),
+        )
+        for stats in snapshot.actions
+    ]
+    if not rows:
+        return "(no timings yet)"
+    widths = [max(len(row[column]) for row in (header, *rows)) for column in range(len(header))]
+    return "\n".join(
+        "  ".join(
+            cell.ljust(width) if column == 0 else cell.rjust(width)
+            for column, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in (header, *rows)
+    )
 
 
 if __name__ == "__main__":

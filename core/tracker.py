@@ -32,6 +32,7 @@ from core.session import ActionState, TrackerState, read_session, write_session
 from core.stats import ActionStats, Snapshot
 from core.strategy import NEW_DISTRIBUTION, Distribution, Strategy, check_strategy
 from core.stripes import FLUSH_AT, Stripe, StripeClaim, Tally, flush_all, group_by_name
+from core.timer import Timer
 from core.validation import CheckedRecords, check_record, parse_payload
 
 MAX_ACTIONS = 10_000
@@ -104,6 +105,11 @@ class ActionTracker:
         then."""
         name, time = check_record({"action": action, "time": time})
         self._add_one(name, time)
+
+    def timer(self, name: str) -> Timer:
+        """A context manager and decorator adding the elapsed wall time (ms) under
+        ``name``; see ``core.timer.Timer``. Raises ``InvalidActionError`` for a bad name."""
+        return Timer(self, name)
 
     def add_actions(self, payloads: Iterable[str | bytes]) -> LoadReport:
         """Add many payloads; bad ones are reported by 1-based position, not raised."""

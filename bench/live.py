@@ -1,0 +1,321 @@
+"""Live sources, engine only: UDP receive rates with nothing lost, packet-to-tracker
+latency, and the cost of ``tracker.timer()`` against a bare ``add_action``.
+
+Run: ``uv run python -m bench.live`` (short trials); ``--seconds 30`` for the issue's
+30-second periods. The sender is a separate process, as the programs being watched are;
+it paces its packets and reports how many it sent, and a trial loses nothing when the
+listener received every line. Rates are tried in interleaved rounds (every rate of every
+packet shape once per round), so a slow moment of the machine hits all of them alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import gc
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from core import ActionTracker, Listener
+
+SINGLE_RATES = (10_000, 20_000, 30_000, 40_000, 50_000, 60_000)
+"""Packets per second tried with one timer per packet."""
+BATCH_RATES = (5_000, 10_000, 15_000, 20_000, 25_000)
+"""Packets per second tried with ``BATCH_LINES`` timers per packet."""
+BATCH_LINES = 20
+LATENCY_LOADS = (2_500, 10_000)
+"""Packets per second of ``BATCH_LINES`` timers sent beside the latency probe."""
+KEPT_UP_MS = 250
+"""A listener this far behind when the sender stops is still keeping up."""
+TICKS_PER_SECOND = 1000
+"""The sender sends in bursts this often: smooth enough for a socket buffer."""
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- the sending process --------------------------------------------------------------
+
+
+def send(port: int, rate: float, seconds: float, lines: int, stamped: bool) -> int:
+    """Send ``rate`` packets per second of ``lines`` timers each to 127.0.0.1:``port``
+    for ``seconds``; return how many packets were sent. ``stamped`` packets carry their
+    send time (``perf_counter`` ms, one clock for all processes on Linux) as the value."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.connect(("127.0.0.1", port))
+    packet = b"\n".join(b"bench.udp:%d|ms" % (number % 97) for number in range(lines))
+    burst = max(1, round(rate / TICKS_PER_SECOND))
+    interval = burst / rate
+    start = time.perf_counter()
+    end = start + seconds
+    due = start
+    sent = 0
+    while True:
+        now = time.perf_counter()
+        if now >= end:
+            break
+        if now < due:
+            time.sleep(due - now)
+            continue
+        for _ in range(burst):
+            if stamped:
+                packet = b"bench.latency:%.4f|ms" % (time.perf_counter() * 1000.0)
+            sock.send(packet)
+        sent += burst
+        due += interval
+    sock.close()
+    return sent
+
+
+def _sender(port: int, rate: float, seconds: float, lines: int, stamped: bool) -> int:
+    """Run ``send`` in another process and return the packets it sent."""
+    command = [
+        sys.executable,
+        "-m",
+        "bench.live",
+        "--send",
+        f"{port},{rate},{seconds},{lines},{int(stamped)}",
+    ]
+    result = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, check=True, timeout=seconds + 60
+    )
+    return int(result.stdout.strip())
+
+
+def _send_into(results: list[int], port: int, rate: float, seconds: float, lines: int) -> None:
+    """``_sender`` for a thread: appends the packets sent to ``results``."""
+    results.append(_sender(port, rate, seconds, lines, False))
+
+
+# --- the receiving side ---------------------------------------------------------------
+
+
+def _settled(listener: Listener, expected: int, patience: float = 1.0) -> None:
+    """Wait until ``expected`` lines arrived, or none arrived for ``patience`` seconds."""
+    pause = threading.Event()
+    last, quiet_since = -1, time.monotonic()
+    while True:
+        received = listener.counts().received + listener.counts().dropped
+        if received >= expected:
+            return
+        now = time.monotonic()
+        if received != last:
+            last, quiet_since = received, now
+        elif now - quiet_since > patience:
+            return
+        pause.wait(0.01)
+
+
+def trial(rate: float, lines: int, seconds: float) -> tuple[float, int, float]:
+    """One sending period: (packets per second sent, lines lost, milliseconds the
+    listener was still behind when the sender finished)."""
+    tracker = ActionTracker()
+    with Listener(tracker, port=0) as listener:
+        sent = _sender(listener.address[1], rate, seconds, lines, stamped=False)
+        finished = time.perf_counter()
+        _settled(listener, sent * lines)
+        behind = (time.perf_counter() - finished) * 1000.0
+        counts = listener.counts()
+    return sent / seconds, sent * lines - counts.received, behind
+
+
+def rates_table(
+    seconds: float,
+    rounds: int,
+    single_rates: tuple[int, ...] = SINGLE_RATES,
+    batch_rates: tuple[int, ...] = BATCH_RATES,
+) -> None:
+    """Every rate of both packet shapes once per round; a rate is kept up with when no
+    line was lost and the listener was less than ``KEPT_UP_MS`` behind at the end (a
+    larger backlog means its queue was absorbing a rate it cannot sustain)."""
+    shapes = [
+        ("1 timer/packet", 1, single_rates),
+        (f"{BATCH_LINES} timers/packet", BATCH_LINES, batch_rates),
+    ]
+    results: dict[tuple[str, int], list[tuple[float, int, float]]] = {}
+    for number in range(rounds):
+        print(f"round {number + 1} of {rounds}...", file=sys.stderr, flush=True)
+        for name, lines, rates in shapes:
+            for rate in rates:
+                results.setdefault((name, rate), []).append(trial(rate, lines, seconds))
+    print(f"\nUDP into a Listener, {seconds:g} s per trial, {rounds} interleaved rounds")
+    print(
+        f"{'packets':<18}{'target pkt/s':>13}{'sent pkt/s':>12}{'lines/s':>10}"
+        f"{'lost lines':>18}{'behind ms':>16}"
+    )
+    for name, lines, rates in shapes:
+        sustained = 0
+        failed = False
+        for rate in rates:
+            runs = results[(name, rate)]
+            sent = statistics.median(run[0] for run in runs)
+            kept_up = all(
+                run[1] == 0 and run[2] < KEPT_UP_MS and run[0] >= 0.95 * rate for run in runs
+            )
+            failed = failed or not kept_up
+            if not failed:
+                sustained = rate
+            losses = ", ".join(f"{run[1]:,}" for run in runs)
+            behind = ", ".join(f"{run[2]:,.0f}" for run in runs)
+            print(
+                f"{name:<18}{rate:>13,}{sent:>12,.0f}{sent * lines:>10,.0f}{losses:>18}{behind:>16}"
+            )
+        print(
+            f"{name:<18}kept up with, 0 lost, in every round up to {sustained:,} pkt/s = "
+            f"{sustained * lines:,} lines/s\n"
+        )
+
+
+class _LatencyTracker(ActionTracker):
+    """Notes, for each stamped timing, how long after its send it reached the tracker."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.latencies: list[float] = []
+
+    def add(self, action: str, time_ms: float) -> None:
+        if action == "bench.latency":
+            self.latencies.append(time.perf_counter() * 1000.0 - float(time_ms))
+        super().add(action, time_ms)
+
+
+def latency_table(seconds: float, rounds: int, loads: tuple[int, ...]) -> None:
+    """Latency of stamped packets at 1,000/s, alone and beside steady loads of
+    ``loads`` packets/s of ``BATCH_LINES`` timers."""
+    print(
+        f"\npacket-to-tracker latency, 1,000 stamped packets/s for {seconds:g} s, "
+        f"{rounds} interleaved rounds"
+    )
+    print(f"{'load beside it':<34}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'lost':>7}")
+    for number in range(rounds):
+        for load in (0, *loads):
+            tracker = _LatencyTracker()
+            with Listener(tracker, port=0) as listener:
+                port = listener.address[1]
+                loaded: list[int] = []
+                loader = threading.Thread(
+                    target=_send_into, args=(loaded, port, load, seconds, BATCH_LINES)
+                )
+                if load:
+                    loader.start()
+                sent = _sender(port, 1000, seconds, 1, stamped=True)
+                if load:
+                    loader.join()
+                _settled(listener, sent + sum(loaded) * BATCH_LINES)
+            values = sorted(tracker.latencies)
+            label = "none" if not load else f"{load:,} pkt/s x {BATCH_LINES}"
+            label += f" (round {number + 1})"
+            if not values:
+                print(f"{label:<34}{'-':>9}{'-':>9}{'-':>9}{sent:>7,}")
+                continue
+            p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
+            print(
+                f"{label:<34}{statistics.median(values):>9.2f}{p99:>9.2f}{values[-1]:>9.2f}"
+                f"{sent - len(values):>7,}"
+            )
+
+
+def _per_call(function: Callable[[], None], calls: int) -> float:
+    gc.collect()
+    start = time.perf_counter()
+    for _ in range(calls):
+        function()
+    return (time.perf_counter() - start) / calls * 1e6
+
+
+def timer_table(calls: int, rounds: int) -> None:
+    """Microseconds per call: a bare add_action, add, and timer() as block and decorator."""
+    tracker = ActionTracker()
+    payload = '{"action": "timed", "time": 0.0123}'
+    timer = tracker.timer("timed")
+
+    @tracker.timer("timed")
+    def decorated() -> None:
+        pass
+
+    def with_block() -> None:
+        with timer:
+            pass
+
+    subjects: list[tuple[str, Callable[[], None]]] = [
+        ("add_action(payload)", lambda: tracker.add_action(payload)),
+        ("add(name, time)", lambda: tracker.add("timed", 0.0123)),
+        ("with tracker.timer(name)", with_block),
+        ("@tracker.timer(name) call", decorated),
+    ]
+    results: dict[str, list[float]] = {name: [] for name, _ in subjects}
+    for _ in range(rounds):
+        for name, function in subjects:
+            results[name].append(_per_call(function, calls))
+    # The fastest round: other programs only ever add time to a round, never remove it.
+    base = min(results["add_action(payload)"])
+    print(f"\ntimer() overhead, {calls:,} calls x {rounds} interleaved rounds (fastest round)")
+    print(f"{'subject':<28}{'µs/call':>9}{'vs add_action':>15}")
+    for name, _ in subjects:
+        value = min(results[name])
+        print(f"{name:<28}{value:>9.3f}{value - base:>+15.3f}")
+
+
+def feed_table(calls: int, rounds: int) -> None:
+    """Microseconds per line to parse and add, without sockets or threads: the ceiling
+    a parser thread with a whole core to itself could reach."""
+    from core.linefeed import LineFeeder
+    from core.livecounts import SourceTally
+
+    feeder = LineFeeder(ActionTracker(), SourceTally())
+    peer = ("127.0.0.1", 5000)
+    single = b"bench.udp:12|ms"
+    batch = b"\n".join(b"bench.udp:%d.5|ms" % (number % 97) for number in range(BATCH_LINES))
+    shapes = [("1 timer/packet", single, 1), (f"{BATCH_LINES} timers/packet", batch, BATCH_LINES)]
+    results: dict[str, list[float]] = {name: [] for name, _, _ in shapes}
+    for _ in range(rounds):
+        for name, packet, lines in shapes:
+            per_packet = _per_call(functools.partial(feeder.feed, packet, peer), calls // lines)
+            results[name].append(per_packet / lines)
+    print(f"\nparse and add, no sockets, {rounds} interleaved rounds (fastest round)")
+    print(f"{'packets':<28}{'µs/line':>9}{'lines/s on one core':>21}")
+    for name, _, _ in shapes:
+        value = min(results[name])
+        print(f"{name:<28}{value:>9.3f}{1e6 / value:>21,.0f}")
+
+
+def _rates(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(","))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--seconds", type=float, default=2.0, help="sending period per trial")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--calls", type=int, default=100_000, help="calls per timer round")
+    parser.add_argument("--only", choices=["rates", "latency", "timer"])
+    parser.add_argument(
+        "--single-rates", type=_rates, default=SINGLE_RATES, help="packets/s, comma-separated"
+    )
+    parser.add_argument(
+        "--batch-rates", type=_rates, default=BATCH_RATES, help="packets/s, comma-separated"
+    )
+    parser.add_argument("--send", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.send:
+        port, rate, seconds, lines, stamped = args.send.split(",")
+        print(send(int(port), float(rate), float(seconds), int(lines), stamped == "1"))
+        return
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"{os.cpu_count()} CPUs, load average {load} at the start")
+    if args.only in (None, "timer"):
+        timer_table(args.calls, max(args.rounds, 7))
+        feed_table(args.calls, max(args.rounds, 7))
+    if args.only in (None, "latency"):
+        latency_table(args.seconds, args.rounds, loads=LATENCY_LOADS)
+    if args.only in (None, "rates"):
+        rates_table(args.seconds, args.rounds, args.single_rates, args.batch_rates)
+
+
+if __name__ == "__main__":
+    main()

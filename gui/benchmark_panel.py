@@ -6,7 +6,9 @@ user's: the window shows it as the "Benchmark" session.
 
 from __future__ import annotations
 
+import logging
 import threading
+import traceback
 from collections.abc import Generator
 from functools import partial
 
@@ -26,9 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from core import ActionTracker
+from core.errors import reason
 from core.loadgen import LoadGenerator, LoadResult, LoadSpec, LoadStatus, compare_strategies
 from gui.benchmark_dialog import BenchmarkDialog
+from gui.messages import warn
 from gui.workers import Worker
+
+log = logging.getLogger(__name__)
 
 HISTORY_HEADERS = (
     "Run",
@@ -84,7 +90,7 @@ class BenchmarkPanel(QGroupBox):
     run_finished(object)
         The ``LoadResult`` of a run, also of a stopped one.
     failed(object)
-        The ``Exception`` that ended a run or comparison.
+        The ``Exception`` that ended a run or comparison (also shown in a message).
     spec_changed(object)
         The new ``LoadSpec`` after the settings dialog was accepted.
     """
@@ -250,7 +256,10 @@ class BenchmarkPanel(QGroupBox):
             self.live.setText("Comparison stopped")
 
     def _on_worker_errored(self, error: Exception) -> None:
+        log.warning("benchmark failed: %s", error, exc_info=error)
         self.live.setText("Failed")
+        details = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        warn(self.window(), "Benchmark failed", reason(error), "benchmarkError", details)
         self.failed.emit(error)
 
     def _on_worker_finished(self) -> None:

@@ -7,12 +7,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QAbstractItemModel
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QTableView
+from PySide6.QtWidgets import QMainWindow, QTableView
 
 from core.errors import reason
 from core.export import snapshot_csv
 from gui.live_view import LiveView
 from gui.messages import warn
+from gui.recent_files import RecentFiles
 from gui.stats_model import HEADERS
 
 KINDS = {
@@ -29,7 +30,7 @@ def csv_text(live: LiveView) -> str:
 def export(
     window: QMainWindow,
     path: str | Path | None,
-    folder: str,
+    recent: RecentFiles,
     kind: str,
     render: Callable[[], str],
 ) -> bool:
@@ -37,8 +38,7 @@ def export(
     or why it could not be written in a message. True when it was written."""
     title, pattern = KINDS[kind]
     if path is None:
-        default = str(Path(folder) / f"action-stats.{kind}")
-        path, _ = QFileDialog.getSaveFileName(window, title, default, pattern)
+        path = recent.ask_to_save(window, title, f"action-stats.{kind}", pattern)
         if not path:
             return False
     try:

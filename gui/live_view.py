@@ -61,7 +61,8 @@ class RateMeter:
 
 class LiveView(QObject):
     """Owns the shown session's tracker, the snapshot poller and the refresh timer, and
-    drives the table's model, the charts and the totals label from them.
+    drives the table's model, the charts and ``totals`` (a label: count, distinct
+    actions and rate) from them.
 
     Signals
     -------
@@ -75,16 +76,16 @@ class LiveView(QObject):
         self,
         tracker: ActionTracker,
         session_name: str,
-        *,
         model: StatsModel,
         table: StatsView,
         charts: ChartsPanel,
-        totals: QLabel,
     ) -> None:
         super().__init__()
         self._tracker = tracker
         self._session_name = session_name
-        self._model, self._table, self._charts, self._totals = model, table, charts, totals
+        self._model, self._table, self._charts = model, table, charts
+        self.totals = QLabel()
+        self.totals.setObjectName("totalsLabel")
         self._shown_version = -1
         self._latest: Snapshot | None = None
         self._totals_text = ""
@@ -188,4 +189,4 @@ class LiveView(QObject):
 
     def _show_totals(self) -> None:
         rate = self._rate.rate(time.monotonic())
-        self._totals.setText(f"{self._totals_text} · {rate:,.0f}/s")
+        self.totals.setText(f"{self._totals_text} · {rate:,.0f}/s")

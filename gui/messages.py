@@ -23,3 +23,25 @@ def show_message(parent: QWidget, message: Message, name: str) -> QMessageBox:
 
 def warn(parent: QWidget, title: str, text: str, name: str, details: str = "") -> QMessageBox:
     return show_message(parent, Message(title, text, details, warning=True), name)
+
+
+def show_about(parent: QWidget, version: str) -> None:
+    QMessageBox.about(
+        parent,
+        "About Action Tracker",
+        f"<h3>Action Tracker {version}</h3><p>Records how long named actions take and "
+        "shows their statistics live.</p><p>Add actions in the form, load JSON files, or "
+        "run the benchmark to watch the engine under load.</p>",
+    )
+
+
+def confirm_reset(parent: QWidget, session_name: str) -> bool:
+    """Whether the user agrees to forget everything in the session ``session_name``."""
+    answer = QMessageBox.question(
+        parent,
+        "Reset session",
+        f"Forget every action and time in “{session_name}”? This cannot be undone.",
+        QMessageBox.StandardButton.Reset | QMessageBox.StandardButton.Cancel,
+        QMessageBox.StandardButton.Cancel,
+    )
+    return answer == QMessageBox.StandardButton.Reset

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 MAX_RECENT = 8
 
@@ -48,6 +48,17 @@ class RecentFiles(QObject):
 
     def last_folder(self) -> str:
         return str(self._settings.value("files/folder", str(Path.home())))
+
+    def ask_to_open(self, parent: QWidget, title: str, pattern: str) -> str:
+        """A file the user picks, starting in the last folder ("" when cancelled)."""
+        path, _ = QFileDialog.getOpenFileName(parent, title, self.last_folder(), pattern)
+        return path
+
+    def ask_to_save(self, parent: QWidget, title: str, name: str, pattern: str) -> str:
+        """A file to write, ``name`` in the last folder at first ("" when cancelled)."""
+        default = str(Path(self.last_folder()) / name)
+        path, _ = QFileDialog.getSaveFileName(parent, title, default, pattern)
+        return path
 
     def _rebuild(self) -> None:
         self.menu.clear()

@@ -228,7 +228,7 @@ def answer_reset_question(
         questions.append(str(args[2]))
         return answer
 
-    monkeypatch.setattr(gui.main_window.QMessageBox, "question", question)
+    monkeypatch.setattr(QMessageBox, "question", question)
     return questions
 
 
@@ -344,7 +344,7 @@ def test_view_shortcuts_switch_sessions_and_find_focuses_the_filter(
 def test_about_box(window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
     shown: list[tuple[object, str, str]] = []
     monkeypatch.setattr(
-        gui.main_window.QMessageBox,
+        QMessageBox,
         "about",
         lambda parent, title, text: shown.append((parent, title, text)),
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from gui.session_files import SessionFiles, SessionOpened
 from gui.snapshots import TrackerSnapshot
 from gui.stats_model import StatsModel, StatsProxy
 from gui.stats_view import StatsView
-from gui.user_session import UserSession
+from gui.user_session import UserSession, freeze_long_lived
 from gui.window_settings import restore_layout, save_layout, save_spec, saved_spec
 from gui.workers import stop_all
 
@@ -56,6 +55,7 @@ class MainWindow(QMainWindow):
         if tracker is None and session_path is not None:
             tracker, restore_message = restore(session_path)
         self.user = UserSession(tracker if tracker is not None else ActionTracker())
+        self._freeze_when_shown = self.user.tracker if session_path is not None else None
         self.autosaver = Autosaver(self.user, session_path) if session_path is not None else None
         self.settings = QSettings()
         self.setWindowTitle("Action Tracker")
@@ -147,6 +147,9 @@ class MainWindow(QMainWindow):
     def _on_live_shown(self, taken: TrackerSnapshot) -> None:
         if taken.tracker is self.user.tracker:
             self.entry.set_known_names([stats.action for stats in taken.snapshot.actions])
+        if taken.tracker is self._freeze_when_shown:  # a session restored or opened
+            self._freeze_when_shown = None
+            freeze_long_lived()  # with its rows: they live as long as it is shown
 
     # --- files ---------------------------------------------------------------------
 
@@ -213,9 +216,7 @@ class MainWindow(QMainWindow):
 
     def _on_session_opened(self, opened: SessionOpened) -> None:
         self.set_user_tracker(opened.tracker)
-        # The opened session lives as long as the window: keep the collector from
-        # scanning its objects on every full collection (see gui/app.py).
-        gc.freeze()
+        self._freeze_when_shown = opened.tracker
 
     # --- benchmark -----------------------------------------------------------------
 

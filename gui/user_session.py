@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from PySide6.QtCore import QObject, Signal
 
 from core import ActionTracker
@@ -33,3 +35,12 @@ class UserSession(QObject):
         if tracker is not self._tracker:
             self._tracker = tracker
             self.changed.emit(tracker)
+
+
+def freeze_long_lived() -> None:
+    """Move every object alive now (an opened session's aggregates above all) out of
+    the collector's reach: they live as long as the window, and a full collection would
+    otherwise scan them all, pausing the GUI thread (``bench/gc_pause.py``). Collected
+    first, so no garbage is frozen with them. ``gui/app.py`` does the same at start."""
+    gc.collect()
+    gc.freeze()

@@ -3,8 +3,9 @@
 Run: ``uv run python -m bench.gc_pause`` (``--actions N``, ``--rounds N``). Each
 scenario runs in a fresh process that starts the window as ``action-tracker`` does
 (``gc.freeze()`` after start-up), opens the session through File → Open Session, waits
-until the table shows it, and times full collections (``gc.collect()``, what an automatic generation-2 collection
-costs the GUI thread). Scenarios alternate round by round; medians are reported.
+until the table shows it, and times full collections (``gc.collect()``, what an
+automatic generation-2 collection costs the GUI thread). Scenarios alternate round by
+round; medians are reported.
 """
 
 from __future__ import annotations

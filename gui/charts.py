@@ -137,7 +137,7 @@ class ChartsPanel(QTabWidget):
         """Push stored points to the visible chart, at most every REDRAW_SECONDS.
 
         pyqtgraph paints in Python, so under busy producer threads every chart paint
-        waits for the GIL (about 50 ms a paint, measured in bench/gui_responsiveness.py):
+        waits for the GIL (bench/gui_responsiveness.py measures it against the table):
         hidden charts are never redrawn and the visible one only a few times a second.
         """
         now = time.monotonic()

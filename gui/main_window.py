@@ -11,11 +11,11 @@ from PySide6.QtWidgets import QMainWindow
 
 from core import ActionTracker, LoadReport
 from core.loadgen import LoadResult, LoadSpec
-from gui import exports
 from gui.autosave import Autosaver, restore
 from gui.benchmark_panel import BenchmarkPanel
 from gui.charts import ChartsPanel
 from gui.entry_panel import EntryPanel
+from gui.exports import copy_rows, csv_text, export
 from gui.file_loads import FileLoads
 from gui.layout import build_layout
 from gui.live_view import LiveView
@@ -237,16 +237,16 @@ class MainWindow(QMainWindow):
     def export_json(self, path: str | Path | None = None) -> bool:
         """Write the shown session's ``get_stats()`` exactly; True on success."""
         tracker = self.shown_tracker
-        return exports.export(self, path, self.recent, "json", lambda: tracker.get_stats() + "\n")
+        return export(self, path, self.recent, "json", lambda: tracker.get_stats() + "\n")
 
     def export_csv(self, path: str | Path | None = None) -> bool:
         """Write every column of the shown session, as shown, as CSV; True on success."""
         self._follow_shown_session()
-        return exports.export(self, path, self.recent, "csv", lambda: exports.csv_text(self.live))
+        return export(self, path, self.recent, "csv", lambda: csv_text(self.live))
 
     def copy_selection(self) -> None:
         """Copy the selected rows (all columns, with a header) as tab-separated text."""
-        exports.copy_rows(self, self.table, self.proxy)
+        copy_rows(self, self.table, self.proxy)
 
     def focus_filter(self) -> None:
         self.filter.setFocus()

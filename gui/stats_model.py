@@ -3,8 +3,9 @@
 Qt asks a model for data once per cell per role on every paint. A Python
 ``QAbstractTableModel.data()`` makes each of those calls wait for the GIL, which busy
 producer threads hold, so such a model's repaints slow down many times under load
-(bench/gui_responsiveness.py compares the two). Here the cells live in C++ items, so painting, sorting and filtering run no Python; the
-Python cost is paid once per refresh, and only for the actions whose figures changed.
+(bench/gui_responsiveness.py compares the two). Here the cells live in C++ items, so
+painting, sorting and filtering run no Python; the Python cost is paid once per refresh,
+and only for the actions whose figures changed.
 """
 
 from __future__ import annotations

@@ -108,6 +108,7 @@ class BenchmarkPanel(QGroupBox):
         # the benchmark's session, never on the user's.
         self.tracker = ActionTracker(spec.strategy)
         self._worker: Worker | None = None
+        self._closed = False
         self._runs = 0
 
         self.start_button = QPushButton("Start benchmark")
@@ -209,7 +210,9 @@ class BenchmarkPanel(QGroupBox):
         self.settings_label.setText(describe(spec))
 
     def shutdown(self) -> Worker | None:
-        """Ask any job to stop; returns its worker, for the window to wait for."""
+        """Ask any job to stop; returns its worker, for the window to wait for. A failure
+        after this is logged, not shown."""
+        self._closed = True
         if self._worker is not None:
             self._worker.quit()
         return self._worker
@@ -258,6 +261,8 @@ class BenchmarkPanel(QGroupBox):
     def _on_worker_errored(self, error: Exception) -> None:
         log.warning("benchmark failed: %s", error, exc_info=error)
         self.live.setText("Failed")
+        if self._closed:
+            return
         details = "".join(traceback.format_exception(type(error), error, error.__traceback__))
         warn(self.window(), "Benchmark failed", reason(error), "benchmarkError", details)
         self.failed.emit(error)

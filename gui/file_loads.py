@@ -107,7 +107,8 @@ class FileLoads(QObject):
         self._dropped = self.cancel()
 
     def stop(self) -> Worker | None:
-        """No more loads; returns the running one's worker (asked to stop) to wait for."""
+        """No more loads, nor signals about them; returns the running one's worker
+        (asked to stop) to wait for."""
         self._closed = True
         self._queue.clear()
         if self._worker is not None:
@@ -132,6 +133,8 @@ class FileLoads(QObject):
 
     def _on_worker_returned(self, result: FileLoaded) -> None:
         log.info("loaded %s: %s", result.path, result.report.summary)
+        if self._closed:
+            return  # the window is closing: nobody to tell
         if result.tracker is self._session.tracker:
             self.loaded.emit(result)
         else:
@@ -141,11 +144,12 @@ class FileLoads(QObject):
     def _on_worker_errored(self, error: Exception) -> None:
         path = self._path  # the running load's: errored comes before finished
         log.warning("could not load %s: %s", path, error)
-        self.failed.emit(path, error)
+        if not self._closed:
+            self.failed.emit(path, error)
 
     def _on_worker_finished(self) -> None:
         self._worker = None
-        if self._dropped:  # Open Session came after this load's own report
+        if self._dropped and not self._closed:  # Open Session came after this load's own report
             dropped, self._dropped = self._dropped, []
             self.dropped.emit(dropped)
         self.ended.emit()

@@ -141,13 +141,16 @@ class LiveView(QObject):
         """Show the shown session's current figures before returning (for scripts and
         tests). The snapshot is still taken on the poller's thread, but the caller waits
         for it, so the window itself never calls this: it uses ``poll_now``."""
-        self.current_snapshot()
-        self._charts.redraw()
+        if self.worker.running:
+            self.current_snapshot()
+            self._charts.redraw()
 
     def current_snapshot(self) -> Snapshot:
-        """The shown session's figures as shown, or, if none are shown yet, as the
-        poller takes them now (the caller waits)."""
+        """The shown session's current figures: as shown when they are current, else as
+        the poller takes them now (the caller waits, at most CURRENT_TIMEOUT)."""
         if self._latest is None or self._tracker.version != self._shown_version:
+            if not self.worker.running:
+                raise RuntimeError("the window is closed: its snapshot poller has stopped")
             taken = self.poller.wait_for_current(CURRENT_TIMEOUT)
             if taken is not None:
                 self._apply(taken)

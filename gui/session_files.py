@@ -70,6 +70,7 @@ class SessionFiles(QObject):
         self._session = session
         self._recent = recent
         self._jobs: dict[Worker, tuple[Path, str]] = {}
+        self._closed = False
 
     def save_as(self, path: str | Path | None = None) -> bool:
         """Save the user's session to ``path`` (asked for when None); True when the save
@@ -97,8 +98,9 @@ class SessionFiles(QObject):
         return True
 
     def stop(self) -> list[Worker]:
-        """The running jobs, to wait for (they are short, and a save is not cut short:
-        stopped half-way, it would leave the old file, which is what it replaces)."""
+        """No more outcomes shown; returns the running jobs, to wait for (they are short,
+        and a save is not cut short: stopped half-way, it would leave the old file)."""
+        self._closed = True
         return list(self._jobs)
 
     def _start(self, worker: Worker, path: Path, kind: str) -> None:
@@ -109,6 +111,8 @@ class SessionFiles(QObject):
         worker.start()
 
     def _on_worker_returned(self, result: SessionSaved | SessionOpened) -> None:
+        if self._closed:
+            return
         if isinstance(result, SessionSaved):
             self._window.statusBar().showMessage(f"Session saved to {result.path}", 5000)
             self.saved.emit(result)
@@ -129,7 +133,7 @@ class SessionFiles(QObject):
 
     def _on_worker_errored(self, error: Exception) -> None:
         worker = self.sender()
-        if not isinstance(worker, Worker) or worker not in self._jobs:
+        if self._closed or not isinstance(worker, Worker) or worker not in self._jobs:
             return
         path, kind = self._jobs[worker]
         if kind == "save":

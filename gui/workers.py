@@ -64,6 +64,9 @@ class Worker(QObject):
     finished()
         Emitted on the thread that started the worker, after the worker's thread has
         ended; last, whatever the outcome.
+
+    Connect the first four to methods of QObjects that live on the owner's thread: Qt
+    queues the calls there. A plain function or lambda would run on the worker's thread.
     """
 
     started = Signal()
@@ -116,7 +119,6 @@ class Worker(QObject):
 
     @Slot()
     def _run(self) -> None:
-        threading.current_thread().name = self.description  # for log records
         self.started.emit()
         try:
             result = self._job(self._stop)
@@ -127,8 +129,8 @@ class Worker(QObject):
         else:
             self.returned.emit(result)
         finally:
-            # Back home before the thread ends: ``finished`` is then emitted there, and
-            # connections made there (lambdas included) run there.
+            # Back home before the thread ends, so that ``finished`` is emitted by an
+            # object of the owner's thread (a lambda connected to it runs there too).
             self.moveToThread(self._home)
             self.qthread.quit()
 

@@ -10,7 +10,7 @@ import time
 from collections import deque
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QStatusBar
 
 from core import ActionTracker, Snapshot
 from gui.charts import ChartsPanel
@@ -103,6 +103,14 @@ class LiveView(QObject):
     def tracker(self) -> ActionTracker:
         """The tracker shown now."""
         return self._tracker
+
+    def place_totals(self, status_bar: QStatusBar) -> QLabel:
+        """Put ``totals`` at the right of ``status_bar``; returns it."""
+        # Permanent, so that passing messages ("Copied 2 rows") show beside the totals
+        # instead of hiding them.
+        status_bar.addPermanentWidget(self.totals)
+        self.totals.setContentsMargins(16, 0, 0, 0)  # a gap after a long passing message
+        return self.totals
 
     def start(self) -> None:
         self.worker.start()

@@ -39,6 +39,7 @@ class LoadFeedback(QObject):
             window.statusBar().addPermanentWidget(widget)
         self._set_visible(False)
 
+        self.cancel_button.clicked.connect(self.cancel)
         loads.started.connect(self._on_loads_started)
         loads.progressed.connect(self.show_progress)
         loads.loaded.connect(self._on_loads_loaded)

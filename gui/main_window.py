@@ -75,11 +75,7 @@ class MainWindow(QMainWindow):
         self.sessions, self.filter, self.splitter = layout.sessions, layout.filter, layout.splitter
         self._splitters = layout.splitters
         self.live = LiveView(self.tracker, SESSION_NAMES[0], self.model, self.table, self.charts)
-        self.totals = self.live.totals
-        # Permanent, so that passing messages ("Copied 2 rows") show beside the totals
-        # instead of hiding them.
-        self.statusBar().addPermanentWidget(self.totals)
-        self.totals.setContentsMargins(16, 0, 0, 0)  # a gap after a long passing message
+        self.totals = self.live.place_totals(self.statusBar())
         self.loads = FileLoads(self.user)
         self.recent = RecentFiles(
             self.settings, build_menus(self, self, self.table, self.benchmark)
@@ -96,9 +92,8 @@ class MainWindow(QMainWindow):
         self.user.changed.connect(self._follow_shown_session)
         self.live.shown.connect(self._on_live_shown)
         self.recent.chosen.connect(self.open_file)
-        self.load_feedback.cancel_button.clicked.connect(self.cancel_load)
         self.loads.started.connect(self._on_load_started)
-        self.loads.ended.connect(self._on_load_ended)
+        self.loads.ended.connect(self.live.poll_now)
         self.session_files.opened.connect(self._on_session_opened)
         self.benchmark.started.connect(self._on_benchmark_started)
         self.benchmark.progressed.connect(self.charts.show_run_status)
@@ -180,9 +175,6 @@ class MainWindow(QMainWindow):
 
     def _on_load_started(self, _path: Path) -> None:
         self.show_session(USER_SESSION)
-
-    def _on_load_ended(self) -> None:
-        self.live.poll_now()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if any(url.isLocalFile() for url in event.mimeData().urls()):

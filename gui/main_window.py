@@ -55,6 +55,8 @@ class MainWindow(QMainWindow):
         if tracker is None and session_path is not None:
             tracker, restore_message = restore(session_path)
         self.user = UserSession(tracker if tracker is not None else ActionTracker())
+        # Only the application's window (the one keeping the user's session on disk)
+        # freezes the collector's view of the process, as gui/app.py does at start.
         self._freeze_when_shown = self.user.tracker if session_path is not None else None
         self.autosaver = Autosaver(self.user, session_path) if session_path is not None else None
         self.settings = QSettings()
@@ -208,7 +210,8 @@ class MainWindow(QMainWindow):
 
     def _on_session_opened(self, opened: SessionOpened) -> None:
         self.set_user_tracker(opened.tracker)
-        self._freeze_when_shown = opened.tracker
+        if self.autosaver is not None:  # the application's window (see __init__)
+            self._freeze_when_shown = opened.tracker
 
     # --- benchmark -----------------------------------------------------------------
 

@@ -4,13 +4,17 @@ changes and on exit, so a crash loses at most the last few seconds of entries.""
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer
 
 from core import ActionTracker, SessionError
+from gui.user_session import UserSession
+from gui.workers import Worker
 
 log = logging.getLogger(__name__)
 
@@ -57,75 +61,95 @@ def _remove_stale_temporaries(path: Path) -> None:
             log.warning("could not remove %s: %s", stale, error)
 
 
-class Autosaver(QObject):
-    """Saves ``tracker`` to ``path`` every AUTOSAVE_MS when its version moved.
+@dataclass(frozen=True)
+class Saved:
+    """What a save wrote: ``tracker`` as it was at ``version`` (or later)."""
 
-    The timer runs on the GUI thread, but the save itself (about 250 ms with 10,000
-    actions) runs on a single background thread, so typing never stalls on it. One save
-    runs at a time; a tick that finds one still running waits for the next.
+    tracker: ActionTracker
+    version: int
+
+
+def save_session(tracker: ActionTracker, path: Path, _stop: threading.Event) -> Saved:
+    """Write ``tracker`` to ``path``, creating its folder; a save is never cut short (the
+    write is atomic: the old file stays until the new one is whole)."""
+    version = tracker.version
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tracker.save(path)
+    return Saved(tracker, version)
+
+
+class Autosaver(QObject):
+    """Saves the user's session to ``path`` every AUTOSAVE_MS when its version moved.
+
+    The timer runs on the GUI thread, but the save itself runs on a Worker, so typing
+    never stalls on it. One save runs at a time; a tick that finds one still running
+    waits for the next.
     """
 
-    def __init__(self, tracker: ActionTracker, path: Path) -> None:
+    def __init__(self, session: UserSession, path: Path) -> None:
         super().__init__()
-        self.tracker = tracker
+        self.session = session
         self.path = path
         self.last_error: str | None = None
         # (tracker, version) last on disk: a save of a replaced tracker must not count
         # for the new one.
+        tracker = session.tracker
         self._saved: tuple[ActionTracker, int] = (tracker, tracker.version)
-        self._saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autosave")
-        self._pending: Future[bool] | None = None
+        self._worker: Worker | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(AUTOSAVE_MS)
         self._timer.timeout.connect(self.save_in_background)
         self._timer.start()
 
-    def set_tracker(self, tracker: ActionTracker) -> None:
-        self.tracker = tracker  # not on disk yet: the next tick saves it
-
     @property
     def unsaved(self) -> bool:
-        tracker = self.tracker
+        tracker = self.session.tracker
         return self._saved != (tracker, tracker.version)
 
-    def save_in_background(self) -> Future[bool] | None:
-        """Start a save on the background thread if something changed and no save is
-        running; the future says whether it wrote."""
-        if not self.unsaved or (self._pending is not None and not self._pending.done()):
+    def save_in_background(self) -> Worker | None:
+        """Start a save on a Worker if something changed and no save is running; returns
+        the worker (its ``returned`` says what was written)."""
+        if not self.unsaved or self._worker is not None:
             return None
-        self._pending = self._saver.submit(self.save_if_changed)
-        self._pending.add_done_callback(_log_crash)
-        return self._pending
+        worker = Worker(
+            partial(save_session, self.session.tracker, self.path), f"autosave to {self.path}"
+        )
+        worker.returned.connect(self._on_worker_returned)
+        worker.errored.connect(self._on_worker_errored)
+        worker.finished.connect(self._on_worker_finished)
+        self._worker = worker
+        worker.start()
+        return worker
 
     def save_if_changed(self) -> bool:
         """Save now, on the calling thread, when something changed since the last save;
         True when it wrote."""
-        tracker = self.tracker
-        version = tracker.version
-        if self._saved == (tracker, version):
+        if not self.unsaved:
             return False
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tracker.save(self.path)
+            saved = save_session(self.session.tracker, self.path, threading.Event())
         except OSError as error:
-            if str(error) != self.last_error:  # log a persistent failure once
-                log.error("autosave to %s failed: %s", self.path, error)
-            self.last_error = str(error)
+            self._on_worker_errored(error)
             return False
-        self._saved = (tracker, version)
-        self.last_error = None
+        self._on_worker_returned(saved)
         return True
 
-    def stop(self) -> None:
-        """Stop the timer, wait for a running save, and save a last time."""
+    def stop(self) -> Worker | None:
+        """Stop the timer; returns a running save's worker to wait for (a save is never
+        cut short). Call ``save_if_changed`` once it has ended, for the last changes."""
         self._timer.stop()
-        self._saver.shutdown(wait=True)
-        self.save_if_changed()
+        return self._worker
 
+    def _on_worker_returned(self, saved: Saved) -> None:
+        self._saved = (saved.tracker, saved.version)
+        self.last_error = None
 
-def _log_crash(future: Future[bool]) -> None:
-    """OSError is handled in the save; anything else is a bug, and must not vanish with
-    the background thread."""
-    error = future.exception()
-    if error is not None:
-        log.error("autosave failed unexpectedly", exc_info=error)
+    def _on_worker_errored(self, error: Exception) -> None:
+        if not isinstance(error, OSError):  # a bug: never lost with the background thread
+            log.error("autosave failed unexpectedly", exc_info=error)
+        elif str(error) != self.last_error:  # log a persistent failure once
+            log.error("autosave to %s failed: %s", self.path, error)
+        self.last_error = str(error)
+
+    def _on_worker_finished(self) -> None:
+        self._worker = None

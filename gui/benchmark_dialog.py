@@ -115,7 +115,10 @@ class BenchmarkDialog(QDialog):
         """Append an action's row; returns its name cell."""
         row = self.action_table.rowCount()
         self.action_table.insertRow(row)
-        cells = [QTableWidgetItem(value) for value in (name, _show(mean), _show(spread))]
+        cells = [
+            QTableWidgetItem(value)
+            for value in (name, _format_number(mean), _format_number(spread))
+        ]
         for column, cell in enumerate(cells):
             self.action_table.setItem(row, column, cell)
         return cells[0]
@@ -179,6 +182,6 @@ def _number(field: str, text: str) -> float:
     raise ValueError(f"the {field} must be a number, got {shown}")
 
 
-def _show(value: float) -> str:
+def _format_number(value: float) -> str:
     """A number as the dialog shows it: digit-grouped, without a needless exponent."""
     return f"{value:,.15g}"

@@ -6,7 +6,13 @@ user's: the window shows it as the "Benchmark" session.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QThread, Signal
+import logging
+import threading
+import traceback
+from collections.abc import Generator
+from functools import partial
+
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGroupBox,
@@ -22,9 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from core import ActionTracker
-from core.loadgen import LoadResult, LoadSpec, LoadStatus
+from core.errors import reason
+from core.loadgen import LoadGenerator, LoadResult, LoadSpec, LoadStatus, compare_strategies
 from gui.benchmark_dialog import BenchmarkDialog
-from gui.workers import BenchmarkWorker, CompareWorker, Worker, start_worker, stop_and_wait
+from gui.messages import warn
+from gui.workers import Worker
+
+log = logging.getLogger(__name__)
 
 HISTORY_HEADERS = (
     "Run",
@@ -39,7 +49,29 @@ HISTORY_HEADERS = (
 FIRST_NUMERIC_HISTORY_COLUMN = HISTORY_HEADERS.index("Producers")
 NUMBER_ALIGNMENT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 COMPARE_COUNT_PER_PRODUCER = 250_000
-"""Adds per producer in a strategy comparison: long enough to be stable, about 2 s each."""
+"""Adds per producer in a strategy comparison: long enough for a stable rate."""
+PROGRESS_INTERVAL = 0.1
+"""Seconds between progress reports of a run: 10 Hz, never one per action."""
+
+
+def run_benchmark(
+    tracker: ActionTracker, spec: LoadSpec, stop: threading.Event
+) -> Generator[LoadStatus, None, LoadResult]:
+    """Feed ``tracker`` from ``spec.producers`` threads, yielding their status; a stop
+    ends the run early, and its result says so."""
+    generator = LoadGenerator(tracker, spec)
+    generator.start()
+    try:
+        while generator.running:
+            if stop.wait(PROGRESS_INTERVAL):
+                generator.stop()
+            yield generator.status()
+    except BaseException:
+        generator.stop()  # never leave producers running behind an error
+        generator.join()
+        raise
+    # Stopped only if asked to: a run that reached its duration or count is complete.
+    return generator.join()
 
 
 def describe(spec: LoadSpec) -> str:
@@ -57,8 +89,8 @@ class BenchmarkPanel(QGroupBox):
         A ``LoadStatus``, about 10 times a second.
     run_finished(object)
         The ``LoadResult`` of a run, also of a stopped one.
-    failed(str)
-        A message when a run or comparison failed.
+    failed(object)
+        The ``Exception`` that ended a run or comparison (also shown in a message).
     spec_changed(object)
         The new ``LoadSpec`` after the settings dialog was accepted.
     """
@@ -66,7 +98,7 @@ class BenchmarkPanel(QGroupBox):
     started = Signal(object)
     progressed = Signal(object)
     run_finished = Signal(object)
-    failed = Signal(str)
+    failed = Signal(object)
     spec_changed = Signal(object)
 
     def __init__(self, spec: LoadSpec) -> None:
@@ -75,7 +107,8 @@ class BenchmarkPanel(QGroupBox):
         # Empty until the first run, so that Reset and Export on the Benchmark tab act on
         # the benchmark's session, never on the user's.
         self.tracker = ActionTracker(spec.strategy)
-        self._job: tuple[Worker, QThread] | None = None
+        self._worker: Worker | None = None
+        self._closed = False
         self._runs = 0
 
         self.start_button = QPushButton("Start benchmark")
@@ -129,38 +162,39 @@ class BenchmarkPanel(QGroupBox):
 
     @property
     def busy(self) -> bool:
-        return self._job is not None
+        """Whether a run or comparison is under way (until its worker has finished)."""
+        return self._worker is not None
 
     def toggle(self) -> None:
         """Start a run, or stop the one in progress."""
-        if self._job is None:
+        if not self.busy:
             self.start()
         else:
             self.stop()
 
     def start(self) -> None:
-        if self._job is not None:
+        if self.busy:
             return
         self.tracker = ActionTracker(self.spec.strategy)
-        worker = BenchmarkWorker(self.tracker, self.spec)
-        worker.progress.connect(self._on_worker_progress)
-        worker.finished.connect(self._on_run_finished)
+        worker = Worker(partial(run_benchmark, self.tracker, self.spec), "benchmark run")
+        worker.yielded.connect(self._on_worker_yielded)
+        worker.returned.connect(self._on_run_returned)
         self._begin(worker, "Stop")
         self.started.emit(self.tracker)
 
     def stop(self) -> None:
         """Ask the running job to stop; it finishes (and reports) within half a second."""
-        if self._job is not None:
-            self._job[0].cancel()
+        if self._worker is not None:
+            self._worker.quit()
             self.live.setText("Stopping…")
 
     def compare(self) -> None:
-        if self._job is not None:
+        if self.busy:
             return
         count = COMPARE_COUNT_PER_PRODUCER * self.spec.producers
         spec = LoadSpec(self.spec.actions, self.spec.producers, None, count, self.spec.strategy)
-        worker = CompareWorker(spec)
-        worker.finished.connect(self._on_compare_finished)
+        worker = Worker(partial(compare_strategies, spec), "strategy comparison")
+        worker.returned.connect(self._on_compare_returned)
         self._begin(worker, "Stop comparison")
         self.progress.setRange(0, 0)  # busy indicator: the runs report no progress
         self.live.setText(f"Comparing strategies: {count:,} adds into each…")
@@ -175,25 +209,26 @@ class BenchmarkPanel(QGroupBox):
         self.spec = spec
         self.settings_label.setText(describe(spec))
 
-    def shutdown(self) -> None:
-        """Stop any job and wait for its threads; called when the window closes."""
-        if self._job is not None:
-            worker, thread = self._job
-            stop_and_wait(worker, thread)
-            self._job = None
+    def shutdown(self) -> Worker | None:
+        """Ask any job to stop; returns its worker, for the window to wait for. A failure
+        after this is logged, not shown."""
+        self._closed = True
+        if self._worker is not None:
+            self._worker.quit()
+        return self._worker
 
     def _begin(self, worker: Worker, stop_text: str) -> None:
-        worker.failed.connect(self._on_worker_failed)
-        thread = start_worker(worker)
-        thread.finished.connect(self._on_thread_finished)
-        self._job = (worker, thread)
+        worker.errored.connect(self._on_worker_errored)
+        worker.finished.connect(self._on_worker_finished)
+        self._worker = worker
+        worker.start()
         self.start_button.setText(stop_text)
         self.settings_button.setEnabled(False)
         self.compare_button.setEnabled(False)
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
 
-    def _on_worker_progress(self, status: LoadStatus) -> None:
+    def _on_worker_yielded(self, status: LoadStatus) -> None:
         self.progress.setValue(round(status.fraction * 1000))
         rate = status.added / status.elapsed if status.elapsed > 0 else 0.0
         self.live.setText(
@@ -201,7 +236,7 @@ class BenchmarkPanel(QGroupBox):
         )
         self.progressed.emit(status)
 
-    def _on_run_finished(self, result: LoadResult) -> None:
+    def _on_run_returned(self, result: LoadResult) -> None:
         self._record("stopped" if result.stopped else "run", result)
         self.live.setText(
             f"{'Stopped' if result.stopped else 'Finished'}: {result.added:,} adds in "
@@ -210,7 +245,7 @@ class BenchmarkPanel(QGroupBox):
         )
         self.run_finished.emit(result)
 
-    def _on_compare_finished(self, results: list[LoadResult]) -> None:
+    def _on_compare_returned(self, results: list[LoadResult]) -> None:
         for result in results:
             self._record("compare", result)
         if len(results) == 2:
@@ -223,12 +258,19 @@ class BenchmarkPanel(QGroupBox):
         else:
             self.live.setText("Comparison stopped")
 
-    def _on_worker_failed(self, message: str) -> None:
+    def _on_worker_errored(self, error: Exception) -> None:
+        log.warning("benchmark failed: %s", error, exc_info=error)
         self.live.setText("Failed")
-        self.failed.emit(message)
+        if self._closed:
+            return
+        details = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        warn(self.window(), "Benchmark failed", reason(error), "benchmarkError", details)
+        self.failed.emit(error)
 
-    def _on_thread_finished(self) -> None:
-        self._job = None
+    def _on_worker_finished(self) -> None:
+        if self.sender() is not self._worker:
+            return  # a job that ended while the window closed
+        self._worker = None
         self.start_button.setText("Start benchmark")
         self.settings_button.setEnabled(True)
         self.compare_button.setEnabled(True)

@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QTabWidget
 
 from core import Snapshot
+from core.loadgen import LoadResult, LoadStatus
 
 HISTORY = 1200
 """Points kept per line: two minutes at the refresh rate."""
@@ -76,6 +77,17 @@ class ChartsPanel(QTabWidget):
         self.throughput_plot.setYRange(0, 1, padding=0)
         self._dirty = True
 
+    def show_run_started(self, duration: float | None) -> None:
+        """A benchmark run begins: its throughput chart comes to the front."""
+        self.start_throughput(duration)
+        self.setCurrentWidget(self.throughput_plot)
+
+    def show_run_status(self, status: LoadStatus) -> None:
+        self.add_status(status.elapsed, status.added)
+
+    def show_run_ended(self, _result: LoadResult) -> None:
+        self.end_throughput()
+
     def add_status(self, elapsed: float, added: int) -> None:
         """Record a benchmark progress point; the rate is over the last interval."""
         if self._last_status is not None:
@@ -125,7 +137,7 @@ class ChartsPanel(QTabWidget):
         """Push stored points to the visible chart, at most every REDRAW_SECONDS.
 
         pyqtgraph paints in Python, so under busy producer threads every chart paint
-        waits for the GIL (about 50 ms a paint, measured in bench/gui_responsiveness.py):
+        waits for the GIL (bench/gui_responsiveness.py measures it against the table):
         hidden charts are never redrawn and the visible one only a few times a second.
         """
         now = time.monotonic()

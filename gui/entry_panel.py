@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from core import MAX_PAYLOAD_BYTES, ActionTracker, InvalidActionError
 from core.validation import check_record
+from gui.user_session import UserSession
 
 JSON_FIELD_MAX_LENGTH = 16 * MAX_PAYLOAD_BYTES
 SHOWN_LENGTH = 24
@@ -83,12 +84,12 @@ class MessageLabel(QLabel):
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
     def show_error(self, text: str) -> None:
-        self._show(text, "error")
+        self._set_state(text, "error")
 
     def show_ok(self, text: str) -> None:
-        self._show(text, "ok")
+        self._set_state(text, "ok")
 
-    def _show(self, text: str, state: str) -> None:
+    def _set_state(self, text: str, state: str) -> None:
         self.setText(text)
         self.setProperty("state", state)
         self.style().unpolish(self)
@@ -104,9 +105,9 @@ class EntryPanel(QGroupBox):
 
     added = Signal(str)
 
-    def __init__(self, tracker: ActionTracker) -> None:
+    def __init__(self, session: UserSession) -> None:
         super().__init__("Add an action")
-        self.tracker = tracker
+        self._session = session
 
         self.action_input = QComboBox()
         self.action_input.setObjectName("actionInput")
@@ -171,8 +172,10 @@ class EntryPanel(QGroupBox):
         self.add_json_button.clicked.connect(self._on_add_json_clicked)
         self.json_input.returnPressed.connect(self._on_add_json_clicked)
 
-    def set_tracker(self, tracker: ActionTracker) -> None:
-        self.tracker = tracker
+    @property
+    def tracker(self) -> ActionTracker:
+        """The user's session, which the form adds to."""
+        return self._session.tracker
 
     def set_known_names(self, names: list[str]) -> None:
         """Offer ``names`` for completion, keeping what the user is typing."""

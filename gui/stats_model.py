@@ -2,10 +2,10 @@
 
 Qt asks a model for data once per cell per role on every paint. A Python
 ``QAbstractTableModel.data()`` makes each of those calls wait for the GIL, which busy
-producer threads hold: bench/gui_responsiveness.py measures such a model's repaint 13-26
-times slower under four producers, where this one stays within 1.2 times its idle time.
-Here the cells live in C++ items, so painting, sorting and filtering run no Python; the
-Python cost is paid once per refresh, and only for the actions whose figures changed.
+producer threads hold, so such a model's repaints slow down many times under load
+(bench/gui_responsiveness.py compares the two). Here the cells live in C++ items, so
+painting, sorting and filtering run no Python; the Python cost is paid once per refresh,
+and only for the actions whose figures changed.
 """
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ class StatsModel(QStandardItemModel):
         self._rows: dict[str, int] = {}
         self._shown: dict[str, ActionStats] = {}
         # The longest text shown per column, so the view can fit a column when it grows
-        # instead of measuring every cell on every change (ResizeToContents measured 6 ms
-        # an update for four rows, 30 times the update itself).
+        # instead of measuring every cell on every change (ResizeToContents does, and
+        # costs far more than the update itself).
         self._widest: list[str] = [""] * len(HEADERS)
         self._widened: set[int] = set()
         self._cleared = False

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 import gui.app
+import gui.main_window
 from core import ActionTracker
 from gui import MainWindow
 from gui.workers import running_threads
@@ -182,17 +183,17 @@ def test_sys_exit_in_a_thread_ends_it_quietly(
     assert [box.text().split(":")[0] for box in reporter.boxes] == ["LookupError"]
 
 
-@pytest.mark.parametrize("failing", ["_restore_settings", "refresh"])
+@pytest.mark.parametrize("failing", ["restore_layout", "build_menus"])
 def test_a_window_that_fails_to_build_leaves_no_thread_running(
     qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, failing: str
 ) -> None:
     """Otherwise Qt aborts the process when the running QThread is destroyed, after the
     user has read the 'could not start' dialog."""
 
-    def fail(_window: MainWindow) -> None:
+    def fail(*_args: object) -> None:
         raise RuntimeError("settings unreadable")
 
-    monkeypatch.setattr(MainWindow, failing, fail)
+    monkeypatch.setattr(gui.main_window, failing, fail)
     with pytest.raises(RuntimeError, match="settings unreadable"):
         MainWindow(ActionTracker())
     assert running_threads() == []

@@ -103,8 +103,8 @@ def test_start_runs_in_the_benchmark_session_and_leaves_user_data_alone(
     assert numbers & Qt.AlignmentFlag.AlignRight
     assert int(run[3].replace(",", "")) == window.benchmark.tracker.snapshot().total_count > 0
 
-    window.show_session(0)  # back to the user's figures
-    assert shown_names(window) == {"typing"}
+    window.show_session(0)  # back to the user's figures, as the poller takes them
+    qtbot.waitUntil(lambda: shown_names(window) == {"typing"}, timeout=2000)
 
 
 def test_second_click_stops_the_run(qtbot: QtBot, window: MainWindow) -> None:

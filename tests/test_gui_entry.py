@@ -114,7 +114,7 @@ def test_add_button_adds_the_typed_action(qtbot: QtBot, window: MainWindow) -> N
     )
     assert label(window, "entryMessage").text().startswith("Added run")
     assert QApplication.focusWidget() is time_field(window)
-    assert window.model.rowCount() == 1
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=2000)  # the next poll
     assert window.model.index(0, 0).data() == "run"
 
 

@@ -80,17 +80,19 @@ def test_export_into_a_read_only_folder_fails_cleanly(
 def test_save_session_into_a_missing_folder_fails_cleanly(
     qtbot: QtBot, window: MainWindow, tmp_path: Path
 ) -> None:
-    assert not window.save_session_as(tmp_path / "missing-folder" / "s.atsession")
+    assert window.save_session_as(tmp_path / "missing-folder" / "s.atsession")  # started
     assert "Could not write" in _message(qtbot, window, "saveError").text()
 
 
 def test_session_save_as_and_open_round_trip(
-    window: MainWindow, make_window: Callable[..., MainWindow], tmp_path: Path
+    qtbot: QtBot, window: MainWindow, make_window: Callable[..., MainWindow], tmp_path: Path
 ) -> None:
     path = tmp_path / "mine.atsession"
-    assert window.save_session_as(path)
+    with qtbot.waitSignal(window.session_files.saved, timeout=5000):
+        assert window.save_session_as(path)
     other = make_window(shown=False)
-    assert other.open_session(path, confirm=False)
+    with qtbot.waitSignal(other.user.changed, timeout=5000):
+        assert other.open_session(path, confirm=False)
     assert other.tracker.get_stats() == window.tracker.get_stats()
     assert other.entry.tracker is other.tracker
 
@@ -101,7 +103,7 @@ def test_opening_a_damaged_session_keeps_the_current_one(
     path = tmp_path / "bad.atsession"
     path.write_bytes(b"not a session at all")
     before = window.tracker
-    assert not window.open_session(path, confirm=False)
+    assert window.open_session(path, confirm=False)  # started; the read fails
     assert "not an Action Tracker session" in _message(qtbot, window, "openSessionError").text()
     assert window.tracker is before
 
@@ -171,15 +173,17 @@ def test_a_failing_benchmark_producer_is_reported(
 
 
 def test_autosave_writes_on_a_background_thread(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import threading
 
     from gui.autosave import Autosaver
+    from gui.user_session import UserSession
 
     path = tmp_path / "session.atsession"
     tracker = ActionTracker()
-    saver = Autosaver(tracker, path)
+    session = UserSession(tracker)
+    saver = Autosaver(session, path)
     saving_threads: list[str] = []
     save = tracker.save
 
@@ -191,22 +195,25 @@ def test_autosave_writes_on_a_background_thread(
     try:
         assert saver.save_in_background() is None  # nothing changed yet
         tracker.add_action('{"action": "typed", "time": 1}')
-        future = saver.save_in_background()
-        assert future is not None
-        assert future.result(timeout=5)
-        assert [name.split("_")[0] for name in saving_threads] == ["autosave"]
+        worker = saver.save_in_background()
+        assert worker is not None
+        with qtbot.waitSignal(worker.finished, timeout=5000):
+            pass
+        assert len(saving_threads) == 1
+        assert saving_threads[0] != threading.main_thread().name
         assert not saver.unsaved
         assert ActionTracker.open(path).get_stats() == tracker.get_stats()
 
         replacement = ActionTracker()  # a session opened from a file, say
-        saver.set_tracker(replacement)
+        session.set_tracker(replacement)
         assert saver.unsaved  # even at the same version as the last save
     finally:
         saver.stop()
+    assert saver.save_if_changed()
     assert ActionTracker.open(path).get_stats() == "[]"
 
 
-def test_a_worker_that_will_not_stop_is_logged_not_destroyed(
+def test_a_worker_that_will_not_stop_is_logged_by_what_it_does_not_destroyed(
     qtbot: QtBot, caplog: pytest.LogCaptureFixture
 ) -> None:
     import threading
@@ -215,19 +222,18 @@ def test_a_worker_that_will_not_stop_is_logged_not_destroyed(
 
     release = threading.Event()
 
-    class Stuck(workers.Worker):
-        def work(self) -> object:
-            release.wait(10)  # ignores cancel(), like a read blocked on a pipe
-            return None
+    def blocked_read(_stop: threading.Event) -> None:
+        release.wait(10)  # ignores the stop, like a read blocked on a pipe
 
-    worker = Stuck()
-    thread = workers.start_worker(worker)
-    assert not workers.stop_and_wait(worker, thread, timeout_ms=100)
-    assert "Stuck did not stop within 100 ms" in caplog.text
-    assert (worker, thread) in workers._stuck
+    worker = workers.Worker(blocked_read, "reading a pipe")
+    worker.start()
+    assert not workers.stop_all([worker], timeout_ms=100)
+    assert "reading a pipe did not stop within 100 ms" in caplog.text
+    assert workers.stuck_workers() == [worker]
     release.set()
-    assert thread.wait(5000)
-    workers._stuck.remove((worker, thread))
+    with qtbot.waitSignal(worker.finished, timeout=5000):
+        pass
+    assert workers.stuck_workers() == []
 
 
 def test_restore_removes_temporaries_left_by_a_killed_save(tmp_path: Path) -> None:

@@ -206,7 +206,7 @@ def answer_reset_question(
         questions.append(str(args[2]))
         return answer
 
-    monkeypatch.setattr(gui.main_window.QMessageBox, "question", question)
+    monkeypatch.setattr(QMessageBox, "question", question)
     return questions
 
 
@@ -223,12 +223,12 @@ def test_reset_cancelled_keeps_the_data(
 
 
 def test_reset_confirmed_clears_the_session(
-    window: MainWindow, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     answer_reset_question(monkeypatch, QMessageBox.StandardButton.Reset)
     window.confirm_reset()
     assert window.tracker.snapshot().actions == ()
-    assert window.proxy.rowCount() == 0
+    qtbot.waitUntil(lambda: window.proxy.rowCount() == 0, timeout=2000)  # the next poll
     assert "0 actions" in window.totals.text()
     window.tracker.add_action('{"action": "again", "time": 1}')
     window.refresh()
@@ -244,15 +244,15 @@ def test_reset_applies_to_the_benchmark_session_when_shown(
     assert "Benchmark" in questions[0]
     assert benchmark.snapshot().actions == ()
     assert window.tracker.snapshot().total_count == 5
-    assert window.proxy.rowCount() == 0
+    qtbot.waitUntil(lambda: window.proxy.rowCount() == 0, timeout=2000)
 
 
 def test_benchmark_tab_before_any_run_never_acts_on_the_users_session(
-    window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     window.show_session(gui.main_window.BENCHMARK_SESSION)
     assert window.proxy.rowCount() == 0
-    assert "0 actions" in window.totals.text()
+    qtbot.waitUntil(lambda: "Benchmark: 0 actions" in window.totals.text(), timeout=2000)
     assert window.export_json(tmp_path / "bench.json")
     assert (tmp_path / "bench.json").read_text(encoding="utf-8") == "[]\n"
     answer_reset_question(monkeypatch, QMessageBox.StandardButton.Reset)
@@ -317,7 +317,7 @@ def test_view_shortcuts_switch_sessions_and_find_focuses_the_filter(
 def test_about_box(window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
     shown: list[tuple[object, str, str]] = []
     monkeypatch.setattr(
-        gui.main_window.QMessageBox,
+        QMessageBox,
         "about",
         lambda parent, title, text: shown.append((parent, title, text)),
     )

@@ -28,6 +28,7 @@ from pytestqt.qtbot import QtBot
 import core.loading
 from core import ActionTracker, InvalidFileError, LoadProgress
 from gui import MainWindow
+from gui.file_loads import FileLoaded
 from widgets import menu_action
 
 BIG_LINES = 200_000
@@ -369,7 +370,7 @@ def test_cancel_button_stops_a_load_keeping_what_was_added(
     assert cancel.isVisible()
     qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
     label = window.findChild(QLabel, "loadLabel")
-    window._on_load_progress(LoadProgress(10, 100, 5, 0))  # a chunk that was under way
+    window.load_feedback.show_progress(LoadProgress(10, 100, 5, 0))  # a chunk under way
     assert label.text() == "Cancelling…"  # not overwritten by the late progress
     feeder.release()
     box = wait_for_load(qtbot, window, "loadSummary")
@@ -568,14 +569,12 @@ def test_queued_files_dropped_after_the_loads_own_summary_are_still_named(
 ) -> None:
     """Open Session can come between a load's summary and its thread's end (or after a
     failed load); the files it dropped from the queue must still be named."""
-    summarize = window._summarize_load
 
-    def summarize_then_open_session(path: Path, report: object) -> None:
-        summarize(path, report)  # type: ignore[arg-type]
-        if path.name == "a.ndjson":
-            window.open_session(saved_session(tmp_path), confirm=False)
+    def open_session_after(loaded: FileLoaded) -> None:
+        if loaded.path.name == "a.ndjson":  # what Open Session does once the file is read
+            window.set_user_tracker(ActionTracker.open(saved_session(tmp_path)))
 
-    monkeypatch.setattr(window, "_summarize_load", summarize_then_open_session)
+    window.loads.loaded.connect(open_session_after)
     window.open_file(write_lines(tmp_path / "a.ndjson", '{"action": "a", "time": 1}'))
     window.open_file(write_lines(tmp_path / "b.ndjson", '{"action": "b", "time": 1}'))
     qtbot.waitUntil(

@@ -200,7 +200,7 @@ def wait_for_refresh_ticks(qtbot: QtBot, window: MainWindow, ticks: int = 4) -> 
     """Let the refresh timer fire ``ticks`` times; the poller runs at the same interval,
     so each of them had its chances to do (needless) work meanwhile."""
     for _ in range(ticks):
-        with qtbot.waitSignal(window.refresh_timer.timeout, timeout=2000):
+        with qtbot.waitSignal(window.live.refresh_timer.timeout, timeout=2000):
             pass
 
 

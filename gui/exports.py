@@ -1,0 +1,64 @@
+"""Export and copy: the shown session's figures as files or clipboard text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractItemModel
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QMainWindow, QTableView
+
+from core.errors import reason
+from core.export import snapshot_csv
+from gui.live_view import LiveView
+from gui.messages import warn
+from gui.recent_files import RecentFiles
+from gui.stats_model import HEADERS
+
+KINDS = {
+    "json": ("Export statistics as JSON", "JSON (*.json)"),
+    "csv": ("Export statistics as CSV", "CSV (*.csv)"),
+}
+
+
+def csv_text(live: LiveView) -> str:
+    """Every column of the shown figures, from the poller's latest snapshot."""
+    return snapshot_csv(live.current_snapshot())
+
+
+def export(
+    window: QMainWindow,
+    path: str | Path | None,
+    recent: RecentFiles,
+    kind: str,
+    render: Callable[[], str],
+) -> bool:
+    """Write ``render()`` to ``path`` (asked for when None); say so in the status bar,
+    or why it could not be written in a message. True when it was written."""
+    title, pattern = KINDS[kind]
+    if path is None:
+        path = recent.ask_to_save(window, title, f"action-stats.{kind}", pattern)
+        if not path:
+            return False
+    try:
+        Path(path).write_text(render(), encoding="utf-8")
+    except OSError as error:
+        warn(window, "Export failed", f"Could not write {path}:\n{reason(error)}", "exportError")
+        return False
+    window.statusBar().showMessage(f"Exported to {path}", 5000)
+    return True
+
+
+def copy_rows(window: QMainWindow, table: QTableView, model: QAbstractItemModel) -> None:
+    """Copy the selected rows (all columns, with a header) as tab-separated text."""
+    rows = sorted({index.row() for index in table.selectionModel().selectedIndexes()})
+    if not rows:
+        return
+    lines = ["\t".join(HEADERS)]
+    for row in rows:
+        cells = [model.index(row, column).data() for column in range(len(HEADERS))]
+        lines.append("\t".join(str(cell) for cell in cells))
+    QGuiApplication.clipboard().setText("\n".join(lines) + "\n")
+    count = len(rows)
+    window.statusBar().showMessage(f"Copied {count} row{'' if count == 1 else 's'}", 3000)

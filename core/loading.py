@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import ExitStack
+from itertools import compress
 from typing import IO, Protocol, Union
 
 import orjson
@@ -22,6 +23,7 @@ from core.validation import (
     MAX_PAYLOAD_BYTES,
     CheckedRecords,
     check_batch,
+    check_lines,
     check_record,
     parse_payload,
 )
@@ -173,58 +175,83 @@ class FileLoad:
             cut = block.rfind(b"\n") + 1
             carry = block[cut:]
             if cut:
-                lines = block[: cut - 1].split(b"\n")
-                self._add_lines(lines, number + 1)
-                number += len(lines)
+                body = block[:cut]
+                self._add_lines(body, number + 1)
+                number += body.count(b"\n")
             if len(carry) > MAX_PAYLOAD_BYTES:
                 self.report.reject(number + 1, _too_large(None))
                 carry, skipping = b"", True
             yield self._progress(done, total)
             data = _read(stream, CHUNK_BYTES)
         if carry and not self._stopping():
-            self._add_lines([carry], number + 1)
+            self._add_lines(carry + b"\n", number + 1)
             yield self._progress(done, total)
 
-    def _add_lines(self, lines: list[bytes], first_number: int) -> None:
-        """Check and add a chunk's lines, with C-level passes when the whole chunk is
-        plainly valid, and line by line (to number and word each rejection) otherwise."""
-        # orjson skips the whitespace around a value itself; a blank line fails the
-        # parse and sends the chunk the slow way, which skips it.
-        if all(lines) and max(map(len, lines)) <= MAX_PAYLOAD_BYTES:
-            try:
-                parsed = list(map(_loads, lines))
-            except orjson.JSONDecodeError:
-                pass
-            else:
-                self._add_parsed(parsed, first_number)
-                return
-        trimmed = [line.strip(JSON_WHITESPACE) for line in lines]
-        self._add_lines_one_by_one(trimmed, first_number)
-
-    def _add_lines_one_by_one(self, trimmed: list[bytes], first_number: int) -> None:
-        checked = _Checked()
-        for number, line in enumerate(trimmed, start=first_number):
-            if not line:
-                continue
-            if len(line) > MAX_PAYLOAD_BYTES:
-                self.report.reject(number, _too_large(len(line)))
-                continue
-            try:
-                name, time = parse_payload(line)
-            except InvalidActionError as error:
-                self.report.reject(number, str(error))
-            else:
-                checked.append(number, name, time)
-        self._sink(checked.records(), self.report)
-
-    def _add_parsed(self, parsed: list[object], first_number: int) -> None:
-        """Add parsed records numbered from ``first_number``: checked in one pass when
-        they are all valid, else one by one."""
-        checked = check_batch(parsed, first_number)
+    def _add_lines(self, body: bytes, first_number: int) -> None:
+        """Check and add a chunk of whole lines (each ending in a newline): in one decode
+        when every line is plainly valid, else parsed line by line, where only the lines
+        that fail a rule are checked (and worded) one at a time."""
+        checked = check_lines(body, first_number)
         if checked is not None:
             self._sink(checked, self.report)
-        else:
-            self._add_unchecked(list(enumerate(parsed, start=first_number)))
+            return
+        lines = body.split(b"\n")
+        del lines[-1]  # what follows the last newline: nothing
+        parsed: list[object] = []
+        unparsed: list[int] = []  # positions of lines for the exact per-line path
+        each = map(_loads, lines)
+        while True:
+            try:
+                parsed.extend(each)  # keeps the lines parsed before one that failed
+            except orjson.JSONDecodeError:
+                unparsed.append(len(parsed))
+                parsed.append(None)
+            else:
+                break
+        if max(map(len, lines)) > MAX_PAYLOAD_BYTES:
+            unparsed.extend(at for at, line in enumerate(lines) if len(line) > MAX_PAYLOAD_BYTES)
+        self._add_parsed(parsed, first_number, {at: lines[at] for at in unparsed})
+
+    def _add_parsed(
+        self, parsed: list[object], first_number: int, unparsed: dict[int, bytes] | None = None
+    ) -> None:
+        """Add parsed records numbered from ``first_number``, checked in column passes
+        except the few these flag, which are checked one by one with their messages.
+        ``unparsed`` holds, by position, raw lines to take the exact per-line path
+        (blank, too large, or not valid JSON); their entries in ``parsed`` are ignored."""
+        names, times, flagged = check_batch(parsed)
+        if unparsed:
+            flagged = sorted({*flagged, *unparsed})
+        if flagged:
+            keep = bytearray(b"\x01") * len(parsed)
+            for at in flagged:
+                number = first_number + at
+                line = unparsed.get(at) if unparsed else None
+                try:
+                    if line is None:
+                        names[at], times[at] = check_record(parsed[at])
+                        continue
+                    line = line.strip(JSON_WHITESPACE)
+                    if not line:  # a blank line is no record
+                        keep[at] = 0
+                        continue
+                    if len(line) > MAX_PAYLOAD_BYTES:
+                        raise InvalidActionError(_too_large(len(line)))
+                    names[at], times[at] = parse_payload(line)
+                except InvalidActionError as error:
+                    self.report.reject(number, str(error))
+                    keep[at] = 0
+            numbers: Sequence[int] = range(first_number, first_number + len(parsed))
+            if not all(keep):
+                names = list(compress(names, keep))
+                times = list(compress(times, keep))
+                numbers = list(compress(numbers, keep))
+            self._sink(CheckedRecords(names, times, numbers), self.report)
+            return
+        self._sink(
+            CheckedRecords(names, times, range(first_number, first_number + len(parsed))),
+            self.report,
+        )
 
     def _add_unchecked(self, unchecked: list[tuple[int, object]]) -> None:
         """Check parsed ``(record number, record)`` pairs one by one, then add the good ones."""

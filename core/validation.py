@@ -9,9 +9,12 @@ from __future__ import annotations
 import math
 import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import msgspec
+import numpy as np
 import orjson
 
 from core.errors import InvalidActionError
@@ -159,31 +162,103 @@ class CheckedRecords:
 
 _get_action = operator.itemgetter("action")
 _get_time = operator.itemgetter("time")
+_NUMBER_TYPES = {int, float}
 
 
-def check_batch(records: list[object], first_number: int) -> CheckedRecords | None:
-    """Check many parsed records, numbered from ``first_number``, at once with C-level
-    passes over columns.
+def check_batch(records: list[object]) -> tuple[list[str], list[Number], list[int]]:
+    """Check many parsed records at once with C-level passes over columns.
 
-    Returns them checked when every record is plainly valid, or None when any is not (or
-    needs care, like a zero that may be -0.0), so that the caller checks them one by one
-    with ``check_record`` and its messages.
+    Returns the trimmed names, the times, and the positions (ascending) of the records
+    that are not plainly valid or need care, like a zero that may be -0.0: the caller
+    checks those one by one with ``check_record``, for its verdict and its message, and
+    ignores their entries in the columns.
     """
-    if not records:
+    flagged: set[int] = set()
+    names = _column(_get_action, records, flagged, "?")
+    times = _column(_get_time, records, flagged, 1)
+    if not (
+        set(map(type, times)) <= _NUMBER_TYPES
+        and min(times, default=1) > 0
+        and max(times, default=1) <= MAX_EXACT_INT  # zeros, negatives and huge ints: care
+    ):
+        flagged.update(
+            position
+            for position, time in enumerate(times)
+            if type(time) not in _NUMBER_TYPES or not 0 < time <= MAX_EXACT_INT
+        )
+    trimmed = _column(str.strip, names, flagged, "?")  # TypeError for a name not a string
+    if not all(trimmed) or max(map(len, trimmed), default=0) > MAX_ACTION_LENGTH:
+        flagged.update(
+            position
+            for position, name in enumerate(trimmed)
+            if not 0 < len(name) <= MAX_ACTION_LENGTH
+        )
+    return trimmed, times, sorted(flagged)
+
+
+def _column(
+    take: Callable[[Any], Any], items: Sequence[object], flagged: set[int], stand_in: object
+) -> list[Any]:
+    """``take`` of every item in one C-level pass, resumed past each item it raises
+    ``KeyError`` or ``TypeError`` for, whose position goes into ``flagged`` and whose
+    entry is ``stand_in``."""
+    column: list[Any] = []
+    taken = map(take, items)
+    while True:
+        try:
+            column.extend(taken)  # keeps what it took before an item raised
+        except (KeyError, TypeError):
+            flagged.add(len(column))
+            column.append(stand_in)
+        else:
+            return column
+
+
+class _PlainRecord(msgspec.Struct, gc=False, forbid_unknown_fields=True):
+    """A record with exactly the two fields, each of its JSON type (msgspec refuses
+    ``true`` for a number)."""
+
+    action: str
+    time: int | float
+
+
+_decode_plain_records = msgspec.json.Decoder(list[_PlainRecord]).decode
+_get_action_field = operator.attrgetter("action")
+_get_time_field = operator.attrgetter("time")
+_PLAIN_LINE_ENDS = (b"}\n", b"}\r\n")
+
+
+def check_lines(body: bytes, first_number: int) -> CheckedRecords | None:
+    """Check every line of ``body`` (each ending in a newline), numbered from
+    ``first_number``, in one msgspec decode: returned checked when every line is plainly
+    valid, None when any is not (the caller then goes line by line).
+
+    The lines are decoded as one array, joined by ",\\n". That array's elements can only be
+    the lines themselves: a record has no nested value and no string holds a raw newline,
+    so when every line ends in "}" no record can span two lines, and when the elements
+    are as many as the lines, no line holds two.
+    """
+    lines = body.count(b"\n")
+    if not lines or sum(map(body.count, _PLAIN_LINE_ENDS)) != lines:
         return None
-    try:  # a missing key raises KeyError; a record that is not an object, TypeError
-        names = list(map(_get_action, records))  # type: ignore[arg-type]
-        times = list(map(_get_time, records))  # type: ignore[arg-type]
-    except (KeyError, TypeError):
-        return None
-    if not set(map(type, times)) <= {int, float}:
-        return None
-    if not min(times) > 0 or max(times) > MAX_EXACT_INT:  # zeros, negatives, huge ints
-        return None
+    if len(body) > MAX_PAYLOAD_BYTES:
+        ends = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == _NEWLINE)
+        if ends[0] > MAX_PAYLOAD_BYTES or np.diff(ends).max(initial=0) > MAX_PAYLOAD_BYTES + 1:
+            return None
+    document = b"".join((b"[", memoryview(body.replace(b"\n", b",\n"))[:-2], b"]"))
     try:
-        trimmed = list(map(str.strip, names))  # TypeError for a name that is not a string
-    except TypeError:
+        records = _decode_plain_records(document)
+    except msgspec.DecodeError:  # ValidationError included
         return None
+    if len(records) != lines:
+        return None
+    times = list(map(_get_time_field, records))
+    if not min(times) > 0 or max(times) > MAX_EXACT_INT:  # zeros, huge ints: orjson's way
+        return None
+    trimmed = list(map(str.strip, map(_get_action_field, records)))
     if not all(trimmed) or max(map(len, trimmed)) > MAX_ACTION_LENGTH:
         return None
-    return CheckedRecords(trimmed, times, range(first_number, first_number + len(records)))
+    return CheckedRecords(trimmed, times, range(first_number, first_number + lines))
+
+
+_NEWLINE = ord("\n")

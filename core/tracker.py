@@ -318,10 +318,10 @@ class ActionTracker:
                 for name in distinct:
                     if name not in tallies:  # empty, but unseen until the lock is let go
                         tallies[name] = Tally(self._new_distribution())
-            for name, values in groups.items():
+            for name, (values, array) in groups.items():
                 tally = tallies[name]
                 tally.flush()
-                tally.fold(values)
+                tally.fold(values, array)
             stripe.adds += len(times)
         return True
 

@@ -108,12 +108,19 @@ Group = tuple[Sequence[Number], "npt.NDArray[np.float64] | None"]
 """One name's times from a batch, in arrival order, and the same as float64 when known."""
 
 
-def group_by_name(names: list[str], times: list[Number], distinct: list[str]) -> dict[str, Group]:
-    """Times grouped by name, keeping arrival order within each name."""
+def group_by_name(
+    names: list[str],
+    times: list[Number],
+    distinct: list[str],
+    array: npt.NDArray[np.float64] | None = None,
+) -> dict[str, Group]:
+    """Times grouped by name, keeping arrival order within each name; ``array``, the
+    times as float64, saves converting them again when the caller has it."""
     if len(distinct) == 1:
-        return {distinct[0]: (times, None)}
+        return {distinct[0]: (times, array)}
     try:
-        array = np.array(times, dtype=np.float64)
+        if array is None:
+            array = np.array(times, dtype=np.float64)
     except OverflowError:  # an int beyond float64: grouped in Python, folded exactly
         grouped: dict[str, list[Number]] = {name: [] for name in distinct}
         for name, time in zip(names, times, strict=True):

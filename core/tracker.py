@@ -278,7 +278,7 @@ class ActionTracker:
         actions, else one by one, rejecting (by record number) the ones that do not."""
         if not records.names:
             return
-        if self._fold_batch(records.names, records.times):
+        if self._fold_batch(records):
             report.accepted += len(records.names)
             return
         stripe = self._own_stripe()
@@ -298,12 +298,14 @@ class ActionTracker:
                 with stripe.lock:
                     tally.flush()
 
-    def _fold_batch(self, names: list[str], times: list[Number]) -> bool:
-        """Add ``names[i]`` with ``times[i]`` all at once, folding each action's times in
-        one numpy pass. Adds nothing and returns False when the batch would pass the limit
-        of distinct actions."""
-        distinct = list(dict.fromkeys(names))
-        groups = group_by_name(names, times, distinct)
+    def _fold_batch(self, records: CheckedRecords) -> bool:
+        """Add every record at once, folding each action's times in one numpy pass. Adds
+        nothing and returns False when the batch would pass the limit of distinct actions."""
+        names, times = records.names, records.times
+        distinct = records.distinct
+        if distinct is None:
+            distinct = list(dict.fromkeys(names))
+        groups = group_by_name(names, times, distinct, records.array)
         stripe = self._own_stripe()
         # The limit check, the registering of new names and the opening of their tallies
         # happen under this stripe's lock, which a reset needs: a reset between them

@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 import numpy as np
+import numpy.typing as npt
 import orjson
 
 from core.errors import InvalidActionError
@@ -158,6 +159,10 @@ class CheckedRecords:
     names: list[str]
     times: list[Number]
     numbers: Sequence[int]
+    array: npt.NDArray[np.float64] | None = None
+    """``times`` as float64, when the checker made it on the way."""
+    distinct: list[str] | None = None
+    """The names once each in first-seen order, when the checker made them on the way."""
 
 
 _get_action = operator.itemgetter("action")
@@ -225,7 +230,6 @@ class _PlainRecord(msgspec.Struct, gc=False, forbid_unknown_fields=True):
 _decode_plain_records = msgspec.json.Decoder(list[_PlainRecord]).decode
 _get_action_field = operator.attrgetter("action")
 _get_time_field = operator.attrgetter("time")
-_PLAIN_LINE_ENDS = (b"}\n", b"}\r\n")
 
 
 def check_lines(body: bytes, first_number: int) -> CheckedRecords | None:
@@ -238,12 +242,18 @@ def check_lines(body: bytes, first_number: int) -> CheckedRecords | None:
     so when every line ends in "}" no record can span two lines, and when the elements
     are as many as the lines, no line holds two.
     """
-    lines = body.count(b"\n")
-    if not lines or sum(map(body.count, _PLAIN_LINE_ENDS)) != lines:
+    octets = np.frombuffer(body, dtype=np.uint8)
+    ends = np.flatnonzero(octets == _NEWLINE)
+    lines = len(ends)
+    # The shortest record takes more than two bytes; a shorter first line is not one.
+    if not lines or not 2 <= ends[0] <= MAX_PAYLOAD_BYTES:
         return None
-    if len(body) > MAX_PAYLOAD_BYTES:
-        ends = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == _NEWLINE)
-        if ends[0] > MAX_PAYLOAD_BYTES or np.diff(ends).max(initial=0) > MAX_PAYLOAD_BYTES + 1:
+    if lines > 1 and np.diff(ends).max() > MAX_PAYLOAD_BYTES + 1:
+        return None
+    last = octets[ends - 1]
+    if not (last == _CLOSING_BRACE).all():  # CRLF lines end in "}\r"
+        crlf = (last == _CARRIAGE_RETURN) & (octets[ends - 2] == _CLOSING_BRACE)
+        if not ((last == _CLOSING_BRACE) | crlf).all():
             return None
     document = b"".join((b"[", memoryview(body.replace(b"\n", b",\n"))[:-2], b"]"))
     try:
@@ -253,12 +263,22 @@ def check_lines(body: bytes, first_number: int) -> CheckedRecords | None:
     if len(records) != lines:
         return None
     times = list(map(_get_time_field, records))
-    if not min(times) > 0 or max(times) > MAX_EXACT_INT:  # zeros, huge ints: orjson's way
+    try:
+        array = np.array(times, dtype=np.float64)
+    except OverflowError:
+        return None
+    # Below 2**53 strictly: an int at or above it reads as at least 2**53 in float64.
+    if not (array.min() > 0 and array.max() < MAX_EXACT_INT):  # zeros, huge ints: orjson's
         return None
     trimmed = list(map(str.strip, map(_get_action_field, records)))
-    if not all(trimmed) or max(map(len, trimmed)) > MAX_ACTION_LENGTH:
+    distinct = list(dict.fromkeys(trimmed))
+    if not all(distinct) or max(map(len, distinct)) > MAX_ACTION_LENGTH:
         return None
-    return CheckedRecords(trimmed, times, range(first_number, first_number + lines))
+    return CheckedRecords(
+        trimmed, times, range(first_number, first_number + lines), array=array, distinct=distinct
+    )
 
 
 _NEWLINE = ord("\n")
+_CARRIAGE_RETURN = ord("\r")
+_CLOSING_BRACE = ord("}")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from core.exactsum import MAX_EXACT_INT, Number, divide, scaled_sum
+from core.exactsum import MAX_EXACT_INT, Number, divide, scaled_array_sum, scaled_sum
 
 
 @dataclass(slots=True)
@@ -39,7 +39,9 @@ class Moments:
             self.maximum = max(self.maximum, high)
         else:
             self.minimum, self.maximum = low, high
-        self.total_scaled += scaled_sum(values, high)
+        # Up to 2**53 every int is exact in float64, so the array sums to the same total.
+        exact = scaled_array_sum(array) if high <= MAX_EXACT_INT else scaled_sum(values, high)
+        self.total_scaled += exact
         exp = math.frexp(high)[1]
         if self.count:
             exp = max(self.scale_exp, exp)

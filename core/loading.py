@@ -24,7 +24,9 @@ from core.validation import (
     CheckedRecords,
     check_batch,
     check_lines,
+    check_plain,
     check_record,
+    decode_plain_array,
     parse_payload,
 )
 
@@ -140,17 +142,24 @@ class FileLoad:
         data = head + _fill(stream, max(0, MAX_ARRAY_BYTES + 1 - len(head)))[0]
         if len(data) > MAX_ARRAY_BYTES:
             raise _array_too_large(None)
-        try:
-            elements = orjson.loads(data)
-        except orjson.JSONDecodeError as error:
-            raise InvalidFileError(f"the file is not a valid JSON array: {error}") from None
+        # Records of exactly the two fields decode in one msgspec call; any other array
+        # (or a chunk that needs care) takes orjson's records and the column checks.
+        plain = decode_plain_array(data)
+        elements = _parse_array(data) if plain is None else None
         self.report.format = "array"
-        for start in range(0, len(elements), ARRAY_CHUNK):
+        count = len(plain) if plain is not None else len(elements or ())
+        for start in range(0, count, ARRAY_CHUNK):
             if self._stopping():
                 return
-            chunk = elements[start : start + ARRAY_CHUNK]
-            self._add_parsed(chunk, start + 1)
-            yield self._progress(start + len(chunk), len(elements))
+            end = min(start + ARRAY_CHUNK, count)
+            checked = check_plain(plain[start:end], start + 1) if plain is not None else None
+            if checked is not None:
+                self._sink(checked, self.report)
+            else:
+                if elements is None:  # from here on, orjson's records
+                    elements, plain = _parse_array(data), None
+                self._add_parsed(elements[start:end], start + 1)
+            yield self._progress(end, count)
 
     def _lines(
         self, stream: IO[bytes], head: bytes, total: int | None, skipped: int
@@ -325,6 +334,14 @@ def _read(stream: IO[bytes], size: int) -> bytes:
     if isinstance(data, str):
         raise TypeError("the file object is in text mode; open it in binary mode ('rb')")
     return data
+
+
+def _parse_array(data: bytes) -> list[object]:
+    try:
+        elements = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        raise InvalidFileError(f"the file is not a valid JSON array: {error}") from None
+    return elements  # type: ignore[no-any-return]
 
 
 def _too_large(size: int | None) -> str:

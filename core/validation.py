@@ -219,7 +219,7 @@ def _column(
             return column
 
 
-class _PlainRecord(msgspec.Struct, gc=False, forbid_unknown_fields=True):
+class PlainRecord(msgspec.Struct, gc=False, forbid_unknown_fields=True):
     """A record with exactly the two fields, each of its JSON type (msgspec refuses
     ``true`` for a number)."""
 
@@ -227,7 +227,7 @@ class _PlainRecord(msgspec.Struct, gc=False, forbid_unknown_fields=True):
     time: int | float
 
 
-_decode_plain_records = msgspec.json.Decoder(list[_PlainRecord]).decode
+_decode_plain_records = msgspec.json.Decoder(list[PlainRecord]).decode
 _get_action_field = operator.attrgetter("action")
 _get_time_field = operator.attrgetter("time")
 
@@ -256,11 +256,26 @@ def check_lines(body: bytes, first_number: int) -> CheckedRecords | None:
         if not ((last == _CLOSING_BRACE) | crlf).all():
             return None
     document = b"".join((b"[", memoryview(body.replace(b"\n", b",\n"))[:-2], b"]"))
+    records = decode_plain_array(document)
+    if records is None or len(records) != lines:
+        return None
+    return check_plain(records, first_number)
+
+
+def decode_plain_array(document: bytes) -> list[PlainRecord] | None:
+    """``document``, a JSON array of records with exactly the two fields of their JSON
+    types, decoded in one call; None when it is anything else."""
     try:
-        records = _decode_plain_records(document)
+        return _decode_plain_records(document)
     except msgspec.DecodeError:  # ValidationError included
         return None
-    if len(records) != lines:
+
+
+def check_plain(records: Sequence[PlainRecord], first_number: int) -> CheckedRecords | None:
+    """Check decoded plain records, numbered from ``first_number``, in column passes:
+    returned checked when every one is plainly valid, else None (zeros, which may be
+    -0.0, and ints past 2**53, which orjson reads otherwise, are left to the exact way)."""
+    if not records:
         return None
     times = list(map(_get_time_field, records))
     try:
@@ -268,15 +283,14 @@ def check_lines(body: bytes, first_number: int) -> CheckedRecords | None:
     except OverflowError:
         return None
     # Below 2**53 strictly: an int at or above it reads as at least 2**53 in float64.
-    if not (array.min() > 0 and array.max() < MAX_EXACT_INT):  # zeros, huge ints: orjson's
+    if not (array.min() > 0 and array.max() < MAX_EXACT_INT):
         return None
     trimmed = list(map(str.strip, map(_get_action_field, records)))
     distinct = list(dict.fromkeys(trimmed))
     if not all(distinct) or max(map(len, distinct)) > MAX_ACTION_LENGTH:
         return None
-    return CheckedRecords(
-        trimmed, times, range(first_number, first_number + lines), array=array, distinct=distinct
-    )
+    numbers = range(first_number, first_number + len(records))
+    return CheckedRecords(trimmed, times, numbers, array=array, distinct=distinct)
 
 
 _NEWLINE = ord("\n")

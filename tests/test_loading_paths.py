@@ -134,3 +134,28 @@ def test_check_lines_takes_only_chunks_of_plain_records() -> None:
         b'{"action": "%s", "time": 1}\n' % (b" " * core.loading.MAX_PAYLOAD_BYTES),
     ):
         assert check_lines(odd, 1) is None, odd
+
+
+def test_an_array_with_a_chunk_that_needs_care_loads_as_element_by_element(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Plain records decode in one call; a chunk holding a -0.0, a zero or an int past
+    2**64 (which orjson reads as a float) takes orjson's records from there on."""
+    monkeypatch.setattr(core.loading, "ARRAY_CHUNK", 10)
+    elements = [b'{"action": "a%d", "time": %d}' % (n % 3, n + 1) for n in range(50)]
+    elements[15] = b'{"action": "z", "time": -0.0}'
+    elements[16] = b'{"action": "z", "time": 0}'
+    elements[33] = b'{"action": "z", "time": 123456789012345678901234567890}'
+    path = tmp_path / "array.json"
+    path.write_bytes(b"[" + b",\n".join(elements) + b"]")
+    tracker = ActionTracker("samples")
+    report = tracker.load(path)
+    kept, no_rejections = line_by_line(elements)
+    assert no_rejections == []
+    assert (report.accepted, report.rejected, report.format) == (len(kept), [], "array")
+    expected: dict[str, list[object]] = {}
+    for name, time in kept:
+        expected.setdefault(name, []).append(time)
+    for name, times in expected.items():
+        assert list(tracker.samples(name)) == times
+    assert type(tracker.snapshot().actions[-1].max) is float  # as orjson read it

@@ -24,6 +24,7 @@ from core.validation import (
     CheckedRecords,
     check_batch,
     check_lines,
+    check_lines_each,
     check_plain,
     check_record,
     decode_plain_array,
@@ -44,7 +45,6 @@ MAX_ARRAY_BYTES = 64 << 20
 """JSON arrays are parsed whole, so they are limited; larger data belongs in
 newline-delimited JSON, which is streamed and has no limit."""
 _BOM = b"\xef\xbb\xbf"
-_loads = orjson.loads
 
 
 class CheckedSink(Protocol):
@@ -206,61 +206,44 @@ class FileLoad:
             return
         lines = body.split(b"\n")
         del lines[-1]  # what follows the last newline: nothing
-        parsed: list[object] = []
-        unparsed: list[int] = []  # positions of lines for the exact per-line path
-        each = map(_loads, lines)
-        while True:
-            try:
-                parsed.extend(each)  # keeps the lines parsed before one that failed
-            except orjson.JSONDecodeError:
-                unparsed.append(len(parsed))
-                parsed.append(None)
-            else:
-                break
-        if max(map(len, lines)) > MAX_PAYLOAD_BYTES:
-            unparsed.extend(at for at, line in enumerate(lines) if len(line) > MAX_PAYLOAD_BYTES)
-        self._add_parsed(parsed, first_number, {at: lines[at] for at in unparsed})
+        names, times, flagged = check_lines_each(lines)
+        self._add_flagged(names, times, flagged, first_number, lambda at: _check_line(lines[at]))
 
-    def _add_parsed(
-        self, parsed: list[object], first_number: int, unparsed: dict[int, bytes] | None = None
-    ) -> None:
+    def _add_parsed(self, parsed: list[object], first_number: int) -> None:
         """Add parsed records numbered from ``first_number``, checked in column passes
-        except the few these flag, which are checked one by one with their messages.
-        ``unparsed`` holds, by position, raw lines to take the exact per-line path
-        (blank, too large, or not valid JSON); their entries in ``parsed`` are ignored."""
+        except the few these flag, which are checked one by one with their messages."""
         names, times, flagged = check_batch(parsed)
-        if unparsed:
-            flagged = sorted({*flagged, *unparsed})
+        self._add_flagged(names, times, flagged, first_number, lambda at: check_record(parsed[at]))
+
+    def _add_flagged(
+        self,
+        names: list[str],
+        times: list[Number],
+        flagged: list[int],
+        first_number: int,
+        check_one: Callable[[int], tuple[str, Number] | None],
+    ) -> None:
+        """Add records whose column checks flagged the positions ``flagged``: each of those
+        is decided by ``check_one`` (its name and time, None for no record, or
+        ``InvalidActionError`` with the reason), the rest stand as checked."""
+        numbers: Sequence[int] = range(first_number, first_number + len(names))
         if flagged:
-            keep = bytearray(b"\x01") * len(parsed)
+            keep = bytearray(b"\x01") * len(names)
             for at in flagged:
-                number = first_number + at
-                line = unparsed.get(at) if unparsed else None
                 try:
-                    if line is None:
-                        names[at], times[at] = check_record(parsed[at])
-                        continue
-                    line = line.strip(JSON_WHITESPACE)
-                    if not line:  # a blank line is no record
-                        keep[at] = 0
-                        continue
-                    if len(line) > MAX_PAYLOAD_BYTES:
-                        raise InvalidActionError(_too_large(len(line)))
-                    names[at], times[at] = parse_payload(line)
+                    checked = check_one(at)
                 except InvalidActionError as error:
-                    self.report.reject(number, str(error))
+                    self.report.reject(first_number + at, str(error))
+                    checked = None
+                if checked is None:
                     keep[at] = 0
-            numbers: Sequence[int] = range(first_number, first_number + len(parsed))
+                else:
+                    names[at], times[at] = checked
             if not all(keep):
                 names = list(compress(names, keep))
                 times = list(compress(times, keep))
                 numbers = list(compress(numbers, keep))
-            self._sink(CheckedRecords(names, times, numbers), self.report)
-            return
-        self._sink(
-            CheckedRecords(names, times, range(first_number, first_number + len(parsed))),
-            self.report,
-        )
+        self._sink(CheckedRecords(names, times, numbers), self.report)
 
     def _add_unchecked(self, unchecked: list[tuple[int, object]]) -> None:
         """Check parsed ``(record number, record)`` pairs one by one, then add the good ones."""
@@ -334,6 +317,16 @@ def _read(stream: IO[bytes], size: int) -> bytes:
     if isinstance(data, str):
         raise TypeError("the file object is in text mode; open it in binary mode ('rb')")
     return data
+
+
+def _check_line(line: bytes) -> tuple[str, Number] | None:
+    """One line by the per-line rules: None for a blank line, which is no record."""
+    line = line.strip(JSON_WHITESPACE)
+    if not line:
+        return None
+    if len(line) > MAX_PAYLOAD_BYTES:
+        raise InvalidActionError(_too_large(len(line)))
+    return parse_payload(line)
 
 
 def _parse_array(data: bytes) -> list[object]:

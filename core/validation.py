@@ -39,12 +39,36 @@ def parse_payload(payload: str | bytes) -> tuple[str, Number]:
         raise InvalidActionError(
             f"payload is too large: {len(payload):,} bytes, the limit is {MAX_PAYLOAD_BYTES:,}"
         )
+    # The common case in as few operations as possible: this is the engine's hottest
+    # path. A record of exactly the two fields decodes typed, without a dict; anything
+    # else (or a value that needs care) takes the exact way, which also words the error.
+    try:
+        plain = _decode_plain_record(payload)
+    except ValueError:  # msgspec's errors; UnicodeEncodeError for a str with a surrogate
+        return _parse_exactly(payload)
+    time = plain.time
+    # msgspec yields no NaN or infinity, and bool is no number to it; orjson reads ints
+    # from 2**64 on as floats, so those take its way.
+    if type(time) is float:
+        if not time >= 0.0:
+            return _parse_exactly(payload)
+        if time == 0.0:
+            time = 0.0  # folds -0.0 into 0.0
+    elif not 0 <= time < _ORJSON_INT_LIMIT:
+        return _parse_exactly(payload)
+    name = plain.action.strip()
+    if 0 < len(name) <= MAX_ACTION_LENGTH:
+        return name, time
+    return _parse_exactly(payload)
+
+
+def _parse_exactly(payload: str | bytes) -> tuple[str, Number]:
+    """``parse_payload`` through orjson's dict and ``check_record``, for every payload
+    that is not plainly valid: the reference path, with every message."""
     try:
         record = _loads(payload)
     except orjson.JSONDecodeError as error:
         raise InvalidActionError(json_error(payload, error)) from None
-    # The common case in as few operations as possible: this is the engine's hottest
-    # path. Anything unusual goes through check_record, which also words the error.
     try:
         name = record["action"]
         time = record["time"]
@@ -202,17 +226,21 @@ def check_batch(records: list[object]) -> tuple[list[str], list[Number], list[in
 
 
 def _column(
-    take: Callable[[Any], Any], items: Sequence[object], flagged: set[int], stand_in: object
+    take: Callable[[Any], Any],
+    items: Sequence[object],
+    flagged: set[int],
+    stand_in: object,
+    errors: type[Exception] | tuple[type[Exception], ...] = (KeyError, TypeError),
 ) -> list[Any]:
-    """``take`` of every item in one C-level pass, resumed past each item it raises
-    ``KeyError`` or ``TypeError`` for, whose position goes into ``flagged`` and whose
-    entry is ``stand_in``."""
+    """``take`` of every item in one C-level pass, resumed past each item it raises one
+    of ``errors`` for, whose position goes into ``flagged`` and whose entry is
+    ``stand_in``."""
     column: list[Any] = []
     taken = map(take, items)
     while True:
         try:
             column.extend(taken)  # keeps what it took before an item raised
-        except (KeyError, TypeError):
+        except errors:
             flagged.add(len(column))
             column.append(stand_in)
         else:
@@ -228,6 +256,9 @@ class PlainRecord(msgspec.Struct, gc=False, forbid_unknown_fields=True):
 
 
 _decode_plain_records = msgspec.json.Decoder(list[PlainRecord]).decode
+_decode_plain_record = msgspec.json.Decoder(PlainRecord).decode
+_ORJSON_INT_LIMIT = 1 << 64
+_STAND_IN = PlainRecord("?", 1)  # in the columns where a line did not decode
 _get_action_field = operator.attrgetter("action")
 _get_time_field = operator.attrgetter("time")
 
@@ -260,6 +291,30 @@ def check_lines(body: bytes, first_number: int) -> CheckedRecords | None:
     if records is None or len(records) != lines:
         return None
     return check_plain(records, first_number)
+
+
+def check_lines_each(lines: list[bytes]) -> tuple[list[str], list[Number], list[int]]:
+    """Decode and check ``lines`` one by one, as ``check_batch`` does parsed records:
+    the trimmed names, the times, and the positions (ascending) of the lines that are
+    not plain records or break a rule there, left to the exact per-line path."""
+    flagged: set[int] = set()
+    records = _column(_decode_plain_record, lines, flagged, _STAND_IN, ValueError)
+    if max(map(len, lines), default=0) > MAX_PAYLOAD_BYTES:
+        flagged.update(at for at, line in enumerate(lines) if len(line) > MAX_PAYLOAD_BYTES)
+    times = list(map(_get_time_field, records))
+    try:
+        array = np.array(times, dtype=np.float64)
+    except OverflowError:
+        flagged.update(at for at, time in enumerate(times) if not 0 < time < MAX_EXACT_INT)
+    else:
+        # Zeros (maybe -0.0) and ints from 2**53 (orjson reads some otherwise): exactly.
+        flagged.update(np.flatnonzero(~((array > 0) & (array < MAX_EXACT_INT))).tolist())
+    trimmed = list(map(str.strip, map(_get_action_field, records)))
+    if not all(trimmed) or max(map(len, trimmed), default=0) > MAX_ACTION_LENGTH:
+        flagged.update(
+            at for at, name in enumerate(trimmed) if not 0 < len(name) <= MAX_ACTION_LENGTH
+        )
+    return trimmed, times, sorted(flagged)
 
 
 def decode_plain_array(document: bytes) -> list[PlainRecord] | None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -104,19 +103,19 @@ def test_any_mix_of_lines_loads_as_line_by_line(
 def test_one_bad_line_leaves_the_rest_of_its_chunk_on_the_column_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Only the flagged line is checked on its own: ``check_record`` runs once."""
+    """Only the flagged line is checked on its own: ``parse_payload`` runs once."""
     checked: list[object] = []
-    check_record = core.loading.check_record
+    parse_payload = core.loading.parse_payload
 
-    def counting(record: object) -> object:
-        checked.append(record)
-        return check_record(record)
+    def counting(payload: bytes) -> object:
+        checked.append(payload)
+        return parse_payload(payload)
 
-    monkeypatch.setattr(core.loading, "check_record", counting)
+    monkeypatch.setattr(core.loading, "parse_payload", counting)
     lines = [b'{"action": "a", "time": %d}' % n for n in range(1, 2001)]
     lines[1000] = b'{"action": "a", "time": -1}'
     tracker = loaded(tmp_path, lines)
-    assert checked == [orjson.loads(lines[1000])]
+    assert checked == [lines[1000]]
     assert tracker.snapshot().actions[0].count == 1999
 
 

@@ -311,9 +311,8 @@ def check_lines_each(lines: list[bytes]) -> tuple[list[str], list[Number], list[
         flagged.update(np.flatnonzero(~((array > 0) & (array < MAX_EXACT_INT))).tolist())
     trimmed = list(map(str.strip, map(_get_action_field, records)))
     if not all(trimmed) or max(map(len, trimmed), default=0) > MAX_ACTION_LENGTH:
-        flagged.update(
-            at for at, name in enumerate(trimmed) if not 0 < len(name) <= MAX_ACTION_LENGTH
-        )
+        lengths = np.fromiter(map(len, trimmed), dtype=np.intp, count=len(trimmed))
+        flagged.update(np.flatnonzero((lengths == 0) | (lengths > MAX_ACTION_LENGTH)).tolist())
     return trimmed, times, sorted(flagged)
 
 

@@ -4,6 +4,9 @@ Run: ``uv run python -m bench.loading`` (``--records N`` to change the size, ``-
 to add a 1 GB file with each subject's peak memory, which takes minutes). DuckDB is a
 development dependency only: it is the yardstick, never used by the engine.
 
+Last, a 10 ms sleep loop runs on one thread while another loads a file: its lateness is
+how long loading holds the GIL at a stretch, what the window's timer would wait.
+
 Every subject reads the same file in the same round, and rounds interleave the subjects,
 so a machine busy with other work slows them alike; the ratios to DuckDB with 2 threads
 are what the targets are about. The best round of each subject is shown. Files go to a
@@ -19,6 +22,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -125,6 +129,40 @@ def compare(title: str, path: Path, records: int, rounds: int, array: bool = Fal
         print(f"{name:<22}{seconds:>9.2f}{records / seconds:>13,.0f}{reference / seconds:>14.2f}")
 
 
+def timer_lateness(path: Path, strategy: str, interval: float = 0.010) -> list[float]:
+    """Lateness (seconds) of a 10 ms sleep loop on this thread while another thread loads
+    ``path``: how long the load holds the GIL at a stretch, which is what a window's timer
+    on the GUI thread would wait."""
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            tracker_load(path, strategy)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=work)
+    lateness: list[float] = []
+    worker.start()
+    while not done.is_set():
+        start = time.perf_counter()
+        time.sleep(interval)
+        lateness.append(time.perf_counter() - start - interval)
+    worker.join(timeout=600)
+    return lateness
+
+
+def lateness_table(files: Sequence[tuple[str, Path]]) -> None:
+    print("\na 10 ms sleep loop on another thread while a file loads (lateness, ms)")
+    print(f"{'file':<34}{'ticks':>7}{'p50':>8}{'p99':>8}{'max':>8}")
+    for title, path in files:
+        late = sorted(timer_lateness(path, "running"))
+        if not late:
+            continue
+        p50, p99 = late[len(late) // 2], late[min(len(late) - 1, int(len(late) * 0.99))]
+        print(f"{title:<34}{len(late):>7}{p50 * 1e3:>8.2f}{p99 * 1e3:>8.2f}{late[-1] * 1e3:>8.2f}")
+
+
 _CHILD = """
 import json, resource, sys, time
 subject, path = sys.argv[1], sys.argv[2]
@@ -193,6 +231,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         compare("the clean records as a JSON array", array, args.records, args.rounds, True)
         write_lines(single, args.records, ACTIONS[:1])
         compare("newline-delimited, one action", single, args.records, args.rounds)
+        lateness_table([("clean, load() running", clean), ("1% bad lines", dirty)])
         if args.gigabyte:
             gigabyte(folder)
 

@@ -286,6 +286,10 @@ def check_lines(body: bytes, first_number: int) -> CheckedRecords | None:
         crlf = (last == _CARRIAGE_RETURN) & (octets[ends - 2] == _CLOSING_BRACE)
         if not ((last == _CLOSING_BRACE) | crlf).all():
             return None
+    try:  # a first line of another shape: the chunk is most likely all of it
+        _decode_plain_record(body[: ends[0]])
+    except ValueError:
+        return None
     document = b"".join((b"[", memoryview(body.replace(b"\n", b",\n"))[:-2], b"]"))
     records = decode_plain_array(document)
     if records is None or len(records) != lines:
@@ -295,12 +299,21 @@ def check_lines(body: bytes, first_number: int) -> CheckedRecords | None:
 
 def check_lines_each(lines: list[bytes]) -> tuple[list[str], list[Number], list[int]]:
     """Decode and check ``lines`` one by one, as ``check_batch`` does parsed records:
-    the trimmed names, the times, and the positions (ascending) of the lines that are
-    not plain records or break a rule there, left to the exact per-line path."""
+    the trimmed names, the times, and the positions (ascending) of the lines that break
+    a rule or need care, left to the exact per-line path.
+
+    Lines msgspec refuses as plain records (other fields, say) are parsed by orjson and
+    checked by ``check_batch``, so only the lines that fail there too go one by one; a
+    chunk whose first line is such a record goes to orjson whole, as its other lines
+    most likely are too (a refusal costs an exception)."""
     flagged: set[int] = set()
-    records = _column(_decode_plain_record, lines, flagged, _STAND_IN, ValueError)
     if max(map(len, lines), default=0) > MAX_PAYLOAD_BYTES:
         flagged.update(at for at, line in enumerate(lines) if len(line) > MAX_PAYLOAD_BYTES)
+    if lines and _other_record(lines[0]):
+        trimmed, times, failed = _check_with_orjson(lines)
+        return trimmed, times, sorted(flagged | failed)
+    refused: set[int] = set()
+    records = _column(_decode_plain_record, lines, refused, _STAND_IN, ValueError)
     times = list(map(_get_time_field, records))
     try:
         array = np.array(times, dtype=np.float64)
@@ -313,7 +326,37 @@ def check_lines_each(lines: list[bytes]) -> tuple[list[str], list[Number], list[
     if not all(trimmed) or max(map(len, trimmed), default=0) > MAX_ACTION_LENGTH:
         lengths = np.fromiter(map(len, trimmed), dtype=np.intp, count=len(trimmed))
         flagged.update(np.flatnonzero((lengths == 0) | (lengths > MAX_ACTION_LENGTH)).tolist())
+    if refused:
+        positions = sorted(refused)
+        names_there, times_there, failed = _check_with_orjson([lines[at] for at in positions])
+        for index, at in enumerate(positions):
+            if index in failed:
+                flagged.add(at)
+            else:
+                trimmed[at], times[at] = names_there[index], times_there[index]
     return trimmed, times, sorted(flagged)
+
+
+def _other_record(line: bytes) -> bool:
+    """True for a line that orjson reads as an object but msgspec refuses as plain."""
+    try:
+        _decode_plain_record(line)
+    except ValueError:
+        try:
+            return type(_loads(line)) is dict
+        except orjson.JSONDecodeError:
+            return False
+    return False
+
+
+def _check_with_orjson(lines: list[bytes]) -> tuple[list[str], list[Number], set[int]]:
+    """``lines`` parsed by orjson and checked by ``check_batch``: names, times, and the
+    positions of the lines that did not parse or were flagged."""
+    failed: set[int] = set()
+    parsed = _column(_loads, lines, failed, None, ValueError)
+    names, times, flagged = check_batch(parsed)
+    failed.update(flagged)
+    return names, times, failed
 
 
 def decode_plain_array(document: bytes) -> list[PlainRecord] | None:

@@ -158,3 +158,9 @@ def test_an_array_with_a_chunk_that_needs_care_loads_as_element_by_element(
     for name, times in expected.items():
         assert list(tracker.samples(name)) == times
     assert type(tracker.snapshot().actions[-1].max) is float  # as orjson read it
+
+
+def test_a_chunk_of_records_with_other_fields_loads_as_line_by_line(tmp_path: Path) -> None:
+    """Such a chunk goes to orjson whole: its bad lines are still each rejected alone."""
+    extra = [b'{"action": "a%d", "time": %d, "user": "u"}' % (n % 3, n + 1) for n in range(30)]
+    loaded(tmp_path, [*extra, *MIXED_LINES, *extra])

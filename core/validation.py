@@ -338,14 +338,15 @@ def check_lines_each(lines: list[bytes]) -> tuple[list[str], list[Number], list[
 
 
 def _other_record(line: bytes) -> bool:
-    """True for a line that orjson reads as an object but msgspec refuses as plain."""
+    """True for a valid record that msgspec refuses as plain (one with other fields)."""
     try:
         _decode_plain_record(line)
     except ValueError:
         try:
-            return type(_loads(line)) is dict
-        except orjson.JSONDecodeError:
+            check_record(_loads(line))
+        except (orjson.JSONDecodeError, InvalidActionError):
             return False
+        return True
     return False
 
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
+import numpy.typing as npt
+
 Number = int | float
 
 SCALE_BITS = 1074
@@ -47,6 +50,42 @@ def scaled_sum(values: Sequence[Number], largest: Number) -> int:
         except OverflowError:
             pass
     return sum(map(scaled, values))
+
+
+_HALF_BITS = 26
+_HALF_MASK = (1 << _HALF_BITS) - 1
+_MAX_ARRAY_SUM = 1 << 26
+"""Values per exact array sum: each bucket sums halves below 2**27 in float64, exact while
+the bucket's total stays below 2**53."""
+
+
+def scaled_array_sum(array: npt.NDArray[np.float64]) -> int:
+    """Return the exact sum of ``array`` (finite, >= 0) times 2**1074, at numpy speed.
+
+    Each value is an integer mantissa below 2**53 times a power of two. Mantissas are cut
+    into two halves below 2**27, and each half is summed per exponent by one ``bincount``
+    in float64, exactly; the few per-exponent totals are then shifted into place as ints.
+    """
+    if len(array) >= _MAX_ARRAY_SUM:
+        return sum(scaled_array_sum(part) for part in np.array_split(array, 2))
+    fractions, exponents = np.frexp(array)
+    mantissas = (fractions * _MANTISSA_SCALE).astype(np.int64)  # exact: 53 bits at most
+    lowest = int(exponents.min()) if len(exponents) else 0
+    buckets = exponents - lowest
+    highs = np.bincount(buckets, weights=mantissas >> _HALF_BITS).tolist()
+    lows = np.bincount(buckets, weights=mantissas & _HALF_MASK).tolist()
+    total = 0
+    # A value is mantissa * 2**(exponent - 53), so times 2**1074 it is the mantissa shifted
+    # by exponent + 1021; subnormals shift right, by bits that their mantissas lack.
+    for bucket, (high, low) in enumerate(zip(highs, lows, strict=True)):
+        if high or low:
+            part = (int(high) << _HALF_BITS) + int(low)
+            shift = bucket + lowest + SCALE_BITS - 53
+            total += part << shift if shift >= 0 else part >> -shift
+    return total
+
+
+_MANTISSA_SCALE = float(1 << 53)
 
 
 def divide(total_scaled: int, count: int) -> Number:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import ExitStack
+from itertools import compress
 from typing import IO, Protocol, Union
 
 import orjson
@@ -22,7 +23,11 @@ from core.validation import (
     MAX_PAYLOAD_BYTES,
     CheckedRecords,
     check_batch,
+    check_lines,
+    check_lines_each,
+    check_plain,
     check_record,
+    decode_plain_array,
     parse_payload,
 )
 
@@ -40,7 +45,6 @@ MAX_ARRAY_BYTES = 64 << 20
 """JSON arrays are parsed whole, so they are limited; larger data belongs in
 newline-delimited JSON, which is streamed and has no limit."""
 _BOM = b"\xef\xbb\xbf"
-_loads = orjson.loads
 
 
 class CheckedSink(Protocol):
@@ -138,17 +142,24 @@ class FileLoad:
         data = head + _fill(stream, max(0, MAX_ARRAY_BYTES + 1 - len(head)))[0]
         if len(data) > MAX_ARRAY_BYTES:
             raise _array_too_large(None)
-        try:
-            elements = orjson.loads(data)
-        except orjson.JSONDecodeError as error:
-            raise InvalidFileError(f"the file is not a valid JSON array: {error}") from None
+        # Records of exactly the two fields decode in one msgspec call; any other array
+        # (or a chunk that needs care) takes orjson's records and the column checks.
+        plain = decode_plain_array(data)
+        elements = _parse_array(data) if plain is None else None
         self.report.format = "array"
-        for start in range(0, len(elements), ARRAY_CHUNK):
+        count = len(plain) if plain is not None else len(elements or ())
+        for start in range(0, count, ARRAY_CHUNK):
             if self._stopping():
                 return
-            chunk = elements[start : start + ARRAY_CHUNK]
-            self._add_parsed(chunk, start + 1)
-            yield self._progress(start + len(chunk), len(elements))
+            end = min(start + ARRAY_CHUNK, count)
+            checked = check_plain(plain[start:end], start + 1) if plain is not None else None
+            if checked is not None:
+                self._sink(checked, self.report)
+            else:
+                if elements is None:  # from here on, orjson's records
+                    elements, plain = _parse_array(data), None
+                self._add_parsed(elements[start:end], start + 1)
+            yield self._progress(end, count)
 
     def _lines(
         self, stream: IO[bytes], head: bytes, total: int | None, skipped: int
@@ -173,58 +184,66 @@ class FileLoad:
             cut = block.rfind(b"\n") + 1
             carry = block[cut:]
             if cut:
-                lines = block[: cut - 1].split(b"\n")
-                self._add_lines(lines, number + 1)
-                number += len(lines)
+                body = block[:cut]
+                self._add_lines(body, number + 1)
+                number += body.count(b"\n")
             if len(carry) > MAX_PAYLOAD_BYTES:
                 self.report.reject(number + 1, _too_large(None))
                 carry, skipping = b"", True
             yield self._progress(done, total)
             data = _read(stream, CHUNK_BYTES)
         if carry and not self._stopping():
-            self._add_lines([carry], number + 1)
+            self._add_lines(carry + b"\n", number + 1)
             yield self._progress(done, total)
 
-    def _add_lines(self, lines: list[bytes], first_number: int) -> None:
-        """Check and add a chunk's lines, with C-level passes when the whole chunk is
-        plainly valid, and line by line (to number and word each rejection) otherwise."""
-        # orjson skips the whitespace around a value itself; a blank line fails the
-        # parse and sends the chunk the slow way, which skips it.
-        if all(lines) and max(map(len, lines)) <= MAX_PAYLOAD_BYTES:
-            try:
-                parsed = list(map(_loads, lines))
-            except orjson.JSONDecodeError:
-                pass
-            else:
-                self._add_parsed(parsed, first_number)
-                return
-        trimmed = [line.strip(JSON_WHITESPACE) for line in lines]
-        self._add_lines_one_by_one(trimmed, first_number)
-
-    def _add_lines_one_by_one(self, trimmed: list[bytes], first_number: int) -> None:
-        checked = _Checked()
-        for number, line in enumerate(trimmed, start=first_number):
-            if not line:
-                continue
-            if len(line) > MAX_PAYLOAD_BYTES:
-                self.report.reject(number, _too_large(len(line)))
-                continue
-            try:
-                name, time = parse_payload(line)
-            except InvalidActionError as error:
-                self.report.reject(number, str(error))
-            else:
-                checked.append(number, name, time)
-        self._sink(checked.records(), self.report)
-
-    def _add_parsed(self, parsed: list[object], first_number: int) -> None:
-        """Add parsed records numbered from ``first_number``: checked in one pass when
-        they are all valid, else one by one."""
-        checked = check_batch(parsed, first_number)
+    def _add_lines(self, body: bytes, first_number: int) -> None:
+        """Check and add a chunk of whole lines (each ending in a newline): in one decode
+        when every line is plainly valid, else parsed line by line, where only the lines
+        that fail a rule are checked (and worded) one at a time."""
+        checked = check_lines(body, first_number)
         if checked is not None:
             self._sink(checked, self.report)
-        else:
-            self._add_unchecked(list(enumerate(parsed, start=first_number)))
+            return
+        lines = body.split(b"\n")
+        del lines[-1]  # what follows the last newline: nothing
+        names, times, flagged = check_lines_each(lines)
+        self._add_flagged(names, times, flagged, first_number, lambda at: _check_line(lines[at]))
+
+    def _add_parsed(self, parsed: list[object], first_number: int) -> None:
+        """Add parsed records numbered from ``first_number``, checked in column passes
+        except the few these flag, which are checked one by one with their messages."""
+        names, times, flagged = check_batch(parsed)
+        self._add_flagged(names, times, flagged, first_number, lambda at: check_record(parsed[at]))
+
+    def _add_flagged(
+        self,
+        names: list[str],
+        times: list[Number],
+        flagged: list[int],
+        first_number: int,
+        check_one: Callable[[int], tuple[str, Number] | None],
+    ) -> None:
+        """Add records whose column checks flagged the positions ``flagged``: each of those
+        is decided by ``check_one`` (its name and time, None for no record, or
+        ``InvalidActionError`` with the reason), the rest stand as checked."""
+        numbers: Sequence[int] = range(first_number, first_number + len(names))
+        if flagged:
+            keep = bytearray(b"\x01") * len(names)
+            for at in flagged:
+                try:
+                    checked = check_one(at)
+                except InvalidActionError as error:
+                    self.report.reject(first_number + at, str(error))
+                    checked = None
+                if checked is None:
+                    keep[at] = 0
+                else:
+                    names[at], times[at] = checked
+            if not all(keep):
+                names = list(compress(names, keep))
+                times = list(compress(times, keep))
+                numbers = list(compress(numbers, keep))
+        self._sink(CheckedRecords(names, times, numbers), self.report)
 
     def _add_unchecked(self, unchecked: list[tuple[int, object]]) -> None:
         """Check parsed ``(record number, record)`` pairs one by one, then add the good ones."""
@@ -298,6 +317,24 @@ def _read(stream: IO[bytes], size: int) -> bytes:
     if isinstance(data, str):
         raise TypeError("the file object is in text mode; open it in binary mode ('rb')")
     return data
+
+
+def _check_line(line: bytes) -> tuple[str, Number] | None:
+    """One line by the per-line rules: None for a blank line, which is no record."""
+    line = line.strip(JSON_WHITESPACE)
+    if not line:
+        return None
+    if len(line) > MAX_PAYLOAD_BYTES:
+        raise InvalidActionError(_too_large(len(line)))
+    return parse_payload(line)
+
+
+def _parse_array(data: bytes) -> list[object]:
+    try:
+        elements = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        raise InvalidFileError(f"the file is not a valid JSON array: {error}") from None
+    return elements  # type: ignore[no-any-return]
 
 
 def _too_large(size: int | None) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from core.exactsum import MAX_EXACT_INT, Number, divide, scaled_sum
+from core.exactsum import MAX_EXACT_INT, Number, divide, scaled_array_sum, scaled_sum
 
 
 @dataclass(slots=True)
@@ -39,7 +39,9 @@ class Moments:
             self.maximum = max(self.maximum, high)
         else:
             self.minimum, self.maximum = low, high
-        self.total_scaled += scaled_sum(values, high)
+        # Up to 2**53 every int is exact in float64, so the array sums to the same total.
+        exact = scaled_array_sum(array) if high <= MAX_EXACT_INT else scaled_sum(values, high)
+        self.total_scaled += exact
         exp = math.frexp(high)[1]
         if self.count:
             exp = max(self.scale_exp, exp)
@@ -49,7 +51,7 @@ class Moments:
         # The second term corrects the rounding of batch_mean (the corrected two-pass
         # algorithm), which matters when the spread is near the resolution of the data.
         drift = float(deviations.sum())
-        batch_m2 = float(np.dot(deviations, deviations)) - drift * drift / len(values)
+        batch_m2 = _sum_of_squares(deviations) - drift * drift / len(values)
         self._combine(len(values), exp, batch_mean, batch_m2)
         return low
 
@@ -110,6 +112,23 @@ class Moments:
         if self.count < 2:
             return 0.0
         return math.ldexp(math.sqrt(max(self.scaled_m2, 0.0) / (self.count - 1)), self.scale_exp)
+
+
+_DOT_BLOCK = 10_000
+"""Longest vector handed to one ``np.dot``: OpenBLAS splits longer ones across threads,
+whose start-up costs a thousand times the product itself."""
+
+
+def _sum_of_squares(array: npt.NDArray[np.float64]) -> float:
+    """``np.dot(array, array)``, in blocks that OpenBLAS keeps on the calling thread (the
+    same figure as one call for up to _DOT_BLOCK values)."""
+    if len(array) <= _DOT_BLOCK:
+        return float(np.dot(array, array))
+    total = 0.0
+    for start in range(0, len(array), _DOT_BLOCK):
+        block = array[start : start + _DOT_BLOCK]
+        total += float(np.dot(block, block))
+    return total
 
 
 def _extremes(values: Sequence[Number], array: npt.NDArray[np.float64]) -> tuple[Number, Number]:

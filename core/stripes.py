@@ -11,8 +11,10 @@ from __future__ import annotations
 import operator
 import threading
 from collections import deque
+from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from core.exactsum import Number
 from core.moments import Moments
@@ -34,10 +36,12 @@ class Tally:
         self.moments = Moments()
         self.distribution = distribution
 
-    def fold(self, values: list[Number]) -> None:
-        """Fold a batch into the aggregates (caller holds the stripe lock, and has
-        flushed the buffer first so that order is kept)."""
-        array = np.array(values, dtype=np.float64)
+    def fold(self, values: Sequence[Number], array: npt.NDArray[np.float64] | None = None) -> None:
+        """Fold a batch into the aggregates, ``array`` being the same as float64 when the
+        caller has it (caller holds the stripe lock, and has flushed the buffer first so
+        that order is kept)."""
+        if array is None:
+            array = np.array(values, dtype=np.float64)
         self.moments.add(values, array)
         self.distribution.add(array)
 
@@ -100,22 +104,39 @@ def flush_all(contents: list[tuple[str, Tally]]) -> None:
             tally.flush()
 
 
+Group = tuple[Sequence[Number], "npt.NDArray[np.float64] | None"]
+"""One name's times from a batch, in arrival order, and the same as float64 when known."""
+
+
 def group_by_name(
-    names: list[str], times: list[Number], distinct: list[str]
-) -> dict[str, list[Number]]:
-    """Times grouped by name, keeping arrival order within each name."""
+    names: list[str],
+    times: list[Number],
+    distinct: list[str],
+    array: npt.NDArray[np.float64] | None = None,
+) -> dict[str, Group]:
+    """Times grouped by name, keeping arrival order within each name; ``array``, the
+    times as float64, saves converting them again when the caller has it."""
     if len(distinct) == 1:
-        return {distinct[0]: times}
-    if len(distinct) <= 32:  # a numpy pass per name, gathering in C, beats a Python loop
-        code_of = {name: code for code, name in enumerate(distinct)}
-        codes = np.fromiter(map(code_of.__getitem__, names), dtype=np.intp, count=len(names))
-        groups = {}
-        for code, name in enumerate(distinct):
-            where = np.flatnonzero(codes == code).tolist()
-            picked = operator.itemgetter(*where)(times)
-            groups[name] = list(picked) if len(where) > 1 else [picked]
-        return groups
-    grouped: dict[str, list[Number]] = {name: [] for name in distinct}
-    for name, time in zip(names, times, strict=True):
-        grouped[name].append(time)
-    return grouped
+        return {distinct[0]: (times, array)}
+    try:
+        if array is None:
+            array = np.array(times, dtype=np.float64)
+    except OverflowError:  # an int beyond float64: grouped in Python, folded exactly
+        grouped: dict[str, list[Number]] = {name: [] for name in distinct}
+        for name, time in zip(names, times, strict=True):
+            grouped[name].append(time)
+        return {name: (values, None) for name, values in grouped.items()}
+    # One stable sort by name code puts each name's times together, in arrival order;
+    # the Python values and the float64 copy are both cut from it.
+    code_of = {name: code for code, name in enumerate(distinct)}
+    codes = np.fromiter(map(code_of.__getitem__, names), dtype=np.intp, count=len(names))
+    order = np.argsort(codes, kind="stable")
+    in_order = operator.itemgetter(*order.tolist())(times)
+    sorted_array = array[order]
+    ends = np.cumsum(np.bincount(codes, minlength=len(distinct))).tolist()
+    groups: dict[str, Group] = {}
+    start = 0
+    for name, end in zip(distinct, ends, strict=True):
+        groups[name] = (in_order[start:end], sorted_array[start:end])
+        start = end
+    return groups

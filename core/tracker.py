@@ -284,7 +284,7 @@ class ActionTracker:
         actions, else one by one, rejecting (by record number) the ones that do not."""
         if not records.names:
             return
-        if self._fold_batch(records.names, records.times):
+        if self._fold_batch(records):
             report.accepted += len(records.names)
             return
         stripe = self._own_stripe()
@@ -304,12 +304,14 @@ class ActionTracker:
                 with stripe.lock:
                     tally.flush()
 
-    def _fold_batch(self, names: list[str], times: list[Number]) -> bool:
-        """Add ``names[i]`` with ``times[i]`` all at once, folding each action's times in
-        one numpy pass. Adds nothing and returns False when the batch would pass the limit
-        of distinct actions."""
-        distinct = list(dict.fromkeys(names))
-        groups = group_by_name(names, times, distinct)
+    def _fold_batch(self, records: CheckedRecords) -> bool:
+        """Add every record at once, folding each action's times in one numpy pass. Adds
+        nothing and returns False when the batch would pass the limit of distinct actions."""
+        names, times = records.names, records.times
+        distinct = records.distinct
+        if distinct is None:
+            distinct = list(dict.fromkeys(names))
+        groups = group_by_name(names, times, distinct, records.array)
         stripe = self._own_stripe()
         # The limit check, the registering of new names and the opening of their tallies
         # happen under this stripe's lock, which a reset needs: a reset between them
@@ -324,10 +326,10 @@ class ActionTracker:
                 for name in distinct:
                     if name not in tallies:  # empty, but unseen until the lock is let go
                         tallies[name] = Tally(self._new_distribution())
-            for name, values in groups.items():
+            for name, (values, array) in groups.items():
                 tally = tallies[name]
                 tally.flush()
-                tally.fold(values)
+                tally.fold(values, array)
             stripe.adds += len(times)
         return True
 

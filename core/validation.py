@@ -9,9 +9,13 @@ from __future__ import annotations
 import math
 import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import msgspec
+import numpy as np
+import numpy.typing as npt
 import orjson
 
 from core.errors import InvalidActionError
@@ -35,12 +39,36 @@ def parse_payload(payload: str | bytes) -> tuple[str, Number]:
         raise InvalidActionError(
             f"payload is too large: {len(payload):,} bytes, the limit is {MAX_PAYLOAD_BYTES:,}"
         )
+    # The common case in as few operations as possible: this is the engine's hottest
+    # path. A record of exactly the two fields decodes typed, without a dict; anything
+    # else (or a value that needs care) takes the exact way, which also words the error.
+    try:
+        plain = _decode_plain_record(payload)
+    except ValueError:  # msgspec's errors; UnicodeEncodeError for a str with a surrogate
+        return _parse_exactly(payload)
+    time = plain.time
+    # msgspec yields no NaN or infinity, and bool is no number to it; orjson reads ints
+    # from 2**64 on as floats, so those take its way.
+    if type(time) is float:
+        if not time >= 0.0:
+            return _parse_exactly(payload)
+        if time == 0.0:
+            time = 0.0  # folds -0.0 into 0.0
+    elif not 0 <= time < _ORJSON_INT_LIMIT:
+        return _parse_exactly(payload)
+    name = plain.action.strip()
+    if 0 < len(name) <= MAX_ACTION_LENGTH:
+        return name, time
+    return _parse_exactly(payload)
+
+
+def _parse_exactly(payload: str | bytes) -> tuple[str, Number]:
+    """``parse_payload`` through orjson's dict and ``check_record``, for every payload
+    that is not plainly valid: the reference path, with every message."""
     try:
         record = _loads(payload)
     except orjson.JSONDecodeError as error:
         raise InvalidActionError(json_error(payload, error)) from None
-    # The common case in as few operations as possible: this is the engine's hottest
-    # path. Anything unusual goes through check_record, which also words the error.
     try:
         name = record["action"]
         time = record["time"]
@@ -155,35 +183,214 @@ class CheckedRecords:
     names: list[str]
     times: list[Number]
     numbers: Sequence[int]
+    array: npt.NDArray[np.float64] | None = None
+    """``times`` as float64, when the checker made it on the way."""
+    distinct: list[str] | None = None
+    """The names once each in first-seen order, when the checker made them on the way."""
 
 
 _get_action = operator.itemgetter("action")
 _get_time = operator.itemgetter("time")
+_NUMBER_TYPES = {int, float}
 
 
-def check_batch(records: list[object], first_number: int) -> CheckedRecords | None:
-    """Check many parsed records, numbered from ``first_number``, at once with C-level
-    passes over columns.
+def check_batch(records: list[object]) -> tuple[list[str], list[Number], list[int]]:
+    """Check many parsed records at once with C-level passes over columns.
 
-    Returns them checked when every record is plainly valid, or None when any is not (or
-    needs care, like a zero that may be -0.0), so that the caller checks them one by one
-    with ``check_record`` and its messages.
+    Returns the trimmed names, the times, and the positions (ascending) of the records
+    that are not plainly valid or need care, like a zero that may be -0.0: the caller
+    checks those one by one with ``check_record``, for its verdict and its message, and
+    ignores their entries in the columns.
     """
+    flagged: set[int] = set()
+    names = _column(_get_action, records, flagged, "?")
+    times = _column(_get_time, records, flagged, 1)
+    if not (
+        set(map(type, times)) <= _NUMBER_TYPES
+        and min(times, default=1) > 0
+        and max(times, default=1) <= MAX_EXACT_INT  # zeros, negatives and huge ints: care
+    ):
+        flagged.update(
+            position
+            for position, time in enumerate(times)
+            if type(time) not in _NUMBER_TYPES or not 0 < time <= MAX_EXACT_INT
+        )
+    trimmed = _column(str.strip, names, flagged, "?")  # TypeError for a name not a string
+    if not all(trimmed) or max(map(len, trimmed), default=0) > MAX_ACTION_LENGTH:
+        flagged.update(
+            position
+            for position, name in enumerate(trimmed)
+            if not 0 < len(name) <= MAX_ACTION_LENGTH
+        )
+    return trimmed, times, sorted(flagged)
+
+
+def _column(
+    take: Callable[[Any], Any],
+    items: Sequence[object],
+    flagged: set[int],
+    stand_in: object,
+    errors: type[Exception] | tuple[type[Exception], ...] = (KeyError, TypeError),
+) -> list[Any]:
+    """``take`` of every item in one C-level pass, resumed past each item it raises one
+    of ``errors`` for, whose position goes into ``flagged`` and whose entry is
+    ``stand_in``."""
+    column: list[Any] = []
+    taken = map(take, items)
+    while True:
+        try:
+            column.extend(taken)  # keeps what it took before an item raised
+        except errors:
+            flagged.add(len(column))
+            column.append(stand_in)
+        else:
+            return column
+
+
+class PlainRecord(msgspec.Struct, gc=False, forbid_unknown_fields=True):
+    """A record with exactly the two fields, each of its JSON type (msgspec refuses
+    ``true`` for a number)."""
+
+    action: str
+    time: int | float
+
+
+_decode_plain_records = msgspec.json.Decoder(list[PlainRecord]).decode
+_decode_plain_record = msgspec.json.Decoder(PlainRecord).decode
+_ORJSON_INT_LIMIT = 1 << 64
+_STAND_IN = PlainRecord("?", 1)  # in the columns where a line did not decode
+_get_action_field = operator.attrgetter("action")
+_get_time_field = operator.attrgetter("time")
+
+
+def check_lines(body: bytes, first_number: int) -> CheckedRecords | None:
+    """Check every line of ``body`` (each ending in a newline), numbered from
+    ``first_number``, in one msgspec decode: returned checked when every line is plainly
+    valid, None when any is not (the caller then goes line by line).
+
+    The lines are decoded as one array, joined by ",\\n". That array's elements can only be
+    the lines themselves: a record has no nested value and no string holds a raw newline,
+    so when every line ends in "}" no record can span two lines, and when the elements
+    are as many as the lines, no line holds two.
+    """
+    octets = np.frombuffer(body, dtype=np.uint8)
+    ends = np.flatnonzero(octets == _NEWLINE)
+    lines = len(ends)
+    # The shortest record takes more than two bytes; a shorter first line is not one.
+    if not lines or not 2 <= ends[0] <= MAX_PAYLOAD_BYTES:
+        return None
+    if lines > 1 and np.diff(ends).max() > MAX_PAYLOAD_BYTES + 1:
+        return None
+    last = octets[ends - 1]
+    if not (last == _CLOSING_BRACE).all():  # CRLF lines end in "}\r"
+        crlf = (last == _CARRIAGE_RETURN) & (octets[ends - 2] == _CLOSING_BRACE)
+        if not ((last == _CLOSING_BRACE) | crlf).all():
+            return None
+    try:  # a first line of another shape: the chunk is most likely all of it
+        _decode_plain_record(body[: ends[0]])
+    except ValueError:
+        return None
+    document = b"".join((b"[", memoryview(body.replace(b"\n", b",\n"))[:-2], b"]"))
+    records = decode_plain_array(document)
+    if records is None or len(records) != lines:
+        return None
+    return check_plain(records, first_number)
+
+
+def check_lines_each(lines: list[bytes]) -> tuple[list[str], list[Number], list[int]]:
+    """Decode and check ``lines`` one by one, as ``check_batch`` does parsed records:
+    the trimmed names, the times, and the positions (ascending) of the lines that break
+    a rule or need care, left to the exact per-line path.
+
+    Lines msgspec refuses as plain records (other fields, say) are parsed by orjson and
+    checked by ``check_batch``, so only the lines that fail there too go one by one; a
+    chunk whose first line is such a record goes to orjson whole, as its other lines
+    most likely are too (a refusal costs an exception)."""
+    flagged: set[int] = set()
+    if max(map(len, lines), default=0) > MAX_PAYLOAD_BYTES:
+        flagged.update(at for at, line in enumerate(lines) if len(line) > MAX_PAYLOAD_BYTES)
+    if lines and _other_record(lines[0]):
+        trimmed, times, failed = _check_with_orjson(lines)
+        return trimmed, times, sorted(flagged | failed)
+    refused: set[int] = set()
+    records = _column(_decode_plain_record, lines, refused, _STAND_IN, ValueError)
+    times = list(map(_get_time_field, records))
+    try:
+        array = np.array(times, dtype=np.float64)
+    except OverflowError:
+        flagged.update(at for at, time in enumerate(times) if not 0 < time < MAX_EXACT_INT)
+    else:
+        # Zeros (maybe -0.0) and ints from 2**53 (orjson reads some otherwise): exactly.
+        flagged.update(np.flatnonzero(~((array > 0) & (array < MAX_EXACT_INT))).tolist())
+    trimmed = list(map(str.strip, map(_get_action_field, records)))
+    if not all(trimmed) or max(map(len, trimmed), default=0) > MAX_ACTION_LENGTH:
+        lengths = np.fromiter(map(len, trimmed), dtype=np.intp, count=len(trimmed))
+        flagged.update(np.flatnonzero((lengths == 0) | (lengths > MAX_ACTION_LENGTH)).tolist())
+    if refused:
+        positions = sorted(refused)
+        names_there, times_there, failed = _check_with_orjson([lines[at] for at in positions])
+        for index, at in enumerate(positions):
+            if index in failed:
+                flagged.add(at)
+            else:
+                trimmed[at], times[at] = names_there[index], times_there[index]
+    return trimmed, times, sorted(flagged)
+
+
+def _other_record(line: bytes) -> bool:
+    """True for a valid record that msgspec refuses as plain (one with other fields)."""
+    try:
+        _decode_plain_record(line)
+    except ValueError:
+        try:
+            check_record(_loads(line))
+        except (orjson.JSONDecodeError, InvalidActionError):
+            return False
+        return True
+    return False
+
+
+def _check_with_orjson(lines: list[bytes]) -> tuple[list[str], list[Number], set[int]]:
+    """``lines`` parsed by orjson and checked by ``check_batch``: names, times, and the
+    positions of the lines that did not parse or were flagged."""
+    failed: set[int] = set()
+    parsed = _column(_loads, lines, failed, None, ValueError)
+    names, times, flagged = check_batch(parsed)
+    failed.update(flagged)
+    return names, times, failed
+
+
+def decode_plain_array(document: bytes) -> list[PlainRecord] | None:
+    """``document``, a JSON array of records with exactly the two fields of their JSON
+    types, decoded in one call; None when it is anything else."""
+    try:
+        return _decode_plain_records(document)
+    except msgspec.DecodeError:  # ValidationError included
+        return None
+
+
+def check_plain(records: Sequence[PlainRecord], first_number: int) -> CheckedRecords | None:
+    """Check decoded plain records, numbered from ``first_number``, in column passes:
+    returned checked when every one is plainly valid, else None (zeros, which may be
+    -0.0, and ints past 2**53, which orjson reads otherwise, are left to the exact way)."""
     if not records:
         return None
-    try:  # a missing key raises KeyError; a record that is not an object, TypeError
-        names = list(map(_get_action, records))  # type: ignore[arg-type]
-        times = list(map(_get_time, records))  # type: ignore[arg-type]
-    except (KeyError, TypeError):
-        return None
-    if not set(map(type, times)) <= {int, float}:
-        return None
-    if not min(times) > 0 or max(times) > MAX_EXACT_INT:  # zeros, negatives, huge ints
-        return None
+    times = list(map(_get_time_field, records))
     try:
-        trimmed = list(map(str.strip, names))  # TypeError for a name that is not a string
-    except TypeError:
+        array = np.array(times, dtype=np.float64)
+    except OverflowError:
         return None
-    if not all(trimmed) or max(map(len, trimmed)) > MAX_ACTION_LENGTH:
+    # Below 2**53 strictly: an int at or above it reads as at least 2**53 in float64.
+    if not (array.min() > 0 and array.max() < MAX_EXACT_INT):
         return None
-    return CheckedRecords(trimmed, times, range(first_number, first_number + len(records)))
+    trimmed = list(map(str.strip, map(_get_action_field, records)))
+    distinct = list(dict.fromkeys(trimmed))
+    if not all(distinct) or max(map(len, distinct)) > MAX_ACTION_LENGTH:
+        return None
+    numbers = range(first_number, first_number + len(records))
+    return CheckedRecords(trimmed, times, numbers, array=array, distinct=distinct)
+
+
+_NEWLINE = ord("\n")
+_CARRIAGE_RETURN = ord("\r")
+_CLOSING_BRACE = ord("}")

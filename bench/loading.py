@@ -1,0 +1,240 @@
+"""Loading files against DuckDB, the reference data tool, in one run; prints ratios.
+
+Run: ``uv run python -m bench.loading`` (``--records N`` to change the size, ``--gigabyte``
+to add a 1 GB file with each subject's peak memory, which takes minutes). DuckDB is a
+development dependency only: it is the yardstick, never used by the engine.
+
+Last, a 10 ms sleep loop runs on one thread while another loads a file: its lateness is
+how long loading holds the GIL at a stretch, what the window's timer would wait.
+
+Every subject reads the same file in the same round, and rounds interleave the subjects,
+so a machine busy with other work slows them alike; the ratios to DuckDB with 2 threads
+are what the targets are about. The best round of each subject is shown. Files go to a
+temporary folder that is removed afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import duckdb
+
+from core import ActionTracker
+
+ACTIONS = tuple(f"action {number}" for number in range(20))
+
+_DUCKDB_QUERY = (
+    "SELECT action, count(*), avg(time) FROM read_json(?, format = ?, "
+    "columns = {'action': 'VARCHAR', 'time': 'DOUBLE'}) GROUP BY action"
+)
+_DUCKDB_DIRTY_QUERY = (
+    "SELECT action, count(*), avg(time) FROM read_json(?, format = ?, ignore_errors = true, "
+    "columns = {'action': 'VARCHAR', 'time': 'DOUBLE'}) GROUP BY action"
+)
+
+
+def record(rng: random.Random, actions: Sequence[str]) -> bytes:
+    """One valid line: half integer times, half floats with three decimals."""
+    time_ = rng.randrange(1, 1000) if rng.random() < 0.5 else round(rng.lognormvariate(4, 1), 3)
+    return json.dumps({"action": rng.choice(actions), "time": time_}).encode()
+
+
+BAD_LINES = (
+    b'{"action": "jump", "time": -5}',
+    b'{"action": "jump", "time": "12"}',
+    b'{"action": "jump", "time": true}',
+    b'{"action": "", "time": 3}',
+    b'{"time": 3}',
+    b'{"action": "jump", "time": NaN}',
+    b'{"action": "jump", "time": 3',
+    b"not json at all",
+    b"[1, 2]",
+)
+"""The kinds of bad line scattered through the dirty file, each with its own reason."""
+
+
+def write_lines(
+    path: Path, records: int, actions: Sequence[str], bad_every: int = 0, seed: int = 1
+) -> int:
+    """Write ``records`` lines, one in ``bad_every`` of them bad (none when 0), to ``path``;
+    returns the number of valid lines."""
+    rng = random.Random(seed)
+    valid = 0
+    with open(path, "wb") as file:
+        block: list[bytes] = []
+        for number in range(records):
+            if bad_every and rng.randrange(bad_every) == 0:
+                block.append(rng.choice(BAD_LINES))
+            else:
+                block.append(record(rng, actions))
+                valid += 1
+            if len(block) == 10_000 or number == records - 1:
+                file.write(b"\n".join(block) + b"\n")
+                block = []
+    return valid
+
+
+def write_array(path: Path, source: Path) -> None:
+    """The records of the newline-delimited ``source`` as one JSON array."""
+    lines = source.read_bytes().splitlines()
+    path.write_bytes(b"[" + b",\n".join(lines) + b"]\n")
+
+
+def duckdb_load(path: Path, threads: int, array: bool = False, dirty: bool = False) -> None:
+    connection = duckdb.connect()
+    try:
+        connection.execute(f"SET threads = {threads}")
+        connection.execute("SET enable_progress_bar = false")  # it writes to stdout
+        query = _DUCKDB_DIRTY_QUERY if dirty else _DUCKDB_QUERY
+        fmt = "array" if array else "newline_delimited"
+        connection.execute(query, [str(path), fmt]).fetchall()
+    finally:
+        connection.close()
+
+
+def tracker_load(path: Path, strategy: str) -> None:
+    ActionTracker(strategy).load(path)  # type: ignore[arg-type]
+
+
+def compare(title: str, path: Path, records: int, rounds: int, array: bool = False) -> None:
+    """Time each subject on ``path`` over interleaved rounds; print rates and ratios."""
+    dirty = "bad" in title
+    subjects: list[tuple[str, Callable[[], None]]] = [
+        ("DuckDB, 2 threads", lambda: duckdb_load(path, 2, array, dirty)),
+        ("DuckDB, 1 thread", lambda: duckdb_load(path, 1, array, dirty)),
+        ("load(), running", lambda: tracker_load(path, "running")),
+        ("load(), samples", lambda: tracker_load(path, "samples")),
+    ]
+    best = {name: float("inf") for name, _ in subjects}
+    for _ in range(rounds):
+        for name, run in subjects:
+            start = time.perf_counter()
+            run()
+            best[name] = min(best[name], time.perf_counter() - start)
+    reference = best["DuckDB, 2 threads"]
+    print(f"\n{title} ({records:,} records, best of {rounds} interleaved rounds)")
+    print(f"{'subject':<22}{'seconds':>9}{'records/s':>13}{'vs DuckDB 2t':>14}")
+    for name, _ in subjects:
+        seconds = best[name]
+        print(f"{name:<22}{seconds:>9.2f}{records / seconds:>13,.0f}{reference / seconds:>14.2f}")
+
+
+def timer_lateness(path: Path, strategy: str, interval: float = 0.010) -> list[float]:
+    """Lateness (seconds) of a 10 ms sleep loop on this thread while another thread loads
+    ``path``: how long the load holds the GIL at a stretch, which is what a window's timer
+    on the GUI thread would wait."""
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            tracker_load(path, strategy)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=work)
+    lateness: list[float] = []
+    worker.start()
+    while not done.is_set():
+        start = time.perf_counter()
+        time.sleep(interval)
+        lateness.append(time.perf_counter() - start - interval)
+    worker.join(timeout=600)
+    return lateness
+
+
+def lateness_table(files: Sequence[tuple[str, Path]]) -> None:
+    print("\na 10 ms sleep loop on another thread while a file loads (lateness, ms)")
+    print(f"{'file':<34}{'ticks':>7}{'p50':>8}{'p99':>8}{'max':>8}")
+    for title, path in files:
+        late = sorted(timer_lateness(path, "running"))
+        if not late:
+            continue
+        p50, p99 = late[len(late) // 2], late[min(len(late) - 1, int(len(late) * 0.99))]
+        print(f"{title:<34}{len(late):>7}{p50 * 1e3:>8.2f}{p99 * 1e3:>8.2f}{late[-1] * 1e3:>8.2f}")
+
+
+_CHILD = """
+import json, resource, sys, time
+subject, path = sys.argv[1], sys.argv[2]
+start = time.perf_counter()
+if subject == "duckdb":
+    from bench.loading import duckdb_load
+    duckdb_load(path, 2)
+else:  # the engine alone in the process, DuckDB not even imported
+    from core import ActionTracker
+    ActionTracker(subject).load(path)
+seconds = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": seconds, "peak_kib": peak}))
+"""
+
+
+def gigabyte(folder: Path) -> None:
+    """A 1 GB file, each subject in a fresh process, for its rate and its peak memory."""
+    path = folder / "large.ndjson"
+    records = 0
+    rng = random.Random(7)
+    pool = [record(rng, ACTIONS) for _ in range(100_000)]  # drawn from: writing is faster
+    with open(path, "wb") as file:
+        while file.tell() < 1 << 30:
+            block = rng.choices(pool, k=100_000)
+            file.write(b"\n".join(block) + b"\n")
+            records += len(block)
+    print(f"\n1 GB newline-delimited file ({records:,} records), one run each, fresh processes")
+    print(f"{'subject':<22}{'seconds':>9}{'records/s':>13}{'vs DuckDB 2t':>14}{'peak MiB':>10}")
+    results = {}
+    for subject in ("duckdb", "running", "samples"):
+        output = subprocess.run(
+            [sys.executable, "-c", _CHILD, subject, str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        results[subject] = json.loads(output.splitlines()[-1])
+    reference = results["duckdb"]["seconds"]
+    for subject, result in results.items():
+        name = "DuckDB, 2 threads" if subject == "duckdb" else f"load(), {subject}"
+        seconds = result["seconds"]
+        print(
+            f"{name:<22}{seconds:>9.2f}{records / seconds:>13,.0f}{reference / seconds:>14.2f}"
+            f"{result['peak_kib'] / 1024:>10.0f}"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=1_000_000, help="records per file")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
+    parser.add_argument("--gigabyte", action="store_true", help="also a 1 GB file (slow)")
+    args = parser.parse_args(argv)
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, DuckDB {duckdb.__version__}")
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
+        clean, dirty, array, single = (
+            folder / name for name in ("clean.ndjson", "dirty.ndjson", "array.json", "one.ndjson")
+        )
+        write_lines(clean, args.records, ACTIONS)
+        compare("clean newline-delimited JSON, 20 actions", clean, args.records, args.rounds)
+        write_lines(dirty, args.records, ACTIONS, bad_every=100)
+        compare("newline-delimited, 1% bad lines scattered", dirty, args.records, args.rounds)
+        write_array(array, clean)
+        compare("the clean records as a JSON array", array, args.records, args.rounds, True)
+        write_lines(single, args.records, ACTIONS[:1])
+        compare("newline-delimited, one action", single, args.records, args.rounds)
+        lateness_table([("clean, load() running", clean), ("1% bad lines", dirty)])
+        if args.gigabyte:
+            gigabyte(folder)
+
+
+if __name__ == "__main__":
+    main()

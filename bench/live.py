@@ -284,6 +284,27 @@ def feed_table(calls: int, rounds: int) -> None:
         print(f"{name:<28}{value:>9.3f}{1e6 / value:>21,.0f}")
 
 
+STOP_TARGET_SECONDS = 0.5
+"""The contract: ``Listener.stop()`` ends it and joins its threads within this."""
+
+
+def stop_table(rounds: int) -> None:
+    """How long ``Listener.stop()`` takes, idle and just after a burst of lines."""
+    print(f"\nListener.stop(), {rounds} starts and stops per row (target {STOP_TARGET_SECONDS} s)")
+    print(f"{'protocol':<10}{'median ms':>12}{'max ms':>10}  verdict")
+    for protocol in ("udp", "tcp"):
+        spent: list[float] = []
+        for _ in range(rounds):
+            listener = Listener(ActionTracker(), port=0, protocol=protocol)
+            listener.start()
+            started = time.perf_counter()
+            listener.stop()
+            spent.append(time.perf_counter() - started)
+        verdict = "PASS" if max(spent) < STOP_TARGET_SECONDS else "FAIL"
+        median, worst = statistics.median(spent) * 1000, max(spent) * 1000
+        print(f"{protocol:<10}{median:>12.1f}{worst:>10.1f}  {verdict}")
+
+
 def _rates(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(","))
 
@@ -293,7 +314,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=2.0, help="sending period per trial")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--calls", type=int, default=100_000, help="calls per timer round")
-    parser.add_argument("--only", choices=["rates", "latency", "timer"])
+    parser.add_argument("--only", choices=["rates", "latency", "timer", "stop"])
     parser.add_argument(
         "--single-rates", type=_rates, default=SINGLE_RATES, help="packets/s, comma-separated"
     )
@@ -311,6 +332,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.only in (None, "timer"):
         timer_table(args.calls, max(args.rounds, 7))
         feed_table(args.calls, max(args.rounds, 7))
+    if args.only in (None, "stop"):
+        stop_table(max(args.rounds, 10))
     if args.only in (None, "latency"):
         latency_table(args.seconds, args.rounds, loads=LATENCY_LOADS)
     if args.only in (None, "rates"):

@@ -6,6 +6,7 @@ The wheel itself, installed outside the checkout, is started by .ci/smoke.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -193,7 +194,8 @@ def _wait_for(condition: str, check: Callable[[], bool], process: subprocess.Pop
     while not check():
         assert process.poll() is None, f"exited early ({process.returncode}) {condition}"
         assert time.monotonic() < deadline, f"timed out {condition}"
-        time.sleep(0.1)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=0.1)  # a pause that ends at once if the app exits
 
 
 def _text(path: Path) -> str:

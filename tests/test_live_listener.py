@@ -7,7 +7,6 @@ import os
 import socket
 import sys
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -149,13 +148,12 @@ def test_a_port_in_use_says_so_plainly(tracker: ActionTracker, protocol: str) ->
 
 
 @pytest.mark.parametrize("protocol", ["udp", "tcp"])
-def test_stop_joins_within_half_a_second(tracker: ActionTracker, protocol: str) -> None:
+def test_stop_joins_its_threads(tracker: ActionTracker, protocol: str) -> None:
+    # How long stop() takes (the contract's 0.5 s) is measured in bench.live, not here.
     listener = Listener(tracker, port=0, protocol=protocol)
     listener.start()
     assert len(live_threads()) == 2
-    started = time.monotonic()
     listener.stop()
-    assert time.monotonic() - started < 0.5
     assert live_threads() == []
     listener.stop()  # twice is fine
     with pytest.raises(RuntimeError, match="starts once"):

@@ -4,6 +4,7 @@ worker thread running."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 import threading
@@ -66,6 +67,11 @@ def _no_threads_left() -> object:
         if thread not in before and thread.is_alive() and thread.name.startswith("load-producer")
     ]
     assert not leftovers, f"test left threads running: {leftovers}"
+    if "PySide6" in sys.modules:
+        # A closed window's wrappers form reference cycles. Collected here, on the GUI
+        # thread; left for later, a collection that happens to run on a worker thread
+        # of the next test deletes its widgets from there, and Qt deadlocks.
+        gc.collect()
 
 
 SHUTDOWN_TIMEOUT_MS = 10_000

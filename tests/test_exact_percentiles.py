@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core import ActionTracker
 from core.sketch import EXACT_LIMIT
@@ -148,3 +150,19 @@ def test_parts_that_fold_only_when_merged_are_marked_folded() -> None:
     tracker = ActionTracker()
     _add_in_threads(tracker, [[1e-300] * EXACT_LIMIT, [1e300] * EXACT_LIMIT])
     assert tracker.snapshot().actions[0].percentile_accuracy == "folded"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.floats(min_value=0, max_value=1.7e308, allow_nan=False, allow_infinity=False),
+        min_size=1,
+        max_size=EXACT_LIMIT,
+    )
+)
+def test_exact_percentiles_are_numpys_to_the_last_bit(times: list[float]) -> None:
+    """The same figures as "samples" (np.quantile) for the same times."""
+    stats = tracker_of(times).snapshot().actions[0]
+    expected = np.quantile(np.array(times), [0.5, 0.9, 0.99])
+    clamped = tuple(min(max(float(v), min(times)), max(times)) for v in expected)
+    assert (stats.p50, stats.p90, stats.p99) == clamped

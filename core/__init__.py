@@ -8,6 +8,7 @@ from core.listener import Listener, PortInUseError
 from core.livecounts import LineError, SourceCounts
 from core.loading import FileLoad
 from core.report import LoadProgress, LoadReport, Rejection
+from core.sketch import Accuracy
 from core.stats import ActionStats, Snapshot
 from core.strategy import STRATEGIES, Strategy
 from core.timer import Timer
@@ -19,6 +20,7 @@ __all__ = [
     "MAX_ACTION_LENGTH",
     "MAX_PAYLOAD_BYTES",
     "STRATEGIES",
+    "Accuracy",
     "ActionStats",
     "ActionTracker",
     "FileLoad",

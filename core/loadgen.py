@@ -1,14 +1,16 @@
 """Synthetic load for benchmarks: producer threads calling ``add_action`` concurrently.
 
 The window's benchmark and ``bench/`` both run this, so what the button measures is what
-the scripts measure. Payloads are drawn from each action's normal distribution ahead of
-time and cycled, so producers spend their time in the tracker, not in ``random``.
+the scripts measure. Every payload carries a fresh draw from its action's normal
+distribution, so the statistics behave like real data's (a cycled pool repeated the same
+minimum, maximum and p99 in every run). Each producer makes its payloads in blocks with
+numpy, between bursts of adds, and times that work apart: the add rate reported leaves
+it out (``LoadStatus.adding``), and ``payload_seconds`` says what it cost.
 """
 
 from __future__ import annotations
 
 import math
-import random
 import statistics
 import sys
 import threading
@@ -16,17 +18,19 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import orjson
 
 from core.strategy import STRATEGIES, Strategy, check_strategy
 from core.tracker import ActionTracker
 from core.validation import check_record
 
-PAYLOAD_POOL = 16384
-"""Distinct payloads prepared for a run and cycled by every producer, each from its own
-starting point; preparing them once, before the producers start, keeps generation out of
-the timing and out of the way (per-producer pools, drawn while other producers already
-ran, made large runs slow to start; bench/engine.py times start and stop)."""
+PAYLOAD_BLOCK = 4096
+"""Payloads a producer makes at once: numpy's fixed cost per call is spread over many
+draws, and a block stays small (about 0.3 MB) however long the run."""
+_ROUNDED_BELOW = 1e15
+"""Times are rounded to 3 decimals, as a clock in ms would give them; from here up the
+third decimal is below a double's precision (and scaling by 1000 could overflow)."""
 STOP_CHECK_EVERY = 64
 """Adds between looks at the stop flag and offers of the GIL (see ``_add_until_done``).
 Fewer adds between offers make the GUI thread wait less for the GIL at a small cost in
@@ -100,6 +104,20 @@ class LoadStatus:
     added: int
     elapsed: float
     fraction: float
+    payload_seconds: float = 0.0
+    """Of ``elapsed``, the time the producers spent making payloads (see ``adding``)."""
+
+    @property
+    def adding(self) -> float:
+        """Seconds spent adding: ``elapsed`` without the making of payloads. The rate of
+        adds over it is the tracker's, not the benchmark's own cost."""
+        return max(self.elapsed - self.payload_seconds, 0.0)
+
+    @property
+    def rate(self) -> float:
+        """Adds per second of adding."""
+        adding = self.adding
+        return self.added / adding if adding > 0 else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,21 +132,30 @@ class LoadResult:
     """Median time of one ``get_stats()`` call on the loaded tracker."""
     memory_bytes: int
     stopped: bool = False
+    payload_seconds: float = 0.0
+    """Of ``seconds``, the time spent making payloads, left out of ``rate``."""
 
     @property
     def rate(self) -> float:
-        """Adds per second over the whole run."""
-        return self.added / self.seconds if self.seconds > 0 else 0.0
+        """Adds per second of adding (the run without the making of payloads)."""
+        adding = self.seconds - self.payload_seconds
+        return self.added / adding if adding > 0 else 0.0
+
+    @property
+    def payload_us(self) -> float:
+        """Microseconds spent making each payload."""
+        return self.payload_seconds / self.added * 1e6 if self.added else 0.0
 
 
 class _Counter:
     """Adds made by one producer; written only by that producer's thread."""
 
-    __slots__ = ("added", "ended")
+    __slots__ = ("added", "ended", "making")
 
     def __init__(self) -> None:
         self.added = 0
         self.ended: float | None = None  # perf_counter() when the producer returned
+        self.making = 0.0  # CPU seconds spent making payloads after the start
 
 
 class LoadGenerator:
@@ -151,16 +178,16 @@ class LoadGenerator:
         self._errors: list[Exception] = []
 
     def start(self) -> None:
-        payloads = _payloads(self.spec)
         producers = self.spec.producers
         for index in range(producers):
             quota = self._quota[index] if self._quota else None
             counter = _Counter()
             self._counters.append(counter)
+            payloads = PayloadStream(self.spec.actions, (self.spec.seed, index))
             self._threads.append(
                 threading.Thread(
                     target=self._produce,
-                    args=(counter, payloads, index * len(payloads) // producers, quota),
+                    args=(counter, payloads, quota),
                     name=f"load-producer-{index}",
                     daemon=True,
                 )
@@ -186,11 +213,9 @@ class LoadGenerator:
         self._started = time.perf_counter()
         self._go.set()
 
-    def _produce(
-        self, counter: _Counter, payloads: Sequence[bytes], start: int, quota: int | None
-    ) -> None:
+    def _produce(self, counter: _Counter, payloads: PayloadStream, quota: int | None) -> None:
         try:
-            self._add_until_done(counter, payloads, start, quota)
+            self._add_until_done(counter, payloads, quota)
         except Exception as error:  # kept for join(), which raises it on the caller's thread
             self._errors.append(error)
             self._stop.set()
@@ -198,23 +223,31 @@ class LoadGenerator:
             counter.ended = time.perf_counter()
 
     def _add_until_done(
-        self, counter: _Counter, payloads: Sequence[bytes], start: int, quota: int | None
+        self, counter: _Counter, payloads: PayloadStream, quota: int | None
     ) -> None:
+        block = payloads.block()  # the first before the start: not part of the run
         self._go.wait()
         add = self.tracker.add_action
         deadline = None if self.spec.duration is None else self._started + self.spec.duration
         stop = self._stop
-        pool = len(payloads)
-        position = start
+        position = 0
         while not stop.is_set():
-            burst = STOP_CHECK_EVERY
+            if position == len(block):
+                # CPU time, not wall time: under the GIL no other producer adds while
+                # this one makes payloads, so the producers' CPU times add up to the
+                # run's time lost to making them (a wall clock would also count the
+                # time this thread waited for the GIL).
+                started = time.thread_time()
+                block, position = payloads.block(), 0
+                counter.making += time.thread_time() - started
+            burst = min(STOP_CHECK_EVERY, len(block) - position)
             if quota is not None:
                 burst = min(burst, quota - counter.added)
             if burst <= 0:
                 return
-            for _ in range(burst):
-                add(payloads[position])
-                position = (position + 1) % pool
+            for payload in block[position : position + burst]:
+                add(payload)
+            position += burst
             counter.added += burst
             if deadline is not None and time.perf_counter() >= deadline:
                 return
@@ -237,7 +270,8 @@ class LoadGenerator:
             fraction = elapsed / self.spec.duration
         else:
             fraction = added / (self.spec.count or 1)
-        return LoadStatus(added, elapsed, min(max(fraction, 0.0), 1.0))
+        making = sum(counter.making for counter in self._counters)
+        return LoadStatus(added, elapsed, min(max(fraction, 0.0), 1.0), making)
 
     @property
     def running(self) -> bool:
@@ -263,6 +297,7 @@ class LoadGenerator:
             get_stats_ms=time_get_stats(self.tracker) * 1e3,
             memory_bytes=self.tracker.memory_bytes(),
             stopped=self._stop.is_set(),
+            payload_seconds=status.payload_seconds,
         )
 
 
@@ -294,18 +329,31 @@ def compare_strategies(spec: LoadSpec, stop: threading.Event | None = None) -> l
     return results
 
 
-def _payloads(spec: LoadSpec) -> list[bytes]:
-    """A shuffled pool of JSON payloads, the actions in equal shares, whose times follow
-    each action's normal distribution, clipped to [0, the largest float]."""
-    rng = random.Random(spec.seed)
-    pool = []
-    for index in range(PAYLOAD_POOL):
-        action = spec.actions[index % len(spec.actions)]
+class PayloadStream:
+    """Fresh JSON payloads, the actions in equal shares and shuffled, whose times are new
+    draws from each action's normal distribution, clipped to [0, the largest float] and
+    rounded to 3 decimals."""
+
+    def __init__(self, actions: Sequence[ActionSpec], seed: int | tuple[int, ...]) -> None:
+        self._rng = np.random.default_rng(seed)
+        # b'{"action":"jump","time":' for each action: only the number is made per payload.
+        self._prefixes = [orjson.dumps({"action": a.name, "time": 0})[:-2] for a in actions]
+        self._means = np.array([a.mean for a in actions], dtype=np.float64)
+        self._spreads = np.array([a.spread for a in actions], dtype=np.float64)
+
+    def block(self, size: int = PAYLOAD_BLOCK) -> list[bytes]:
+        """``size`` new payloads."""
+        picks = self._rng.permutation(size) % len(self._prefixes)
+        values = self._rng.normal(self._means[picks], self._spreads[picks])
         # Clipped to the finite range: a mean near the float limit must not draw infinity.
-        value = min(max(0.0, rng.gauss(action.mean, action.spread)), sys.float_info.max)
-        pool.append(orjson.dumps({"action": action.name, "time": round(value, 3)}))
-    rng.shuffle(pool)
-    return pool
+        np.clip(values, 0.0, sys.float_info.max, out=values)
+        ordinary = values < _ROUNDED_BELOW
+        values[ordinary] = np.round(values[ordinary], 3)
+        # One C call writes every number as JSON does (shortest round-trip digits).
+        numbers = orjson.dumps(values.tolist())[1:-1].split(b",")
+        prefixes = self._prefixes
+        pairs = zip(picks.tolist(), numbers, strict=True)
+        return [prefixes[pick] + number + b"}" for pick, number in pairs]
 
 
 def _split(total: int, parts: int) -> list[int]:

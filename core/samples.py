@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -52,6 +53,10 @@ class SampleStore:
         merged._data = np.concatenate([self.view(), *(other.view() for other in others)])
         merged.size = len(merged._data)
         return merged
+
+    def accuracy(self, others: Sequence[SampleStore] = ()) -> Literal["exact"]:
+        """Always "exact": every sample is kept."""
+        return "exact"
 
     def values(self) -> npt.NDArray[np.float64]:
         """Every sample in arrival order (a read-only view; see ``view``)."""

@@ -9,6 +9,7 @@ a foreign or newer file recognizable; sizes and checksum catch truncation and bi
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import tempfile
 from collections.abc import Sequence
@@ -24,7 +25,7 @@ from core.errors import SessionError
 from core.exactsum import Number
 from core.moments import Moments
 from core.samples import SampleStore
-from core.sketch import MAX_BINS, LogSketch
+from core.sketch import EXACT_LIMIT, GAMMA, MAX_BINS, LogSketch
 from core.strategy import Distribution, Strategy, check_strategy
 
 FORMAT = "action-tracker-session"
@@ -75,13 +76,20 @@ def write_session(path: str | os.PathLike[str], state: TrackerState) -> None:
         kept = action.distribution
         if isinstance(kept, LogSketch):
             bins = kept.bins.astype(_INT64, copy=False)
-            entry["sketch"] = {
+            sketch: dict[str, object] = {
                 "zeros": kept.zeros,
                 "offset": kept.offset,
                 "bins": [offset, len(bins)],
+                "folded": kept.folded,
             }
             arrays.append(bins)
             offset += bins.nbytes
+            if kept.exact is not None:  # absent in files from before exact values were kept
+                exact = kept.exact.astype(_FLOAT64, copy=False)
+                sketch["exact"] = [offset, len(exact)]
+                arrays.append(exact)
+                offset += exact.nbytes
+            entry["sketch"] = sketch
         elif isinstance(kept, SampleStore):
             samples = kept.view().astype(_FLOAT64, copy=False)
             entry["samples"] = [offset, len(samples)]
@@ -230,11 +238,27 @@ def _parse_action(entry: dict[str, Any], strategy: Strategy, data: memoryview) -
             raise SessionError(f"the session is damaged: bad sketch for {name!r}")
         if sketch.zeros + int(sketch.bins.sum()) != count:
             raise SessionError(f"the session is damaged: sketch counts disagree for {name!r}")
+        sketch.folded = _folded(sketch_entry, sketch, minimum, name)
+        sketch.exact = None  # older files keep no exact values: their figures are estimates
+        if "exact" in sketch_entry:
+            sketch.exact = _array(data, sketch_entry["exact"], _FLOAT64).astype(np.float64)
+            if len(sketch.exact) != count or count > EXACT_LIMIT:
+                raise SessionError(f"the session is damaged: exact times disagree for {name!r}")
         return ActionState(name, moments, sketch)
     samples = _array(data, entry["samples"], _FLOAT64).astype(np.float64)
     if len(samples) != count:
         raise SessionError(f"the session is damaged: sample count disagrees for {name!r}")
     return ActionState(name, moments, SampleStore.of(samples))
+
+
+def _folded(entry: dict[str, Any], sketch: LogSketch, minimum: Number, name: str) -> bool:
+    """Whether the sketch's low buckets were folded; files from before this was written
+    tell by the smallest time lying below the lowest bucket."""
+    if "folded" in entry:
+        if type(entry["folded"]) is not bool:
+            raise SessionError(f"the session is damaged: bad sketch for {name!r}")
+        return bool(entry["folded"])
+    return minimum > 0 and math.ceil(math.log(minimum) / math.log(GAMMA)) < sketch.offset
 
 
 def _array(data: memoryview, where: Sequence[int], dtype: np.dtype[Any]) -> npt.NDArray[Any]:

@@ -1,4 +1,5 @@
-"""A bounded-memory quantile sketch with 1% relative accuracy (DDSketch's log buckets).
+"""A bounded-memory quantile sketch with 1% relative accuracy (DDSketch's log buckets),
+exact while an action has few times.
 
 Written for batches: a numpy ``log`` and ``bincount`` per batch, where the ``ddsketch``
 package adds one value at a time, paying a Python call for each.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -22,25 +24,47 @@ _INV_LN_GAMMA = 1 / _LN_GAMMA
 MAX_BINS = 2048
 """Bins kept per sketch; past this the lowest ones fold together. GAMMA**2048 spans a
 6.2e17 : 1 range, so ordinary data never folds."""
+EXACT_LIMIT = 1000
+"""Times a sketch also keeps exactly (8 bytes each); its percentiles are exact up to this
+many times, so a person checking a few typed values sees the true figures, and memory
+stays bounded."""
+
+Accuracy = Literal["exact", "approximate", "folded"]
+"""How a distribution's percentiles relate to the true ones: exact; within the sketch's
+1%; or with the lowest buckets folded together (a range beyond 6.2e17 : 1), where the
+low percentiles read high by more than 1%."""
 
 
 class LogSketch:
-    """Counts of positive values in buckets (GAMMA**(k-1), GAMMA**k], plus a zero count."""
+    """Counts of positive values in buckets (GAMMA**(k-1), GAMMA**k], plus a zero count;
+    and, while there are at most EXACT_LIMIT of them, the values themselves (``exact``).
 
-    __slots__ = ("bins", "offset", "zeros")
+    ``exact`` is replaced, never changed in place, so copies may share it."""
+
+    __slots__ = ("bins", "exact", "folded", "offset", "zeros")
 
     def __init__(self) -> None:
         self.bins: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
         self.offset = 0  # bucket key of bins[0]
         self.zeros = 0
+        self.exact: npt.NDArray[np.float64] | None = _NO_VALUES
+        """Every value counted, in arrival order; None once there were too many."""
+        self.folded = False
+        """Whether buckets below the range of MAX_BINS were folded into the lowest one."""
 
     @property
     def nbytes(self) -> int:
-        """Bytes held by the bins."""
-        return int(self.bins.nbytes)
+        """Bytes held by the bins and the exact values."""
+        exact = self.exact
+        return int(self.bins.nbytes) + (int(exact.nbytes) if exact is not None else 0)
 
     def add(self, array: npt.NDArray[np.float64]) -> None:
         """Count every value of a batch (all finite and >= 0)."""
+        exact = self.exact
+        if exact is not None:
+            self.exact = (
+                np.concatenate((exact, array)) if len(exact) + len(array) <= EXACT_LIMIT else None
+            )
         positive = array if array.min() > 0 else array[array > 0]
         self.zeros += len(array) - len(positive)
         if len(positive):
@@ -56,7 +80,9 @@ class LogSketch:
         else:
             start = min(self.offset, low)
             end = max(self.offset + len(self.bins), low + len(counts))
-        start = max(start, end - MAX_BINS)
+        if start < end - MAX_BINS:
+            start = end - MAX_BINS
+            self.folded = True
         if start != self.offset or end - start != len(self.bins):
             grown = np.zeros(end - start, dtype=np.int64)
             _fold_into(grown, start, self.bins, self.offset)
@@ -66,6 +92,7 @@ class LogSketch:
     def copy(self) -> LogSketch:
         clone = LogSketch()
         clone.bins, clone.offset, clone.zeros = self.bins.copy(), self.offset, self.zeros
+        clone.exact, clone.folded = self.exact, self.folded
         return clone
 
     frozen = copy  # a sketch's bins change in place, so a reader's copy must own its own
@@ -82,11 +109,28 @@ class LogSketch:
         """Return one sketch that counts everything the parts count (a new one: the
         result may be changed without touching the parts)."""
         result = cls()
+        parts = list(parts)
         for part in parts:
             result.zeros += part.zeros
+            result.folded |= part.folded
             if len(part.bins):
                 result._add_counts(part.offset, part.bins)
+        result.exact = _exact_values(parts)
         return result
+
+    def accuracy(self, others: Sequence[LogSketch] = ()) -> Accuracy:
+        """How ``quantiles`` over this sketch and the ``others`` relates to the truth."""
+        if _exact_values([self, *others]) is not None:
+            return "exact"
+        if self.folded or any(other.folded for other in others):
+            return "folded"
+        if others:
+            filled = [part for part in (self, *others) if len(part.bins)]
+            low = min(part.offset for part in filled)
+            high = max(part.offset + len(part.bins) for part in filled)
+            if high - low > MAX_BINS:  # the parts fold only when merged
+                return "folded"
+        return "approximate"
 
     def quantiles(
         self,
@@ -97,7 +141,11 @@ class LogSketch:
     ) -> tuple[Number, ...]:
         """Estimate quantiles of this sketch's values and the ``others``', with the same
         linear interpolation between order statistics as numpy's default, each clamped to
-        [minimum, maximum]."""
+        [minimum, maximum]; exact while every part still keeps its values."""
+        exact = _exact_values([self, *others])
+        if exact is not None:
+            found = _linear_quantiles(np.sort(exact).tolist(), qs)
+            return tuple(min(max(value, minimum), maximum) for value in found)
         if others:
             return self.merged_with(others).quantiles(qs, minimum, maximum)
         cumulative = np.cumsum(self.bins)
@@ -142,6 +190,44 @@ class LogSketch:
                 estimate = math.inf
             values.append(min(max(estimate, minimum), maximum))
         return values
+
+
+_NO_VALUES: npt.NDArray[np.float64] = np.empty(0, dtype=np.float64)
+_NO_VALUES.flags.writeable = False
+
+
+def _linear_quantiles(ordered: list[float], qs: Iterable[float]) -> list[float]:
+    """``np.quantile(ordered, qs)`` to the last bit (its default "linear" method, in the
+    same arithmetic), for a few sorted values: np.quantile's own overhead per call is
+    many times the work, and a snapshot of 10,000 small actions makes 10,000 calls."""
+    last = len(ordered) - 1
+    result = []
+    for q in qs:
+        virtual = last * q
+        lower = math.floor(virtual)
+        if lower >= last:
+            result.append(ordered[last])
+            continue
+        low, high = ordered[lower], ordered[lower + 1]
+        gamma = virtual - lower
+        difference = high - low
+        # numpy's _lerp: from the nearer end, so that gamma 1 gives high exactly.
+        result.append(high - difference * (1 - gamma) if gamma >= 0.5 else low + difference * gamma)
+    return result
+
+
+def _exact_values(parts: Sequence[LogSketch]) -> npt.NDArray[np.float64] | None:
+    """The parts' exact values together, or None when one part no longer keeps them or
+    together they are more than EXACT_LIMIT."""
+    arrays = [part.exact for part in parts]
+    if any(array is None for array in arrays):
+        return None
+    kept = [array for array in arrays if array is not None and len(array)]
+    if sum(len(array) for array in kept) > EXACT_LIMIT:
+        return None
+    if len(kept) == 1:
+        return kept[0]
+    return np.concatenate(kept) if kept else _NO_VALUES
 
 
 def _fold_into(

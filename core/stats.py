@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.exactsum import Number
+from core.sketch import Accuracy
 from core.strategy import Strategy
 
 
@@ -21,6 +22,15 @@ class ActionStats:
     p50: Number
     p90: Number
     p99: Number
+    percentile_accuracy: Accuracy = "exact"
+    """"exact"; "approximate" (the sketch's 1%, past EXACT_LIMIT times of "running"); or
+    "folded" (a range beyond 6.2e17 : 1 folded the sketch's low buckets: the low
+    percentiles read high by more than 1%)."""
+
+    @property
+    def percentiles_exact(self) -> bool:
+        """Whether p50, p90 and p99 are the true figures, not estimates."""
+        return self.percentile_accuracy == "exact"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,9 @@
 """The two ways a tracker keeps an action's times, and the one interface it keeps them by.
 
-``"running"`` keeps a bounded quantile sketch (``LogSketch``); ``"samples"`` keeps every
-time (``SampleStore``). The tracker only ever talks to ``Distribution``, so adding a third
-way means writing one class, not finding every place that asks which kind it holds.
+``"running"`` keeps a bounded quantile sketch (``LogSketch``), exact while an action has
+at most ``EXACT_LIMIT`` times; ``"samples"`` keeps every time (``SampleStore``). The
+tracker only ever talks to ``Distribution``, so adding a third way means writing one
+class, not finding every place that asks which kind it holds.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy.typing as npt
 
 from core.exactsum import Number
 from core.samples import SampleStore
-from core.sketch import LogSketch
+from core.sketch import Accuracy, LogSketch
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -58,6 +59,10 @@ class Distribution(Protocol):
     ) -> tuple[Number, ...]:
         """The quantiles ``qs`` (numpy's default interpolation) of this distribution's times
         and the ``others``' together, within [minimum, maximum]."""
+        ...
+
+    def accuracy(self, others: Sequence[Self] = ()) -> Accuracy:
+        """Whether ``quantiles`` over this distribution and the ``others`` is exact."""
         ...
 
     def values(self) -> npt.NDArray[np.float64] | None:

@@ -412,7 +412,10 @@ def _stats(name: str, tallies: list[Tally]) -> ActionStats:
     low, high = moments.minimum, moments.maximum
     first, *others = (tally.distribution for tally in tallies)
     p50, p90, p99 = first.quantiles(QUANTILES, low, high, others)
-    return ActionStats(name, moments.count, moments.mean, low, high, moments.stdev, p50, p90, p99)
+    accuracy = first.accuracy(others)
+    return ActionStats(
+        name, moments.count, moments.mean, low, high, moments.stdev, p50, p90, p99, accuracy
+    )
 
 
 def _unchanged(contents: list[list[tuple[str, Tally]]], known: dict[str, ActionStats]) -> set[str]:

@@ -230,9 +230,8 @@ class BenchmarkPanel(QGroupBox):
 
     def _on_worker_yielded(self, status: LoadStatus) -> None:
         self.progress.setValue(round(status.fraction * 1000))
-        rate = status.added / status.elapsed if status.elapsed > 0 else 0.0
         self.live.setText(
-            f"{rate:,.0f} adds/s · {status.elapsed:.1f} s elapsed · {status.added:,} added"
+            f"{status.rate:,.0f} adds/s · {status.elapsed:.1f} s elapsed · {status.added:,} added"
         )
         self.progressed.emit(status)
 

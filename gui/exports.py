@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractItemModel
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMainWindow, QTableView
 
@@ -14,7 +13,7 @@ from core.export import snapshot_csv
 from gui.live_view import LiveView
 from gui.messages import warn
 from gui.recent_files import RecentFiles
-from gui.stats_model import HEADERS
+from gui.stats_model import FIELDS, HEADERS, StatsModel, StatsProxy, full_precision
 
 KINDS = {
     "json": ("Export statistics as JSON", "JSON (*.json)"),
@@ -50,15 +49,22 @@ def export(
     return True
 
 
-def copy_rows(window: QMainWindow, table: QTableView, model: QAbstractItemModel) -> None:
-    """Copy the selected rows (all columns, with a header) as tab-separated text."""
+def copy_rows(window: QMainWindow, table: QTableView, proxy: StatsProxy) -> None:
+    """Copy the selected rows (all columns, with a header) as tab-separated text, in the
+    order shown, with full-precision numbers a spreadsheet reads (not the rounded,
+    grouped text of the table)."""
     rows = sorted({index.row() for index in table.selectionModel().selectedIndexes()})
     if not rows:
         return
+    source = proxy.sourceModel()
+    assert isinstance(source, StatsModel)
     lines = ["\t".join(HEADERS)]
     for row in rows:
-        cells = [model.index(row, column).data() for column in range(len(HEADERS))]
-        lines.append("\t".join(str(cell) for cell in cells))
+        stats = source.stats_at(proxy.mapToSource(proxy.index(row, 0)).row())
+        if stats is None:
+            continue
+        numbers = (full_precision(getattr(stats, field)) for field in FIELDS[1:])
+        lines.append("\t".join((stats.action, *numbers)))
     QGuiApplication.clipboard().setText("\n".join(lines) + "\n")
     count = len(rows)
     window.statusBar().showMessage(f"Copied {count} row{'' if count == 1 else 's'}", 3000)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtWidgets import QMainWindow, QMenu
 
 from core import ActionTracker, LoadReport
 from core.loadgen import LoadResult, LoadSpec
@@ -20,7 +20,7 @@ from gui.file_loads import FileLoads
 from gui.layout import build_layout
 from gui.live_view import LiveView
 from gui.load_feedback import LoadFeedback
-from gui.menus import BENCHMARK_SESSION, USER_SESSION, build_menus
+from gui.menus import BENCHMARK_SESSION, STRATEGY_MENU, USER_SESSION, build_menus
 from gui.messages import confirm_reset, show_about, warn
 from gui.recent_files import RecentFiles
 from gui.resources import app_icon, app_version
@@ -28,6 +28,7 @@ from gui.session_files import SessionFiles, SessionOpened
 from gui.snapshots import TrackerSnapshot
 from gui.stats_model import StatsModel, StatsProxy
 from gui.stats_view import StatsView
+from gui.strategy_choice import StrategyChoice
 from gui.user_session import UserSession, freeze_long_lived
 from gui.window_settings import restore_layout, save_layout, save_spec, saved_spec
 from gui.workers import stop_all
@@ -83,6 +84,9 @@ class MainWindow(QMainWindow):
             self.settings, build_menus(self, self, self.table, self.benchmark)
         )
         self.recent_menu = self.recent.menu
+        strategy_menu = self.findChild(QMenu, STRATEGY_MENU)
+        assert strategy_menu is not None  # made by build_menus
+        self.strategy_choice = StrategyChoice(strategy_menu, self, self.user, self.set_user_tracker)
         self.load_feedback = LoadFeedback(self, self.loads, self.recent)
         self.session_files = SessionFiles(self, self.user, self.recent)
         self._closing = False

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QMainWindow, QMenu, QWidget
 from gui.benchmark_panel import BenchmarkPanel
 
 USER_SESSION, BENCHMARK_SESSION = 0, 1
+STRATEGY_MENU = "strategyMenu"
 
 
 class Commands(Protocol):
@@ -66,6 +67,8 @@ def build_menus(
     add(edit_menu, "&Filter Actions", QKeySequence.StandardKey.Find, commands.focus_filter)
     edit_menu.addSeparator()
     add(edit_menu, "&Reset Session…", "Ctrl+Shift+R", commands.confirm_reset)
+    # Filled by gui/strategy_choice.py, which keeps its entries checked as the session is.
+    edit_menu.addMenu("S&trategy of My Actions").setObjectName(STRATEGY_MENU)
 
     view_menu = bar.addMenu("&View")
     add(view_menu, "&My Actions", "Ctrl+1", lambda: commands.show_session(USER_SESSION))

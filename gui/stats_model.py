@@ -11,15 +11,33 @@ and only for the actions whose figures changed.
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 
 from core import ActionStats, Snapshot
+from core.exactsum import Number
 
 HEADERS = ("Action", "Count", "Average", "Min", "Max", "Std dev", "p50", "p90", "p99")
 FIELDS = ("action", "count", "mean", "min", "max", "stdev", "p50", "p90", "p99")
 COUNT_COLUMN = 1
+PERCENTILE_COLUMNS = (6, 7, 8)
+APPROXIMATE_SIGN = "≈"
+"""Put before a percentile that is an estimate, not the true figure."""
+APPROXIMATE_TIPS = {
+    "approximate": (
+        "An estimate, within 1% of the true figure: past 1,000 times of an action, the "
+        '"running" strategy keeps a sketch of them. The "samples" strategy keeps every '
+        "time, for exact percentiles."
+    ),
+    "folded": (
+        "An estimate that may read far too high: this action's times span so wide a range "
+        '(beyond 6.2e17 : 1) that the sketch of the "running" strategy folded its lowest '
+        'ones together. The "samples" strategy keeps every time, for exact percentiles.'
+    ),
+}
+"""Tooltips of estimated percentiles, by ``ActionStats.percentile_accuracy``."""
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 """Holds the raw number (or the name) so sorting is numeric, not by the shown text."""
 _NUMBER_ALIGNMENT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -29,13 +47,27 @@ def format_count(value: int) -> str:
     return f"{value:,}"
 
 
-def format_time(value: float) -> str:
+def format_time(value: Number) -> str:
     """Digit-grouped with two decimals, whole numbers too, so a column's decimal points
     line up; scientific for tiny or huge non-zero values, from a billion up, so that
-    nine columns of figures still fit a window."""
-    if value != 0 and (abs(value) < 0.01 or abs(value) >= 1e9) and math.isfinite(value):
-        return f"{value:.3e}"
-    return f"{value:,.2f}"
+    nine columns of figures still fit a window. Halves round up, as people round: the
+    figure rounded is the shortest decimal that reads back as the value (what was
+    typed), so 78.125 shows 78.13 and 1.005 shows 1.01."""
+    if not math.isfinite(value):
+        return f"{value:,.2f}"
+    exact = Decimal(value) if isinstance(value, int) else Decimal(repr(value))
+    with localcontext() as context:
+        context.rounding = ROUND_HALF_UP
+        if value != 0 and (abs(value) < 0.01 or abs(value) >= 1e9):
+            mantissa, exponent = f"{exact:.3e}".split("e")
+            return f"{mantissa}e{int(exponent):+03d}"  # as floats write it: e-03, e+11
+        return f"{exact:,.2f}"
+
+
+def full_precision(value: Number) -> str:
+    """A number as a spreadsheet reads it back to the same value: no grouping, every
+    digit (the shortest decimal that round-trips a float)."""
+    return repr(value)
 
 
 class StatsModel(QStandardItemModel):
@@ -113,6 +145,11 @@ class StatsModel(QStandardItemModel):
     def _set_number(self, item: QStandardItem, column: int, stats: ActionStats) -> None:
         value = getattr(stats, FIELDS[column])
         text = format_count(value) if column == COUNT_COLUMN else format_time(value)
+        if column in PERCENTILE_COLUMNS:
+            tip = APPROXIMATE_TIPS.get(stats.percentile_accuracy)
+            if tip is not None:
+                text = APPROXIMATE_SIGN + text
+            item.setToolTip(tip or "")
         item.setData(text, Qt.ItemDataRole.DisplayRole)
         item.setData(float(value), SORT_ROLE)
         if len(text) > len(self._widest[column]):

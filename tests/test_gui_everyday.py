@@ -174,10 +174,26 @@ def test_copy_selection_puts_tab_separated_rows_on_the_clipboard(window: MainWin
     lines = clipboard.text().split("\n")
     assert lines[-1] == ""
     assert lines[0] == "\t".join(STATS_HEADERS)
-    assert lines[1].split("\t")[:5] == ["jump", "3", "1.33", "1.00", "2.00"]
+    # Full precision that a spreadsheet reads, not the table's rounded, grouped text.
+    assert lines[1].split("\t")[:5] == ["jump", "3", repr(4 / 3), "1", "2"]
     assert lines[2].split("\t")[0] == "swim"
     assert len(lines) == 4
     assert all(len(line.split("\t")) == 9 for line in lines[:-1])
+
+
+def test_copied_numbers_are_full_precision_where_the_table_rounds_and_groups(
+    window: MainWindow,
+) -> None:
+    window.tracker.add_action('{"action": "big", "time": 1200.125}')
+    window.tracker.add_action('{"action": "tiny", "time": 0.001}')
+    window.refresh()
+    select_rows(window, "big", "tiny")
+    window.copy_selection()
+    rows = list(csv.reader(io.StringIO(QGuiApplication.clipboard().text()), delimiter="\t"))
+    shown = {row[0]: row for row in rows[1:]}
+    assert shown["big"][2:5] == ["1200.125"] * 3  # shown as 1,200.13
+    assert shown["tiny"][2:5] == ["0.001"] * 3  # shown as 1.000e-03
+    assert all(float(cell) >= 0 for row in rows[1:] for cell in row[1:])
 
 
 def test_copy_follows_the_sorted_order_shown(window: MainWindow) -> None:
@@ -194,7 +210,7 @@ def test_ctrl_c_in_the_table_copies_rows(qtbot: QtBot, window: MainWindow) -> No
     select_rows(window, "run")
     QGuiApplication.clipboard().setText("")
     qtbot.keyClick(window.table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
-    assert QGuiApplication.clipboard().text().splitlines()[1].startswith("run\t1\t1,234.50")
+    assert QGuiApplication.clipboard().text().splitlines()[1].startswith("run\t1\t1234.5\t")
 
 
 def answer_reset_question(

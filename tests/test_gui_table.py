@@ -10,8 +10,15 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from core import ActionTracker, Snapshot
+from core.sketch import EXACT_LIMIT
 from gui import MainWindow
-from gui.stats_model import format_time
+from gui.stats_model import (
+    APPROXIMATE_SIGN,
+    APPROXIMATE_TIPS,
+    PERCENTILE_COLUMNS,
+    SORT_ROLE,
+    format_time,
+)
 from gui.stats_view import ACTION_MIN_WIDTH
 from widgets import STATS_HEADERS
 
@@ -158,12 +165,59 @@ def test_a_column_the_user_widened_keeps_its_width(qtbot: QtBot, window: MainWin
         (999_999_999.5, "999,999,999.50"),
         (1e9, "1.000e+09"),
         (123_456_789_012.5, "1.235e+11"),
+        (78.125, "78.13"),  # halves round up, as people round (not to even: 78.12)
+        (1.005, "1.01"),  # as typed, though the double lies just below 1.005
+        (2.675, "2.68"),
+        (0.0012345, "1.235e-03"),
+        (18_446_744_073_709_551_615, "1.845e+19"),
+        (0.5, "0.50"),
     ],
 )
 def test_times_are_grouped_and_turn_scientific_only_when_tiny_or_huge(
     value: float, text: str
 ) -> None:
     assert format_time(value) == text
+
+
+def percentile_cells(window: MainWindow, row: int) -> list[tuple[str, str]]:
+    proxy = table(window).model()
+    return [
+        (
+            proxy.index(row, column).data(),
+            proxy.index(row, column).data(Qt.ItemDataRole.ToolTipRole),
+        )
+        for column in PERCENTILE_COLUMNS
+    ]
+
+
+def test_estimated_percentiles_carry_a_sign_and_say_why(window: MainWindow) -> None:
+    add(window.tracker, "few", 80, 99.5, 100.5, 120)
+    window.refresh()
+    assert percentile_cells(window, 0)[0] == ("100.00", "")
+    assert all(not text.startswith(APPROXIMATE_SIGN) for text, _ in percentile_cells(window, 0))
+    add(window.tracker, "few", *range(1, EXACT_LIMIT))  # now past the exact times kept
+    add(window.tracker, "huge", *([1e26, 1.7e308] * (EXACT_LIMIT // 2 + 1)))
+    window.refresh()
+    for row, accuracy in ((0, "approximate"), (1, "folded")):
+        for text, tip in percentile_cells(window, row):
+            assert text.startswith(APPROXIMATE_SIGN)
+            assert tip == APPROXIMATE_TIPS[accuracy]
+    assert "far too high" in APPROXIMATE_TIPS["folded"]
+    # The sign is text only: sorting stays numeric.
+    assert (
+        table(window).model().index(0, 6).data(SORT_ROLE)
+        == window.tracker.snapshot().actions[0].p50
+    )
+
+
+@pytest.mark.window(strategy="samples")
+def test_percentiles_of_samples_are_never_marked(window: MainWindow) -> None:
+    add(window.tracker, "many", *range(2 * EXACT_LIMIT))
+    window.refresh()
+    assert all(
+        not text.startswith(APPROXIMATE_SIGN) and not tip
+        for text, tip in percentile_cells(window, 0)
+    )
 
 
 def test_a_name_cut_short_by_its_column_is_whole_in_its_tooltip(window: MainWindow) -> None:

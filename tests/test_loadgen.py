@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import sys
 import threading
+import time
 
+import numpy as np
+import numpy.typing as npt
+import orjson
 import pytest
 
 from core import ActionTracker, InvalidActionError
-from core.loadgen import ActionSpec, LoadError, LoadGenerator, LoadSpec
+from core.loadgen import ActionSpec, LoadError, LoadGenerator, LoadSpec, PayloadStream
 from core.validation import MAX_ACTION_LENGTH
 
 
@@ -150,3 +156,63 @@ def test_status_grows_while_running_and_a_stop_ends_the_run() -> None:
     assert not generator.running
     assert result.stopped
     assert result.added == tracker.snapshot().total_count
+
+
+def test_every_payload_is_a_fresh_draw_from_its_distribution() -> None:
+    """A cycled pool of 16,384 payloads held at most 16,384 distinct times, and every run
+    showed the same minimum (42.68), maximum and p99."""
+    count = 60_000
+    spec = LoadSpec(actions=(ActionSpec("run", 75.0, 10.0),), duration=None, count=count)
+    times = _times_of_a_run(spec)
+    assert len(np.unique(times)) > 25_000  # to 3 decimals, some draws coincide
+    assert times.min() < 42.68  # the cycled pool's minimum in every run
+    assert np.mean(times) == pytest.approx(75, abs=0.5)
+    assert np.std(times) == pytest.approx(10, rel=0.05)
+    other_times = _times_of_a_run(dataclasses.replace(spec, seed=1))
+    assert (times.min(), times.max()) != (other_times.min(), other_times.max())
+
+
+def _times_of_a_run(spec: LoadSpec) -> npt.NDArray[np.float64]:
+    tracker = ActionTracker("samples")
+    generator = LoadGenerator(tracker, spec)
+    generator.start()
+    assert generator.join(timeout=JOIN_TIMEOUT).added == spec.count
+    return tracker.samples(spec.actions[0].name)
+
+
+def test_payloads_keep_every_action_in_equal_shares_and_within_range() -> None:
+    actions = (ActionSpec("a", 1.7e308, 1e308), ActionSpec("b", 0.0, 0.0), ActionSpec("c", 5, 50))
+    block = PayloadStream(actions, 3).block(3000)
+    records = [orjson.loads(payload) for payload in block]
+    for spec in actions:
+        times = [record["time"] for record in records if record["action"] == spec.name]
+        assert len(times) == 1000
+        assert all(0 <= value <= sys.float_info.max for value in times)
+    assert {record["time"] for record in records if record["action"] == "b"} == {0.0}
+
+
+def test_the_rate_leaves_out_the_time_spent_making_payloads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_block = PayloadStream.block
+    made = []
+
+    def slow_block(stream: PayloadStream, size: int = 256) -> list[bytes]:
+        started = time.thread_time()
+        while time.thread_time() - started < 0.005:  # CPU work, as making payloads is
+            pass
+        made.append(size)
+        return real_block(stream, size)
+
+    monkeypatch.setattr(PayloadStream, "block", slow_block)
+    generator = LoadGenerator(ActionTracker(), LoadSpec(producers=2, duration=None, count=5000))
+    generator.start()
+    result = generator.join(timeout=JOIN_TIMEOUT)
+    made_after_start = len(made) - 2  # each producer's first block is made before the start
+    assert made_after_start >= 5000 // 256 - 2
+    assert result.payload_seconds >= 0.005 * made_after_start
+    assert result.payload_seconds < result.seconds
+    assert result.rate == result.added / (result.seconds - result.payload_seconds)
+    assert result.payload_us == pytest.approx(result.payload_seconds / 5000 * 1e6)
+    status = generator.status()
+    assert status.rate == result.rate

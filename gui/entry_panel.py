@@ -206,10 +206,15 @@ class EntryPanel(QGroupBox):
         """Add ``payload``; confirm it with the time as typed (``shown_time``) or as
         parsed, or show the engine's message."""
         try:
-            self.tracker.add_action(payload)
+            self._session.add_action(payload)
         except InvalidActionError as error:
             message.show_error(str(error))
             return False
+        # The fields' own typing history ends here: Ctrl+Z now takes back the add, not
+        # the last keystroke (a field keeps its own undo once typed in again).
+        for field in (self.action_input.lineEdit(), self.time_input, self.json_input):
+            assert field is not None  # the name's combo box is editable
+            field.setText(field.text())
         record = orjson.loads(payload)
         name = record["action"].strip()
         message.show_ok(f"Added {shorten(name)}: {shown_time or record['time']}")

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 import core.loading
+import gui.load_feedback
 from core import ActionTracker, InvalidFileError, LoadProgress
 from gui import MainWindow
 from gui.file_loads import FileLoaded
@@ -301,8 +302,10 @@ def feeder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PipeFeed
 
 
 def wait_until_stuck_mid_load(qtbot: QtBot, window: MainWindow, feeder: PipeFeeder) -> None:
+    read: list[int] = []
+    window.loads.progressed.connect(lambda step: read.append(step.accepted))
     window.open_file(feeder.path)
-    qtbot.waitUntil(lambda: window.tracker.version >= FIRST_LINES // 2, timeout=LOAD_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: max(read, default=0) >= FIRST_LINES // 2, timeout=LOAD_TIMEOUT_MS)
     assert window.loading
 
 
@@ -362,9 +365,13 @@ def test_window_stays_responsive_during_a_load(
     assert piped.count == ALL_LINES
 
 
-def test_cancel_button_stops_a_load_keeping_what_was_added(
-    qtbot: QtBot, window: MainWindow, feeder: PipeFeeder
+def test_cancel_button_stops_a_load_keeping_what_was_read_when_asked_to(
+    qtbot: QtBot, window: MainWindow, feeder: PipeFeeder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    asked: list[int] = []
+    monkeypatch.setattr(
+        gui.load_feedback, "keep_cancelled_load", lambda _w, _n, read: asked.append(read) or True
+    )
     wait_until_stuck_mid_load(qtbot, window, feeder)
     cancel = window.findChild(QPushButton, "cancelLoadButton")
     assert cancel.isVisible()
@@ -381,7 +388,8 @@ def test_cancel_button_stops_a_load_keeping_what_was_added(
     assert FIRST_LINES // 2 <= report.accepted < ALL_LINES
     assert window.tracker.snapshot().total_count == report.accepted
     assert box.windowTitle() == "Load cancelled"
-    assert f"The {report.accepted:,} records added until then were kept" in box.text()
+    assert asked == [report.accepted]
+    assert f"The {report.accepted:,} records read until then were kept" in box.text()
     assert not cancel.isVisible()
 
 

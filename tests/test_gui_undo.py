@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QEvent, QPoint, Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QComboBox, QLineEdit, QMessageBox
@@ -119,3 +119,102 @@ def test_ctrl_e_exports_from_every_field_on_a_real_x11_display() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split()[-2:] == ["3", "3"], done.stdout + done.stderr[-2000:]
+
+
+def test_a_click_on_the_time_field_with_the_completion_popup_open_moves_there(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    type_entry(qtbot, window, "gamma", "5")
+    window.refresh()  # the names offered for completion come with the figures
+    combo = child(window, QComboBox, "actionInput")
+    action = combo.lineEdit()
+    assert action is not None
+    action.setFocus()
+    action.clear()
+    qtbot.keyClicks(action, "gam")
+    popup = combo.completer().popup()
+    qtbot.waitUntil(popup.isVisible, timeout=2000)
+    time_field = child(window, QLineEdit, "timeInput")
+    # Through the window, as the window system delivers it: the open popup gets it first.
+    handle = window.windowHandle()
+    at = time_field.mapTo(window, time_field.rect().center())
+    QTest.mouseClick(handle, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at)
+    qtbot.waitUntil(lambda: not popup.isVisible(), timeout=2000)
+    assert QApplication.focusWidget() is time_field
+    time_field.selectAll()
+    qtbot.keyClicks(time_field, "7")
+    qtbot.keyClick(time_field, Qt.Key.Key_Return)
+    # The name stays as typed (a popup only offers), and the 7 is the time.
+    assert window.tracker.get_stats() == '[{"action":"gamma","avg":5},{"action":"gam","avg":7}]'
+
+
+def test_undo_takes_back_a_whole_file_and_survives_a_restart(
+    qtbot: QtBot, make_window: Callable[..., MainWindow], tmp_path: Path
+) -> None:
+    session = tmp_path / "session.atsession"
+    window = make_window(session_path=session, active=True)
+    type_entry(qtbot, window, "typed", "1")
+    data = tmp_path / "a.ndjson"
+    data.write_text("".join(f'{{"action": "file{i % 3}", "time": {i}}}\n' for i in range(300)))
+    window.open_file(data)
+    qtbot.waitUntil(lambda: not window.loading and window.last_load_report is not None)
+    assert window.tracker.snapshot().total_count == 301
+    menu_action(window, "&Undo load of a.ndjson").trigger()
+    assert window.tracker.get_stats() == '[{"action":"typed","avg":1}]'
+    assert window.autosaver is not None
+    assert window.autosaver.save_if_changed()  # the undo is a change like any other
+    assert ActionTracker.open(session).get_stats() == '[{"action":"typed","avg":1}]'
+    window.shutdown()
+    again = make_window(session_path=session, active=True)
+    assert again.tracker.get_stats() == '[{"action":"typed","avg":1}]'
+
+
+def test_delete_key_removes_the_selected_actions_after_asking(
+    qtbot: QtBot,
+    make_window: Callable[..., MainWindow],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    session = tmp_path / "session.atsession"
+    window = make_window(session_path=session, active=True)
+    for payload in ('{"action": "keep", "time": 1}', '{"action": "wrong", "time": 2}'):
+        window.user.add_action(payload)
+    window.user.add_action('{"action": "typo", "time": 3}')
+    window.refresh()
+    asked: list[list[str]] = []
+    answer = [False]
+    monkeypatch.setattr(
+        gui.main_window, "confirm_delete", lambda _w, names: asked.append(names) or answer[0]
+    )
+    table = window.table
+    table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    table.setFocus()
+    table.selectRow(1)
+    table.selectionModel().select(
+        window.proxy.index(2, 0),
+        table.selectionModel().SelectionFlag.Select | table.selectionModel().SelectionFlag.Rows,
+    )
+    qtbot.keyClick(table, Qt.Key.Key_Delete)
+    assert asked == [["wrong", "typo"]]
+    assert window.tracker.snapshot().total_count == 3  # Cancel keeps them
+    answer[0] = True
+    qtbot.keyClick(table, Qt.Key.Key_Delete)
+    assert window.tracker.get_stats() == '[{"action":"keep","avg":1}]'
+    window.refresh()
+    assert window.proxy.rowCount() == 1
+    assert window.autosaver is not None
+    window.autosaver.save_if_changed()
+    assert ActionTracker.open(session).get_stats() == '[{"action":"keep","avg":1}]'
+    qtbot.keyClick(table, Qt.Key.Key_Z, CTRL)  # and Undo brings them back
+    assert window.tracker.snapshot().total_count == 3
+
+
+def test_undo_after_a_reset_has_nothing_to_take_back(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    type_entry(qtbot, window, "jump", "10")
+    monkeypatch.setattr(QMessageBox, "question", lambda *_a, **_k: QMessageBox.StandardButton.Reset)
+    window.confirm_reset()
+    assert not menu_action(window, "&Undo").isEnabled()
+    window.undo()
+    assert window.tracker.get_stats() == "[]"

@@ -411,12 +411,15 @@ class ActionTracker:
                     self._resets += 1
         self._known_stats = (-1, {})
 
-    def _contents(self, stripe: Stripe) -> list[tuple[str, Tally]]:
+    def _contents(self, stripe: Stripe, only: set[str] | None = None) -> list[tuple[str, Tally]]:
         """A copy of ``stripe``'s tallies, taken under the names lock, under which writers
         insert new ones. A C-level copy alone is not enough: a garbage collection during
         it can run a finalizer, which lets other threads in (seen as "dictionary changed
         size during iteration")."""
         with self._names_lock:
+            if only is not None:  # a few actions (undo's capture): not every one held
+                tallies = stripe.tallies
+                return [(name, tallies[name]) for name in only if name in tallies]
             return list(stripe.tallies.items())
 
     def _open_tally(self, stripe: Stripe, name: str, first: Number) -> Tally:
@@ -459,7 +462,7 @@ class ActionTracker:
             resets = self._resets
         for stripe in stripes:
             with stripe.lock:
-                flush_all(self._contents(stripe))
+                flush_all(self._contents(stripe, only))
         groups: dict[str, list[Tally]] = {}
         with ExitStack() as stack:
             for stripe in stripes:
@@ -467,7 +470,7 @@ class ActionTracker:
             resets = self._resets
             # Counted before folding: every counted add has its time in a buffer already.
             version = resets + sum(stripe.adds for stripe in stripes)
-            contents = [self._contents(stripe) for stripe in stripes]
+            contents = [self._contents(stripe, only) for stripe in stripes]
             for items in contents:
                 flush_all(items)
             unchanged = _unchanged(contents, known[1]) if known and known[0] == resets else set()

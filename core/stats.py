@@ -42,8 +42,9 @@ class Snapshot:
     actions: tuple[ActionStats, ...]
     strategy: Strategy = "running"
     resets: int = field(default=0, compare=False)
-    """Changes when, and only when, the tracker is reset, so that a viewer knows when rows
-    it shows describe samples that are gone. Not compared: equal figures are equal
+    """Changes when, and only when, the tracker is reset or actions are removed or
+    restored (``remove``, ``restore``: undo), so that a viewer knows when rows it shows
+    describe samples that are gone. Not compared: equal figures are equal
     snapshots, whatever the tracker's history."""
     total_count: int = field(init=False, repr=False, compare=False)
     """Samples across all actions; summed once, as windows read it on every refresh."""

@@ -12,10 +12,11 @@ through the private ``_add_checked``.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
 
@@ -59,6 +60,7 @@ class ActionTracker:
         self._stripes: list[Stripe] = []
         self._free_stripes: deque[Stripe] = deque()
         self._names: dict[str, None] = {}  # first-seen order
+        self._held: Stripe | None = None  # owned by no thread: restored and merged actions
         self._resets = 0
         self._last_snapshot: Snapshot | None = None
         # The last snapshot's figures by name, with the reset count they belong to: an
@@ -153,12 +155,34 @@ class ActionTracker:
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the whole state (aggregates, sketches or samples, strategy, version) to
         ``path`` atomically; see ``core.session`` for the format."""
-        cut = self._gather(with_distributions=True)
+        write_session(path, self.capture())
+
+    def capture(self, names: Collection[str] | None = None) -> TrackerState:
+        """The state of the actions ``names`` (every action when None), as ``save`` writes
+        it, for ``restore`` to put back later (undo). Names without samples are absent."""
+        cut = self._gather(with_distributions=True, only=None if names is None else set(names))
         actions = [
             ActionState(name, Moments.merged(t.moments for t in tallies), _merged(tallies))
             for name, tallies in cut.in_order()
         ]
-        write_session(path, TrackerState(self._strategy, cut.version, actions))
+        return TrackerState(self._strategy, cut.version, actions)
+
+    def restore(self, state: TrackerState, names: Collection[str] | None = None) -> None:
+        """Put back what ``capture`` took: each of ``names`` (every action when None) gets
+        its captured figures, or is removed when the capture holds none. Raises
+        ``ValueError`` for another strategy's state and ``InvalidActionError`` when the
+        result would pass the limit of distinct actions; nothing changes then."""
+        covered = None if names is None else set(names) | {a.name for a in state.actions}
+        self._replace(state, covered, merge=False)
+
+    def remove(self, names: Collection[str]) -> None:
+        """Forget the actions ``names`` and their times (names not held are ignored)."""
+        self._replace(TrackerState(self._strategy, 0, []), set(names), merge=False)
+
+    def merge(self, state: TrackerState) -> None:
+        """Add the times of ``state`` (another tracker's ``capture()``, a staged file load)
+        to this tracker's, all at once. Raises like ``restore``; nothing changes then."""
+        self._replace(state, set(), merge=True)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> ActionTracker:
@@ -176,6 +200,7 @@ class ActionTracker:
             stripe.tallies[action.name] = tally
             tracker._names[action.name] = None
         tracker._stripes.append(stripe)
+        tracker._held = stripe
         tracker._resets = state.version
         return tracker
 
@@ -333,12 +358,70 @@ class ActionTracker:
             stripe.adds += len(times)
         return True
 
-    def _contents(self, stripe: Stripe) -> list[tuple[str, Tally]]:
+    def _replace(self, state: TrackerState, covered: set[str] | None, merge: bool) -> None:
+        """Drop the ``covered`` actions (all when None), then add ``state``'s actions (to
+        what is left, when ``merge``), under every lock at once: readers see the change
+        whole. Written into the stripe that no thread owns, so writers are undisturbed."""
+        if state.strategy != self._strategy:
+            raise ValueError(
+                f"cannot combine a {state.strategy!r} state with a {self._strategy!r} tracker"
+            )
+        for action in state.actions:  # a hand-made state is checked like a session file
+            m = action.moments
+            if not (m.count >= 1 and 0 <= m.minimum <= m.maximum < math.inf):
+                raise InvalidActionError(f"inconsistent figures for {action.name!r}")
+            check_record({"action": action.name, "time": m.maximum})
+        with self._structure_lock, ExitStack() as stack:
+            for stripe in self._stripes:
+                stack.enter_context(stripe.lock)
+            with self._names_lock:
+                incoming = {action.name for action in state.actions}
+                # Actions keep their place; covered ones stay only if the state holds them.
+                kept = [
+                    name
+                    for name in self._names
+                    if name in incoming or (covered is not None and name not in covered)
+                ]
+                names = dict.fromkeys(kept + [action.name for action in state.actions])
+                if len(names) > MAX_ACTIONS:
+                    raise InvalidActionError(
+                        f"cannot add {len(names) - len(kept):,} new actions to the "
+                        f"{len(kept):,} held: the limit is {MAX_ACTIONS:,} distinct actions"
+                    )
+                for stripe in self._stripes:
+                    if covered is None:
+                        stripe.tallies = {}
+                    else:
+                        for name in covered:
+                            stripe.tallies.pop(name, None)
+                if self._held is None:
+                    self._held = Stripe()
+                    self._stripes.append(self._held)
+                held = self._held.tallies
+                for action in state.actions:
+                    tally = Tally(action.distribution.frozen())
+                    tally.moments = action.moments.copy()
+                    before = held.get(action.name)
+                    if before is not None:  # only when merging: covered names are gone
+                        tally.moments = Moments.merged([before.moments, tally.moments])
+                        tally.distribution = before.distribution.merged_with([tally.distribution])
+                    held[action.name] = tally
+                self._names = names
+                if merge:
+                    self._held.adds += sum(action.moments.count for action in state.actions)
+                else:  # rows may vanish: viewers must rebuild, as after a reset
+                    self._resets += 1
+        self._known_stats = (-1, {})
+
+    def _contents(self, stripe: Stripe, only: set[str] | None = None) -> list[tuple[str, Tally]]:
         """A copy of ``stripe``'s tallies, taken under the names lock, under which writers
         insert new ones. A C-level copy alone is not enough: a garbage collection during
         it can run a finalizer, which lets other threads in (seen as "dictionary changed
         size during iteration")."""
         with self._names_lock:
+            if only is not None:  # a few actions (undo's capture): not every one held
+                tallies = stripe.tallies
+                return [(name, tallies[name]) for name in only if name in tallies]
             return list(stripe.tallies.items())
 
     def _open_tally(self, stripe: Stripe, name: str, first: Number) -> Tally:
@@ -364,6 +447,7 @@ class ActionTracker:
         self,
         with_distributions: bool = False,
         known: tuple[int, dict[str, ActionStats]] | None = None,
+        only: set[str] | None = None,
     ) -> _Cut:
         """Version, names in first-seen order, and a private copy of each action's tallies,
         all from one instant; without ``with_distributions``, only the moments are private.
@@ -372,14 +456,15 @@ class ActionTracker:
         at once (the consistent cut) has little left to do. Actions in ``known`` (stats
         from an earlier cut, with its reset count) whose count has not moved are listed
         in ``unchanged`` and not copied: samples are only ever added, so within one reset
-        an equal count means the very same samples.
+        an equal count means the very same samples. With ``only``, just those actions'
+        tallies are copied.
         """
         with self._structure_lock:
             stripes = list(self._stripes)
             resets = self._resets
         for stripe in stripes:
             with stripe.lock:
-                flush_all(self._contents(stripe))
+                flush_all(self._contents(stripe, only))
         groups: dict[str, list[Tally]] = {}
         with ExitStack() as stack:
             for stripe in stripes:
@@ -387,13 +472,13 @@ class ActionTracker:
             resets = self._resets
             # Counted before folding: every counted add has its time in a buffer already.
             version = resets + sum(stripe.adds for stripe in stripes)
-            contents = [self._contents(stripe) for stripe in stripes]
+            contents = [self._contents(stripe, only) for stripe in stripes]
             for items in contents:
                 flush_all(items)
             unchanged = _unchanged(contents, known[1]) if known and known[0] == resets else set()
             for items in contents:
                 for name, tally in items:
-                    if name not in unchanged:
+                    if name not in unchanged and (only is None or name in only):
                         groups.setdefault(name, []).append(tally.copy(with_distributions))
             # Inside the cut: a reset right after it must not rename what was read.
             with self._names_lock:

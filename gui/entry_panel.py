@@ -10,8 +10,10 @@ import math
 import re
 
 import orjson
-from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QStringListModel, Qt, Signal
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QCompleter,
     QGridLayout,
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSizePolicy,
+    QWidget,
 )
 
 from core import MAX_PAYLOAD_BYTES, ActionTracker, InvalidActionError
@@ -96,6 +99,34 @@ class MessageLabel(QLabel):
         self.style().polish(self)
 
 
+class PopupClickMovesFocus(QObject):
+    """A click outside the name completion popup, on another field of the form's
+    window, moves focus there. Qt's completer only closes the popup and swallows the
+    click, so focus stayed in the name and the next keys typed (a time) replaced it."""
+
+    def __init__(self, home: QWidget) -> None:
+        super().__init__(home)
+        self._home = home
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.MouseButtonPress
+            and isinstance(event, QMouseEvent)
+            and isinstance(watched, QWidget)
+        ):
+            where = event.globalPosition().toPoint()
+            if not watched.rect().contains(watched.mapFromGlobal(where)):
+                target = QApplication.widgetAt(where)
+                if (
+                    target is not None
+                    and target.window() is self._home.window()
+                    and target.focusPolicy() & Qt.FocusPolicy.ClickFocus
+                ):
+                    watched.hide()
+                    target.setFocus(Qt.FocusReason.MouseFocusReason)
+        return False  # the completer still sees the click, and closes the popup
+
+
 class EntryPanel(QGroupBox):
     """Signals
     -------
@@ -124,6 +155,11 @@ class EntryPanel(QGroupBox):
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.action_input.setCompleter(completer)
+        # Installed after the completer's own filter, so it runs first.
+        self._popup_clicks = PopupClickMovesFocus(self)
+        popup = completer.popup()
+        assert popup is not None  # made on first use, here
+        popup.installEventFilter(self._popup_clicks)
 
         self.time_input = QLineEdit()
         self.time_input.setObjectName("timeInput")
@@ -206,10 +242,15 @@ class EntryPanel(QGroupBox):
         """Add ``payload``; confirm it with the time as typed (``shown_time``) or as
         parsed, or show the engine's message."""
         try:
-            self.tracker.add_action(payload)
+            self._session.add_action(payload)
         except InvalidActionError as error:
             message.show_error(str(error))
             return False
+        # The fields' own typing history ends here: Ctrl+Z now takes back the add, not
+        # the last keystroke (a field keeps its own undo once typed in again).
+        for field in (self.action_input.lineEdit(), self.time_input, self.json_input):
+            assert field is not None  # the name's combo box is editable
+            field.setText(field.text())
         record = orjson.loads(payload)
         name = record["action"].strip()
         message.show_ok(f"Added {shorten(name)}: {shown_time or record['time']}")

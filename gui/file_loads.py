@@ -1,6 +1,12 @@
 """Loading files into the user's session, one at a time, in the background: the queue,
 a ``Worker`` per file, and signals that say how each load ended (``gui.load_feedback``
-shows them)."""
+shows them).
+
+A file is read into a tracker of its own (staged) and added to the user's session all at
+once when it was read to the end, or when the user keeps a cancelled load's records. So
+the session never holds part of a file without the user's say: not on screen, not in an
+autosave, not after a crash or kill mid-load. The whole file is one change for *Undo*.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from core import ActionTracker, LoadProgress, LoadReport
+from core import ActionTracker, InvalidActionError, LoadProgress, LoadReport
 from gui.user_session import UserSession
 from gui.workers import Worker
 
@@ -23,24 +29,28 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class FileLoaded:
-    """The end of one file's load: which file, into which session, and its report."""
+    """The end of one file's load: which file, for which session, its report, and the
+    records read (``staged``, not yet in the session)."""
 
     path: Path
     tracker: ActionTracker
     report: LoadReport
+    staged: ActionTracker
 
 
 def load_file(
     tracker: ActionTracker, path: Path, stop: threading.Event
 ) -> Generator[LoadProgress, None, FileLoaded]:
-    """Load ``path`` into ``tracker`` step by step; a stop cancels it, keeping what was
-    added, and still returns the (cancelled) report."""
-    job = tracker.start_load(path)
+    """Read ``path`` step by step into a new tracker of ``tracker``'s strategy, for
+    ``tracker``; a stop cancels it, still returning the (cancelled) report and what was
+    read until then."""
+    staged = ActionTracker(tracker.strategy)
+    job = staged.start_load(path)
     for step in job:
         yield step
         if stop.is_set():
             job.cancel()
-    return FileLoaded(path, tracker, job.report)
+    return FileLoaded(path, tracker, job.report, staged)
 
 
 class FileLoads(QObject):
@@ -53,7 +63,8 @@ class FileLoads(QObject):
     progressed(object)
         A ``LoadProgress`` of the running load, at most about 10 times a second.
     loaded(object)
-        A ``FileLoaded`` into the session still shown as the user's.
+        A ``FileLoaded`` for the session still shown as the user's: added to it when
+        read to the end; when cancelled, added only by ``keep``.
     abandoned(object, list)
         A ``FileLoaded`` into a session that Open Session replaced meanwhile, and the
         queued files dropped with it.
@@ -91,6 +102,13 @@ class FileLoads(QObject):
         self._queue.append(path)
         if self._worker is None:
             self._start_next()
+
+    def keep(self, loaded: FileLoaded) -> None:
+        """Add ``loaded``'s records to the user's session as one change, if it is still
+        the session they were read for. Raises ``InvalidActionError`` when they would
+        pass the limit of distinct actions; nothing is added then."""
+        if loaded.tracker is self._session.tracker and loaded.report.accepted:
+            self._session.merge(loaded.staged.capture(), f"load of {loaded.path.name}")
 
     def cancel(self) -> list[Path]:
         """Cancel the load in progress and any queued behind it; returns the queued
@@ -136,6 +154,12 @@ class FileLoads(QObject):
         if self._closed:
             return  # the window is closing: nobody to tell
         if result.tracker is self._session.tracker:
+            if not result.report.cancelled:
+                try:
+                    self.keep(result)
+                except InvalidActionError as error:
+                    self._on_worker_errored(error)
+                    return
             self.loaded.emit(result)
         else:
             dropped, self._dropped = self._dropped, []

@@ -8,11 +8,11 @@ from pathlib import Path
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel, QMainWindow, QProgressBar, QPushButton
 
-from core import LoadProgress, LoadReport
+from core import InvalidActionError, LoadProgress, LoadReport
 from core.errors import reason
 from gui.file_loads import FileLoaded, FileLoads
 from gui.load_summary import abandoned, load_summary, not_loaded
-from gui.messages import show_message, warn
+from gui.messages import keep_cancelled_load, show_message, warn
 from gui.recent_files import RecentFiles
 
 
@@ -76,8 +76,18 @@ class LoadFeedback(QObject):
         self._set_visible(True)
 
     def _on_loads_loaded(self, loaded: FileLoaded) -> None:
-        self.last_report = loaded.report
-        show_message(self._window, load_summary(loaded.path.name, loaded.report), "loadSummary")
+        self.last_report = report = loaded.report
+        kept = True
+        if report.cancelled and report.accepted:
+            kept = keep_cancelled_load(self._window, loaded.path.name, report.accepted)
+            if kept:
+                try:
+                    self._loads.keep(loaded)
+                except InvalidActionError as error:
+                    self._on_loads_failed(loaded.path, error)
+                    return
+        summary = load_summary(loaded.path.name, report, kept)
+        show_message(self._window, summary, "loadSummary")
 
     def _on_loads_abandoned(self, loaded: FileLoaded, dropped: list[Path]) -> None:
         self.last_report = loaded.report

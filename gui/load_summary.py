@@ -20,9 +20,10 @@ class Message:
     warning: bool = False
 
 
-def load_summary(name: str, report: LoadReport) -> Message:
+def load_summary(name: str, report: LoadReport, kept: bool = True) -> Message:
     """How the load of file ``name`` went: counts, and each rejected record by where it
-    sits (``LoadReport.where``) and why."""
+    sits (``LoadReport.where``) and why. ``kept`` says whether the records of a cancelled
+    load were kept or discarded."""
     title = "File loaded" if report.accepted else "Nothing loaded"
     text = f"{name}: {report.summary}."
     if report.format == "empty":
@@ -31,9 +32,10 @@ def load_summary(name: str, report: LoadReport) -> Message:
         text = f"{name} holds no records."  # an empty array
     elif report.cancelled:
         title = "Load cancelled"
+        outcome = "kept" if kept else "discarded: nothing from this file was added"
         text = (
             f"{name}: cancelled before the end. The {report.accepted:,} records "
-            f"added until then were kept; {report.rejected_count:,} were rejected."
+            f"read until then were {outcome}; {report.rejected_count:,} were rejected."
         )
     details = ""
     if report.rejected:

@@ -6,22 +6,24 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QMainWindow, QMenu
 
 from core import ActionTracker, LoadReport
 from core.loadgen import LoadResult, LoadSpec
+from core.undo import UndoError
 from gui.autosave import Autosaver, restore
 from gui.benchmark_panel import BenchmarkPanel
 from gui.charts import ChartsPanel
 from gui.entry_panel import EntryPanel
 from gui.exports import copy_rows, csv_text, export
+from gui.field_keys import let_window_shortcuts_through
 from gui.file_loads import FileLoads
 from gui.layout import build_layout
 from gui.live_view import LiveView
 from gui.load_feedback import LoadFeedback
 from gui.menus import BENCHMARK_SESSION, STRATEGY_MENU, USER_SESSION, build_menus
-from gui.messages import confirm_reset, show_about, warn
+from gui.messages import confirm_delete, confirm_reset, show_about, warn
 from gui.recent_files import RecentFiles
 from gui.resources import app_icon, app_version
 from gui.session_files import SessionFiles, SessionOpened
@@ -87,15 +89,20 @@ class MainWindow(QMainWindow):
         strategy_menu = self.findChild(QMenu, STRATEGY_MENU)
         assert strategy_menu is not None  # made by build_menus
         self.strategy_choice = StrategyChoice(strategy_menu, self, self.user, self.set_user_tracker)
+        undo_action = self.findChild(QAction, "undoAction")
+        assert undo_action is not None  # made by build_menus
+        self._undo_action = undo_action
         self.load_feedback = LoadFeedback(self, self.loads, self.recent)
         self.session_files = SessionFiles(self, self.user, self.recent)
         self._closing = False
         restore_layout(self.settings, self, self._splitters)
+        self._field_keys = let_window_shortcuts_through(self)
 
         self.sessions.currentChanged.connect(self._follow_shown_session)
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
         self.entry.added.connect(self._on_entry_added)
         self.user.changed.connect(self._follow_shown_session)
+        self.user.edited.connect(self._on_user_edited)
         self.live.shown.connect(self._on_live_shown)
         self.recent.chosen.connect(self.open_file)
         self.loads.started.connect(self._on_load_started)
@@ -255,7 +262,37 @@ class MainWindow(QMainWindow):
         """Reset the shown session, if the user confirms."""
         if confirm_reset(self, SESSION_NAMES[self.sessions.currentIndex()]):
             self.shown_tracker.reset()
+            if self.shown_tracker is self.user.tracker:
+                self.user.forget_history()
             self.live.poll_now()
+
+    def undo(self) -> None:
+        """Take back the newest change to "My actions" (an add, a file, a deletion)."""
+        try:
+            change = self.user.undo()
+        except UndoError as error:
+            warn(self, "Cannot undo", str(error), "undoError")
+            return
+        if change is not None:
+            self.show_session(USER_SESSION)
+            self.statusBar().showMessage(f"Undone: {change.description}", 5000)
+            self.live.poll_now()
+
+    def delete_selected(self) -> None:
+        """Delete the actions selected in "My actions", if the user confirms."""
+        if self.sessions.currentIndex() != USER_SESSION:
+            self.statusBar().showMessage("Only actions in “My actions” can be deleted", 5000)
+            return
+        rows = sorted({index.row() for index in self.table.selectionModel().selectedIndexes()})
+        names = [str(self.proxy.index(row, 0).data()) for row in rows]
+        if names and confirm_delete(self, names):
+            self.user.remove(names)
+            self.live.poll_now()
+
+    def _on_user_edited(self) -> None:
+        undo, change = self._undo_action, self.user.next_undo
+        undo.setEnabled(change is not None)
+        undo.setText(f"&Undo {change.description}" if change is not None else "&Undo")
 
     def show_about(self) -> None:
         show_about(self, app_version())

@@ -27,6 +27,8 @@ class Commands(Protocol):
     def copy_selection(self) -> None: ...
     def focus_filter(self) -> None: ...
     def confirm_reset(self) -> None: ...
+    def undo(self) -> None: ...
+    def delete_selected(self) -> None: ...
     def show_session(self, index: int) -> None: ...
     def show_about(self) -> None: ...
 
@@ -61,10 +63,20 @@ def build_menus(
     add(file_menu, "&Quit", "Ctrl+Q", commands.close)
 
     edit_menu = bar.addMenu("&Edit")
+    undo = add(edit_menu, "&Undo", QKeySequence.StandardKey.Undo, commands.undo)
+    undo.setObjectName("undoAction")  # its text names what it takes back
+    undo.setEnabled(False)
+    edit_menu.addSeparator()
     copy = add(edit_menu, "&Copy Rows", QKeySequence.StandardKey.Copy, commands.copy_selection)
     copy.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
     table.addAction(copy)
     add(edit_menu, "&Filter Actions", QKeySequence.StandardKey.Find, commands.focus_filter)
+    # The table's own: Delete in a text field deletes text.
+    delete = add(
+        edit_menu, "&Delete Actions…", QKeySequence.StandardKey.Delete, commands.delete_selected
+    )
+    delete.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    table.addAction(delete)
     edit_menu.addSeparator()
     add(edit_menu, "&Reset Session…", "Ctrl+Shift+R", commands.confirm_reset)
     # Filled by gui/strategy_choice.py, which keeps its entries checked as the session is.

@@ -45,3 +45,47 @@ def confirm_reset(parent: QWidget, session_name: str) -> bool:
         QMessageBox.StandardButton.Cancel,
     )
     return answer == QMessageBox.StandardButton.Reset
+
+
+def ask(parent: QWidget, title: str, text: str, *, yes: str, no: str, name: str) -> bool:
+    """Ask a question with buttons worded ``yes`` and ``no`` (the default, and Escape);
+    True for ``yes``. The box is named ``name`` for tests."""
+    box = QMessageBox(
+        QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton, parent
+    )
+    box.setObjectName(name)
+    yes_button = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
+    no_button = box.addButton(no, QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(no_button)
+    box.setEscapeButton(no_button)
+    box.exec()
+    return box.clickedButton() is yes_button
+
+
+def confirm_delete(parent: QWidget, names: list[str]) -> bool:
+    """Whether the user agrees to delete the actions ``names`` from "My actions"."""
+    shown = ", ".join(f"“{name}”" for name in names[:5]) + (" …" if len(names) > 5 else "")
+    count = f"the {len(names):,} actions" if len(names) > 1 else "the action"
+    return ask(
+        parent,
+        "Delete actions",
+        f"Delete {count} {shown} and all their times from “My actions”? "
+        "Edit → Undo (Ctrl+Z) brings them back.",
+        yes="Delete",
+        no="Cancel",
+        name="deleteQuestion",
+    )
+
+
+def keep_cancelled_load(parent: QWidget, name: str, accepted: int) -> bool:
+    """Whether the user keeps the ``accepted`` records read from file ``name`` before its
+    load was cancelled (True), or discards them (False)."""
+    return ask(
+        parent,
+        "Load cancelled",
+        f"{name}: the load was cancelled before the end, after {accepted:,} records were "
+        "read. Keep them in “My actions”, or discard them?",
+        yes="Keep Them",
+        no="Discard Them",
+        name="keepQuestion",
+    )

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 import core.loading
+import gui.load_feedback
 from core import ActionTracker, InvalidFileError, LoadProgress
 from gui import MainWindow
 from gui.file_loads import FileLoaded
@@ -300,9 +301,24 @@ def feeder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PipeFeed
     pipe.close()
 
 
+@pytest.fixture(autouse=True)
+def cancelled_loads_asked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Answers the keep-or-discard question of a cancelled load (a test may answer
+    otherwise), so no test waits on a dialog."""
+    asked: list[int] = []
+    monkeypatch.setattr(
+        gui.load_feedback,
+        "keep_cancelled_load",
+        lambda _window, _name, read: asked.append(read) and False,
+    )
+    return asked
+
+
 def wait_until_stuck_mid_load(qtbot: QtBot, window: MainWindow, feeder: PipeFeeder) -> None:
+    read: list[int] = []
+    window.loads.progressed.connect(lambda step: read.append(step.accepted))
     window.open_file(feeder.path)
-    qtbot.waitUntil(lambda: window.tracker.version >= FIRST_LINES // 2, timeout=LOAD_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: max(read, default=0) >= FIRST_LINES // 2, timeout=LOAD_TIMEOUT_MS)
     assert window.loading
 
 
@@ -362,9 +378,13 @@ def test_window_stays_responsive_during_a_load(
     assert piped.count == ALL_LINES
 
 
-def test_cancel_button_stops_a_load_keeping_what_was_added(
-    qtbot: QtBot, window: MainWindow, feeder: PipeFeeder
+def test_cancel_button_stops_a_load_keeping_what_was_read_when_asked_to(
+    qtbot: QtBot, window: MainWindow, feeder: PipeFeeder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    asked: list[int] = []
+    monkeypatch.setattr(
+        gui.load_feedback, "keep_cancelled_load", lambda _w, _n, read: asked.append(read) or True
+    )
     wait_until_stuck_mid_load(qtbot, window, feeder)
     cancel = window.findChild(QPushButton, "cancelLoadButton")
     assert cancel.isVisible()
@@ -381,7 +401,8 @@ def test_cancel_button_stops_a_load_keeping_what_was_added(
     assert FIRST_LINES // 2 <= report.accepted < ALL_LINES
     assert window.tracker.snapshot().total_count == report.accepted
     assert box.windowTitle() == "Load cancelled"
-    assert f"The {report.accepted:,} records added until then were kept" in box.text()
+    assert asked == [report.accepted]
+    assert f"The {report.accepted:,} records read until then were kept" in box.text()
     assert not cancel.isVisible()
 
 
@@ -591,3 +612,36 @@ def saved_session(tmp_path: Path) -> Path:
     path = tmp_path / "other.atsession"
     ActionTracker().save(path)
     return path
+
+
+def test_a_file_is_never_saved_in_part_mid_load_nor_at_exit(
+    qtbot: QtBot, make_window: Callable[..., MainWindow], feeder: PipeFeeder, tmp_path: Path
+) -> None:
+    # A crash or kill -9 mid-load leaves what the last autosave wrote: that must be the
+    # session as it was before the load, never part of the file.
+    session = tmp_path / "session.atsession"
+    window = make_window(session_path=session)
+    window.user.add_action('{"action": "before", "time": 1}')
+    wait_until_stuck_mid_load(qtbot, window, feeder)
+    assert window.tracker.get_stats() == '[{"action":"before","avg":1}]'
+    assert window.autosaver is not None
+    assert window.autosaver.save_if_changed()
+    assert ActionTracker.open(session).get_stats() == '[{"action":"before","avg":1}]'
+    window.shutdown()  # closing mid-load: the user never said to keep part of the file
+    assert ActionTracker.open(session).get_stats() == '[{"action":"before","avg":1}]'
+
+
+def test_cancel_then_discard_adds_nothing(
+    qtbot: QtBot, window: MainWindow, feeder: PipeFeeder, cancelled_loads_asked: list[int]
+) -> None:
+    window.user.add_action('{"action": "before", "time": 1}')
+    wait_until_stuck_mid_load(qtbot, window, feeder)
+    window.cancel_load()
+    feeder.release()
+    box = wait_for_load(qtbot, window, "loadSummary")
+    report = window.last_load_report
+    assert report is not None
+    assert report.cancelled
+    assert cancelled_loads_asked == [report.accepted]
+    assert window.tracker.get_stats() == '[{"action":"before","avg":1}]'
+    assert "discarded: nothing from this file was added" in box.text()

@@ -32,6 +32,7 @@ from core.errors import reason
 from core.loadgen import LoadGenerator, LoadResult, LoadSpec, LoadStatus, compare_strategies
 from gui.benchmark_dialog import BenchmarkDialog
 from gui.messages import warn
+from gui.strategy_names import strategy_label
 from gui.workers import Worker
 
 log = logging.getLogger(__name__)
@@ -75,9 +76,13 @@ def run_benchmark(
 
 
 def describe(spec: LoadSpec) -> str:
-    """One line for the settings, e.g. '4 producers · 10 s · running · 4 actions'."""
+    """One line for the settings, e.g. '4 producers · 10 s · running-stats strategy ·
+    4 actions': the strategy is named as one, never a bare "running" beside "Not running"."""
     amount = f"{spec.duration:g} s" if spec.duration is not None else f"{spec.count:,} adds"
-    return f"{spec.producers} producers · {amount} · {spec.strategy} · {len(spec.actions)} actions"
+    return (
+        f"{spec.producers} producers · {amount} · {strategy_label(spec.strategy)} · "
+        f"{len(spec.actions)} actions"
+    )
 
 
 class BenchmarkPanel(QGroupBox):
@@ -237,7 +242,7 @@ class BenchmarkPanel(QGroupBox):
         self.progressed.emit(status)
 
     def _on_run_returned(self, result: LoadResult) -> None:
-        self._record("stopped" if result.stopped else "run", result)
+        self._record("stopped" if result.stopped else "", result)
         self.live.setText(
             f"{'Stopped' if result.stopped else 'Finished'}: {result.added:,} adds in "
             f"{result.seconds:.1f} s, {result.rate:,.0f} adds/s, "
@@ -247,13 +252,15 @@ class BenchmarkPanel(QGroupBox):
 
     def _on_compare_returned(self, results: list[LoadResult]) -> None:
         for result in results:
-            self._record("compare", result)
+            self._record("compared", result)
         if len(results) == 2:
             running, samples = results
             self.live.setText(
-                f"running: {running.rate:,.0f} adds/s, get_stats {running.get_stats_ms:.3f} ms, "
-                f"{_size(running.memory_bytes)}\nsamples: {samples.rate:,.0f} adds/s, "
-                f"get_stats {samples.get_stats_ms:.3f} ms, {_size(samples.memory_bytes)}"
+                "\n".join(
+                    f"{strategy_label(result.strategy)}: {result.rate:,.0f} adds/s, get_stats "
+                    f"{result.get_stats_ms:.3f} ms, {_size(result.memory_bytes)}"
+                    for result in (running, samples)
+                )
             )
         else:
             self.live.setText("Comparison stopped")
@@ -278,10 +285,12 @@ class BenchmarkPanel(QGroupBox):
         self.progress.setValue(1000)
 
     def _record(self, kind: str, result: LoadResult) -> None:
+        """Add a row for ``result``; ``kind`` ("stopped", "compared" or "") follows the
+        run's number."""
         self._runs += 1
         cells = (
-            f"#{self._runs} {kind}",
-            result.strategy,
+            f"#{self._runs} {kind}".strip(),
+            strategy_label(result.strategy),
             str(result.producers),
             f"{result.added:,}",
             f"{result.seconds:.2f}",

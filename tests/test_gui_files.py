@@ -591,3 +591,19 @@ def saved_session(tmp_path: Path) -> Path:
     path = tmp_path / "other.atsession"
     ActionTracker().save(path)
     return path
+
+
+@pytest.mark.parametrize(
+    "content", [b"\x00\x01binary", b"", b"hello"], ids=["binary", "empty", "not json"]
+)
+def test_a_refused_file_is_not_offered_in_open_recent(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, content: bytes
+) -> None:
+    kept = write_lines(tmp_path / "kept.ndjson", '{"action": "kept", "time": 1}')
+    window.open_file(kept)
+    wait_for_load(qtbot, window, "loadSummary")
+    refused = tmp_path / "refused.json"
+    refused.write_bytes(content)
+    window.open_file(refused)
+    qtbot.waitUntil(lambda: not window.loading, timeout=LOAD_TIMEOUT_MS)
+    assert recent_entries(window) == [f"&1 {kept.resolve()}"]

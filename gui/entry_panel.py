@@ -89,6 +89,10 @@ class MessageLabel(QLabel):
     def show_ok(self, text: str) -> None:
         self._set_state(text, "ok")
 
+    def clear_message(self) -> None:
+        """Show nothing: the last outcome no longer holds."""
+        self._set_state("", "")
+
     def _set_state(self, text: str, state: str) -> None:
         self.setText(text)
         self.setProperty("state", state)
@@ -177,6 +181,11 @@ class EntryPanel(QGroupBox):
         """The user's session, which the form adds to."""
         return self._session.tracker
 
+    def clear_messages(self) -> None:
+        """Clear both fields' outcomes, e.g. when the session they were about is reset."""
+        self.entry_message.clear_message()
+        self.json_message.clear_message()
+
     def set_known_names(self, names: list[str]) -> None:
         """Offer ``names`` for completion, keeping what the user is typing."""
         if names != self._known_names:  # compared in Python: stringList() copies them all
@@ -212,6 +221,7 @@ class EntryPanel(QGroupBox):
             return False
         record = orjson.loads(payload)
         name = record["action"].strip()
+        self.clear_messages()  # the other field's error is old news after an add
         message.show_ok(f"Added {shorten(name)}: {shown_time or record['time']}")
         self.added.emit(name)
         return True

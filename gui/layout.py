@@ -6,7 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QSplitter, QTabBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSplitter,
+    QTabBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 
 @dataclass(frozen=True)
@@ -14,6 +22,8 @@ class Layout:
     central: QWidget
     sessions: QTabBar
     filter: QLineEdit
+    filter_status: QLabel
+    """Beside the filter: how many actions it leaves."""
     splitter: QSplitter
     """The main one, between the form and table and the benchmark and charts."""
     splitters: tuple[QSplitter, ...]
@@ -39,9 +49,12 @@ def build_layout(
     filter_input.setPlaceholderText("Filter actions…")
     filter_input.setClearButtonEnabled(True)
     filter_input.setMaximumWidth(260)
+    filter_status = QLabel()
+    filter_status.setObjectName("filterStatus")
     table_bar = QHBoxLayout()
     table_bar.addWidget(sessions)
     table_bar.addStretch()
+    table_bar.addWidget(filter_status)
     table_bar.addWidget(filter_input)
     table_area = QWidget()
     table_layout = QVBoxLayout(table_area)
@@ -69,4 +82,4 @@ def build_layout(
     central_layout = QVBoxLayout(central)
     central_layout.setContentsMargins(6, 4, 6, 0)  # keep frames off the window's edge
     central_layout.addWidget(splitter)
-    return Layout(central, sessions, filter_input, splitter, (splitter, right))
+    return Layout(central, sessions, filter_input, filter_status, splitter, (splitter, right))

@@ -17,6 +17,7 @@ from gui.charts import ChartsPanel
 from gui.entry_panel import EntryPanel
 from gui.exports import copy_rows, csv_text, export
 from gui.file_loads import FileLoads
+from gui.filter_status import FilterStatus
 from gui.layout import build_layout
 from gui.live_view import LiveView
 from gui.load_feedback import LoadFeedback
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(layout.central)
         self.sessions, self.filter, self.splitter = layout.sessions, layout.filter, layout.splitter
         self._splitters = layout.splitters
+        self.filter_status = FilterStatus(layout.filter_status, self.filter, self.proxy)
         self.live = LiveView(self.tracker, SESSION_NAMES[0], self.model, self.table, self.charts)
         self.totals = self.live.place_totals(self.statusBar())
         self.loads = FileLoads(self.user)
@@ -250,6 +252,8 @@ class MainWindow(QMainWindow):
     def confirm_reset(self) -> None:
         """Reset the shown session, if the user confirms."""
         if confirm_reset(self, SESSION_NAMES[self.sessions.currentIndex()]):
+            if self.shown_tracker is self.user.tracker:
+                self.entry.clear_messages()  # "Added alpha: 30" is gone with alpha
             self.shown_tracker.reset()
             self.live.poll_now()
 

@@ -1,0 +1,85 @@
+"""Words the window shows: messages that hold only while true, and what the filter
+leaves."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from gui import MainWindow
+from widgets import child
+
+
+def message(window: MainWindow, name: str) -> QLabel:
+    return child(window, QLabel, name)
+
+
+def type_into(qtbot: QtBot, field: QLineEdit, text: str) -> None:
+    qtbot.mouseClick(field, Qt.MouseButton.LeftButton)
+    field.selectAll()
+    qtbot.keyClicks(field, text)
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+
+
+def action_field(window: MainWindow) -> QLineEdit:
+    line = child(window, QComboBox, "actionInput").lineEdit()
+    assert line is not None
+    return line
+
+
+@pytest.mark.window(active=True)
+def test_a_reset_clears_the_forms_messages(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    type_into(qtbot, action_field(window), "alpha")
+    type_into(qtbot, child(window, QLineEdit, "timeInput"), "30")
+    type_into(qtbot, child(window, QLineEdit, "jsonInput"), "not json")
+    assert message(window, "entryMessage").text() == "Added alpha: 30"
+    assert message(window, "jsonMessage").property("state") == "error"
+
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda *_args, **_kwargs: QMessageBox.StandardButton.Reset
+    )
+    window.confirm_reset()
+    assert message(window, "entryMessage").text() == ""
+    assert message(window, "jsonMessage").text() == ""
+
+
+@pytest.mark.window(active=True)
+def test_a_successful_json_add_clears_the_forms_error(qtbot: QtBot, window: MainWindow) -> None:
+    type_into(qtbot, action_field(window), "alpha")
+    type_into(qtbot, child(window, QLineEdit, "timeInput"), "abc")
+    assert message(window, "entryMessage").property("state") == "error"
+
+    type_into(qtbot, child(window, QLineEdit, "jsonInput"), '{"action": "beta", "time": 2}')
+    assert message(window, "jsonMessage").text() == "Added beta: 2"
+    assert message(window, "entryMessage").text() == ""
+    assert message(window, "entryMessage").property("state") == ""
+
+
+@pytest.mark.window(
+    '{"action": "jump", "time": 1}',
+    '{"action": "jumble", "time": 2}',
+    '{"action": "run", "time": 3}',
+)
+def test_the_filter_says_how_many_actions_it_leaves(qtbot: QtBot, window: MainWindow) -> None:
+    window.refresh()
+    status = message(window, "filterStatus")
+    assert status.text() == ""
+
+    window.filter.setText("JU")
+    assert window.proxy.rowCount() == 2
+    assert status.text() == "2 of 3 actions"
+
+    window.filter.setText("swim")
+    assert window.proxy.rowCount() == 0
+    assert status.text() == "No actions match 'swim'"
+
+    window.tracker.add_action('{"action": "swimming", "time": 4}')
+    window.refresh()
+    assert status.text() == "1 of 4 actions"
+
+    window.filter.clear()
+    assert status.text() == ""

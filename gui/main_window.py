@@ -15,7 +15,7 @@ from gui.autosave import Autosaver, restore
 from gui.benchmark_panel import BenchmarkPanel
 from gui.charts import ChartsPanel
 from gui.entry_panel import EntryPanel
-from gui.exports import copy_rows, csv_text, export
+from gui.exports import all_columns_json, copy_rows, csv_text, export
 from gui.file_loads import FileLoads
 from gui.filter_status import FilterStatus
 from gui.layout import build_layout
@@ -235,6 +235,12 @@ class MainWindow(QMainWindow):
         """Write the shown session's ``get_stats()`` exactly; True on success."""
         tracker = self.shown_tracker
         return export(self, path, self.recent, "json", lambda: tracker.get_stats() + "\n")
+
+    def export_all_json(self, path: str | Path | None = None) -> bool:
+        """Write every column of the shown session as JSON, full precision; True on
+        success. (``export_json`` stays exactly ``get_stats()``.)"""
+        self._follow_shown_session()
+        return export(self, path, self.recent, "all-json", lambda: all_columns_json(self.live))
 
     def export_csv(self, path: str | Path | None = None) -> bool:
         """Write every column of the shown session, as shown, as CSV; True on success."""

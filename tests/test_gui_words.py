@@ -3,13 +3,17 @@ leaves."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import orjson
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from core.export import COLUMNS
 from gui import MainWindow
-from widgets import child
+from widgets import child, menu_action
 
 
 def message(window: MainWindow, name: str) -> QLabel:
@@ -83,3 +87,30 @@ def test_the_filter_says_how_many_actions_it_leaves(qtbot: QtBot, window: MainWi
 
     window.filter.clear()
     assert status.text() == ""
+
+
+@pytest.mark.window(
+    '{"action": "jump", "time": 1}',
+    '{"action": "jump", "time": 1}',
+    '{"action": "jump", "time": 2}',
+    '{"action": "run", "time": 1234.5}',
+)
+def test_export_all_columns_writes_every_figure_and_json_export_stays_get_stats(
+    window: MainWindow, tmp_path: Path
+) -> None:
+    path = tmp_path / "all.json"
+    assert window.export_all_json(path) is True
+    exported = orjson.loads(path.read_bytes())
+    snapshot = window.tracker.snapshot()
+    assert exported == [
+        {column: getattr(stats, column) for column in COLUMNS} for stats in snapshot.actions
+    ]
+    assert exported[0]["mean"] == 4 / 3  # every digit, not the table's 1.33
+    assert str(path) in window.statusBar().currentMessage()
+    assert menu_action(window, "Export &All Columns as JSON…").shortcut().toString() == (
+        "Ctrl+Alt+E"
+    )
+
+    plain = tmp_path / "plain.json"
+    assert window.export_json(plain) is True
+    assert plain.read_text(encoding="utf-8") == window.tracker.get_stats() + "\n"

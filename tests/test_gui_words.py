@@ -3,6 +3,8 @@ leaves."""
 
 from __future__ import annotations
 
+import html
+import logging
 from pathlib import Path
 
 import orjson
@@ -114,3 +116,20 @@ def test_export_all_columns_writes_every_figure_and_json_export_stays_get_stats(
     plain = tmp_path / "plain.json"
     assert window.export_json(plain) is True
     assert plain.read_text(encoding="utf-8") == window.tracker.get_stats() + "\n"
+
+
+def test_the_about_box_names_the_log_file(
+    window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "about", lambda _parent, _title, text: shown.append(text))
+    log_path = tmp_path / "logs & more" / "action-tracker.log"
+    log_path.parent.mkdir()
+    handler = logging.FileHandler(log_path, encoding="utf-8")
+    logging.getLogger().handlers.insert(0, handler)  # the first file handler is shown
+    try:
+        window.show_about()
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+    assert f"Its log is written to {html.escape(str(log_path))}." in shown[-1]

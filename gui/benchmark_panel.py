@@ -10,6 +10,7 @@ import logging
 import threading
 import traceback
 from collections.abc import Generator
+from dataclasses import dataclass
 from functools import partial
 
 from PySide6.QtCore import Qt, Signal
@@ -49,6 +50,8 @@ HISTORY_HEADERS = (
 )
 FIRST_NUMERIC_HISTORY_COLUMN = HISTORY_HEADERS.index("Producers")
 NUMBER_ALIGNMENT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+MAX_HISTORY = 200
+"""Rows the history keeps (and the window remembers); older ones drop off."""
 COMPARE_COUNT_PER_PRODUCER = 250_000
 """Adds per producer in a strategy comparison: long enough for a stable rate."""
 PROGRESS_INTERVAL = 0.1
@@ -73,6 +76,16 @@ def run_benchmark(
         raise
     # Stopped only if asked to: a run that reached its duration or count is complete.
     return generator.join()
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One row of the run history: the run's number, its kind ("stopped", "compared" or
+    "" for a completed run) and its result."""
+
+    number: int
+    kind: str
+    result: LoadResult
 
 
 def describe(spec: LoadSpec) -> str:
@@ -115,6 +128,8 @@ class BenchmarkPanel(QGroupBox):
         self._worker: Worker | None = None
         self._closed = False
         self._runs = 0
+        self.entries: list[HistoryEntry] = []
+        """The history's rows, oldest first, as the window saves and restores them."""
 
         self.start_button = QPushButton("Start benchmark")
         self.start_button.setObjectName("benchmarkButton")
@@ -284,12 +299,29 @@ class BenchmarkPanel(QGroupBox):
         self.progress.setRange(0, 1000)
         self.progress.setValue(1000)
 
+    def restore_history(self, entries: list[HistoryEntry]) -> None:
+        """Show ``entries`` (saved by an earlier window, oldest first) under any rows
+        already there; new runs are numbered after them."""
+        for entry in entries[-MAX_HISTORY:]:
+            self._add_row(entry)
+        self.entries = entries[-MAX_HISTORY:] + self.entries
+        self._runs = max((entry.number for entry in self.entries), default=0)
+
     def _record(self, kind: str, result: LoadResult) -> None:
         """Add a row for ``result``; ``kind`` ("stopped", "compared" or "") follows the
         run's number."""
         self._runs += 1
+        entry = HistoryEntry(self._runs, kind, result)
+        self.entries = [*self.entries, entry][-MAX_HISTORY:]
+        self._add_row(entry)
+        if self.history.rowCount() > MAX_HISTORY:
+            self.history.removeRow(MAX_HISTORY)
+
+    def _add_row(self, entry: HistoryEntry) -> None:
+        """Show ``entry`` as the history's first row (newest first)."""
+        result = entry.result
         cells = (
-            f"#{self._runs} {kind}".strip(),
+            f"#{entry.number} {entry.kind}".strip(),
             strategy_label(result.strategy),
             str(result.producers),
             f"{result.added:,}",

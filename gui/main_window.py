@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QMainWindow
 
@@ -30,7 +30,16 @@ from gui.snapshots import TrackerSnapshot
 from gui.stats_model import StatsModel, StatsProxy
 from gui.stats_view import StatsView
 from gui.user_session import UserSession, freeze_long_lived
-from gui.window_settings import restore_layout, save_layout, save_spec, saved_spec
+from gui.window_settings import (
+    restore_layout,
+    restore_sort,
+    save_history,
+    save_layout,
+    save_sort,
+    save_spec,
+    saved_history,
+    saved_spec,
+)
 from gui.workers import stop_all
 
 log = logging.getLogger(__name__)
@@ -70,8 +79,9 @@ class MainWindow(QMainWindow):
         self.proxy = StatsProxy(self.model)
         self.table = StatsView()
         self.table.setModel(self.proxy)
-        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # first-seen order
+        restore_sort(self.settings, self.table)  # first-seen order on a first run
         self.benchmark = BenchmarkPanel(saved_spec(self.settings))
+        self.benchmark.restore_history(saved_history(self.settings))
         self.charts = ChartsPanel()
         layout = build_layout(self.entry, SESSION_NAMES, self.table, self.benchmark, self.charts)
         self.setCentralWidget(layout.central)
@@ -292,4 +302,6 @@ class MainWindow(QMainWindow):
             self.autosaver.save_if_changed()
         save_layout(self.settings, self, self._splitters)
         save_spec(self.settings, self.benchmark.spec)
+        save_history(self.settings, self.benchmark.entries)
+        save_sort(self.settings, self.table)
         self.settings.sync()

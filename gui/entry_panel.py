@@ -82,6 +82,9 @@ class MessageLabel(QLabel):
         policy.setHeightForWidth(True)  # still as tall as its wrapped lines
         self.setSizePolicy(policy)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # One line is kept free even when empty, so that a message appearing does not
+        # push the table down (a long one still wraps onto more lines).
+        self.setMinimumHeight(self.fontMetrics().lineSpacing())
 
     def show_error(self, text: str) -> None:
         self._set_state(text, "error")

@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QMessageBox
+from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QLineEdit, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from core.export import COLUMNS
@@ -133,3 +133,18 @@ def test_the_about_box_names_the_log_file(
         logging.getLogger().removeHandler(handler)
         handler.close()
     assert f"Its log is written to {html.escape(str(log_path))}." in shown[-1]
+
+
+@pytest.mark.window(active=True)
+def test_the_table_stays_put_when_a_form_message_appears(qtbot: QtBot, window: MainWindow) -> None:
+    def table_top() -> int:
+        QApplication.processEvents()  # let the layout settle
+        return window.table.mapTo(window, window.table.rect().topLeft()).y()
+
+    before = table_top()
+    type_into(qtbot, action_field(window), "alpha")
+    type_into(qtbot, child(window, QLineEdit, "timeInput"), "abc")
+    assert message(window, "entryMessage").property("state") == "error"
+    assert table_top() == before
+    type_into(qtbot, child(window, QLineEdit, "jsonInput"), "not json")
+    assert table_top() == before

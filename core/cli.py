@@ -1,7 +1,12 @@
 """``action-stats FILE...``: print ``get_stats()`` for files, rejected records on stderr.
 
+``--format json|csv|table`` prints every column (count, mean, min, max, stdev, p50, p90,
+p99) instead of ``get_stats()``'s action and average; ``--strategy running|samples``
+chooses how times are kept (``samples`` gives exact percentiles, at a memory cost).
+
 Exit status: 0 when every record was accepted, 1 when some were rejected, 2 when a file
-could not be read at all (the stats of the files that could are still printed).
+could not be read at all (the stats of the files that could are still printed); argparse
+exits with 2 on bad arguments.
 
 ``action-stats --listen [HOST:]PORT [--tcp] [--follow FILE]... [--every S] [--for S]``
 watches live sources instead, headless: a stats table every ``--every`` seconds and once
@@ -21,6 +26,7 @@ from types import FrameType
 from typing import Any
 
 from core.errors import InvalidFileError, reason
+from core.export import snapshot_csv, snapshot_json, snapshot_table
 from core.follower import Follower
 from core.listener import Listener
 from core.report import LoadReport, Rejection
@@ -29,6 +35,12 @@ from core.strategy import STRATEGIES, check_strategy
 from core.tracker import ActionTracker
 
 DEFAULT_EVERY_SECONDS = 10.0
+FORMATS: dict[str, Callable[[Snapshot], str]] = {
+    "json": snapshot_json,
+    "csv": snapshot_csv,
+    "table": snapshot_table,
+}
+"""``--format``'s choices: each prints every column."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -38,10 +50,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         "(arrays, newline-delimited JSON or single objects); '-' reads standard input.",
     )
     parser.add_argument("files", nargs="*", metavar="FILE")
-    parser.add_argument("--strategy", choices=STRATEGIES, default="running")
+    parser.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        default="running",
+        help="how times are kept: 'running' (a bounded sketch, percentiles within 1%%) "
+        "or 'samples' (every time, exact percentiles); default running",
+    )
+    parser.add_argument(
+        "--format",
+        choices=tuple(FORMATS),
+        help="print every column (count, mean, min, max, stdev, p50, p90, p99) as json, "
+        "csv or an aligned table; default: get_stats() (action and average)",
+    )
     _add_live_arguments(parser)
     args = parser.parse_args(argv)
     if args.listen is not None or args.follow:
+        if args.format is not None:
+            parser.error("--format is for FILE arguments; live sources print tables")
         _check_live_arguments(parser, args)
         return _watch_live(args)
     if not args.files:
@@ -68,7 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if report.rejected_count:
             status = max(status, 1)
     if loaded:  # with no file read at all, an empty [] would look like an answer
-        print(tracker.get_stats())
+        if args.format is None:
+            print(tracker.get_stats())
+        else:
+            print(FORMATS[args.format](tracker.snapshot()).rstrip("\n"))
     return status
 
 
@@ -236,30 +265,13 @@ def _print_live(
     print("\n".join(lines), flush=True)
 
 
+_LIVE_COLUMNS = ("action", "count", "mean", "min", "max", "p50", "p90", "p99")
+_LIVE_HEADER = ("action", "count", "mean ms", "min", "max", "p50", "p90", "p99")
+
+
 def format_table(snapshot: Snapshot) -> str:
-    """Every action's figures as aligned text columns, in first-seen order."""
-    header = ("action", "count", "mean ms", "min", "max", "p50", "p90", "p99")
-    rows = [
-        (
-            stats.action,
-            f"{stats.count:,}",
-            *(
-                f"{value:,.3f}"
-                for value in (stats.mean, stats.min, stats.max, stats.p50, stats.p90, stats.p99)
-            ),
-        )
-        for stats in snapshot.actions
-    ]
-    if not rows:
-        return "(no timings yet)"
-    widths = [max(len(row[column]) for row in (header, *rows)) for column in range(len(header))]
-    return "\n".join(
-        "  ".join(
-            cell.ljust(width) if column == 0 else cell.rjust(width)
-            for column, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ).rstrip()
-        for row in (header, *rows)
-    )
+    """The live tables: each action's figures as aligned text columns, first-seen order."""
+    return snapshot_table(snapshot, _LIVE_COLUMNS, _LIVE_HEADER)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ CHUNK_BYTES, so memory stays flat however large the file is.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import ExitStack
@@ -28,6 +29,7 @@ from core.validation import (
     check_plain,
     check_record,
     decode_plain_array,
+    json_reason,
     parse_payload,
 )
 
@@ -45,6 +47,8 @@ MAX_ARRAY_BYTES = 64 << 20
 """JSON arrays are parsed whole, so they are limited; larger data belongs in
 newline-delimited JSON, which is streamed and has no limit."""
 _BOM = b"\xef\xbb\xbf"
+_BINARY_SAMPLE = 4096  # bytes looked at to tell a binary file from a text one
+_CONTROL_BYTE = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")  # not tab, newline, escape…
 
 
 class CheckedSink(Protocol):
@@ -113,11 +117,7 @@ class FileLoad:
                 if first == b"[":
                     yield from self._array(stream, head, total)
                 elif first != b"{":
-                    raise InvalidFileError(
-                        "this is not a JSON actions file: it should start with '[' (an "
-                        f"array) or '{{' (one object per line), but starts with "
-                        f"{_show_byte(first)}"
-                    )
+                    raise _not_actions_file(head, first, bom)
                 elif ended and len(head) <= MAX_PAYLOAD_BYTES and self._single_object(head):
                     yield self._progress(len(head), len(head))
                 else:
@@ -333,7 +333,8 @@ def _parse_array(data: bytes) -> list[object]:
     try:
         elements = orjson.loads(data)
     except orjson.JSONDecodeError as error:
-        raise InvalidFileError(f"the file is not a valid JSON array: {error}") from None
+        reason = json_reason(data, error)
+        raise InvalidFileError(f"the file is not a valid JSON array: {reason}") from None
     return elements  # type: ignore[no-any-return]
 
 
@@ -348,6 +349,35 @@ def _array_too_large(size: int | None) -> InvalidFileError:
         f"the JSON array is {shown}; arrays are read whole and limited to "
         f"{MAX_ARRAY_BYTES >> 20} MiB. Save large data as newline-delimited JSON "
         "(one object per line), which has no size limit"
+    )
+
+
+def _not_actions_file(head: bytes, first: bytes, skipped: int) -> InvalidFileError:
+    """Why a file that starts with neither '[' nor '{' is refused: a binary file (a control
+    byte that text does not use, or bytes that are not UTF-8, near its start) is called
+    one, with where (counted from the file's start, ``skipped`` bytes of byte-order mark
+    before ``head``)."""
+    sample = head[:_BINARY_SAMPLE]
+    control = _CONTROL_BYTE.search(sample)
+    zero = control.start() if control else -1
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        # A character cut by the end of the sample is not a sign of binary data.
+        cut = bad.reason == "unexpected end of data"
+        not_text = -1 if cut else bad.start
+    else:
+        not_text = -1
+    found = [at for at in (zero, not_text) if at >= 0]
+    if found:
+        at = min(found)
+        return InvalidFileError(
+            "this looks like a binary file, not a JSON actions file: "
+            f"byte {at + skipped + 1} is 0x{sample[at]:02x}, which is not text"
+        )
+    return InvalidFileError(
+        "this is not a JSON actions file: it should start with '[' (an array) or '{' (one "
+        f"object per line), but starts with {_show_byte(first)}"
     )
 
 

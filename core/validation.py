@@ -94,22 +94,54 @@ _HINTS = (
 
 
 def json_error(payload: str | bytes, error: orjson.JSONDecodeError) -> str:
-    """The parser's complaint in people's words: where (a character position for a
-    one-line payload, as a line of a file already has its own number), and why when the
-    cause is a common one, such as NaN, which JSON does not have, or a leading '+'."""
-    reason = error.msg
-    if reason.startswith("number is infinity"):
-        reason = "a number is out of range (the largest is about 1.8e308)"
+    """The parser's complaint in people's words, in one of two stable forms that callers
+    may match: ``payload is not valid UTF-8 text at byte N`` (or ``at character N`` for a
+    ``str`` holding a lone surrogate), and ``payload is not valid JSON: <why> <where>``.
+    See ``json_reason`` for ``<why> <where>``."""
+    if error.msg.startswith("str is not valid UTF-8"):
+        return f"payload is not valid UTF-8 text {_bad_text_position(payload)}"
+    return f"payload is not valid JSON: {json_reason(payload, error)}"
+
+
+# The parser's own words for a few causes, which name its internals ("literal",
+# "document", "double"), and what a person would say instead. Other reasons ("trailing
+# comma is not allowed", "unexpected control character in string") already read well.
+_REASONS = (
+    ("unexpected end of data", "it ends before the JSON value is complete"),
+    ("unexpected content after document", "there is more after the end of the JSON value"),
+    ("depth limit exceeded", "it is nested deeper than 1,024 levels"),
+    ("number is infinity", "a number is out of range (the largest is about 1.8e308)"),
+    ("UTF-8 byte order mark", "it starts with a byte-order mark"),
+    ("invalid literal", "JSON has no such word (only true, false and null)"),
+)
+
+_NOT_JSON = "this is not JSON"
+_LOOKS_LIKE = 'a payload looks like {"action": "jump", "time": 100}'
+
+
+def json_reason(payload: str | bytes, error: orjson.JSONDecodeError) -> str:
+    """Why ``payload`` is not JSON and where: a character position for a one-line text
+    (a line of a file already has its own number), else a line and column; and the cause
+    when it is a common one, such as NaN, which JSON does not have, or a leading '+'."""
+    # orjson's position counts characters, for bytes too, so bytes are searched decoded.
+    text_payload = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
+    if error.msg.startswith(("Input is a zero-length", "input data is empty")):
+        return "it is empty"
+    reason = next((said for own, said in _REASONS if error.msg.startswith(own)), error.msg)
+    hints = []
+    if error.msg.startswith(("invalid literal", "unexpected character")) and (
+        error.pos == len(text_payload) - len(text_payload.lstrip(" \t\r\n"))
+    ):
+        reason = _NOT_JSON  # stopped at the first thing it met: no JSON at all
+        hints.append(_LOOKS_LIKE)
     where = (
         f"at character {error.pos + 1}"
         if error.lineno == 1
         else f"at line {error.lineno}, column {error.colno}"
     )
-    text = f"payload is not valid JSON: {reason} {where}"
+    text = f"{reason} {where}"
     # Only a cause at the place where parsing stopped: "ratio 1:NaN" in a name is not it.
-    # orjson's position counts characters, for bytes too, so bytes are searched decoded.
-    text_payload = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
-    hints = [
+    hints += [
         hint
         for pattern, hint in _HINTS
         if any(m.start() <= error.pos <= m.end() for m in pattern.finditer(text_payload))
@@ -117,6 +149,19 @@ def json_error(payload: str | bytes, error: orjson.JSONDecodeError) -> str:
     if hints:
         text += f" ({'; '.join(hints)})"
     return text
+
+
+def _bad_text_position(payload: str | bytes) -> str:
+    """Where text stops being UTF-8: the byte of bytes, the character of a ``str`` (a
+    lone surrogate, which UTF-8 cannot encode)."""
+    if isinstance(payload, bytes):
+        try:
+            payload.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            return f"at byte {bad.start + 1}"
+        return "(it holds a lone surrogate)"
+    surrogate = re.search("[\ud800-\udfff]", payload)
+    return f"at character {surrogate.start() + 1}" if surrogate else "(it holds a lone surrogate)"
 
 
 def check_record(record: object) -> tuple[str, Number]:

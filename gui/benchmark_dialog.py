@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from PySide6.QtWidgets import (
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from core import STRATEGIES
 from core.loadgen import ActionSpec, LoadSpec
+from core.validation import MAX_ACTION_LENGTH
 from gui.entry_panel import PLAIN_NUMBER
 
 
@@ -152,7 +154,9 @@ class BenchmarkDialog(QDialog):
                 )
             rows_of[name] = row + 1
             try:
-                actions.append(ActionSpec(name, _number("mean", mean), _number("spread", spread)))
+                actions.append(
+                    ActionSpec(_name(name), _number("mean", mean), _number("spread", spread))
+                )
             except ValueError as error:
                 raise ValueError(f"row {row + 1}: {error}") from None
         by_duration = self.by_duration.isChecked()
@@ -170,16 +174,30 @@ _GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
 read as 15."""
 
 
+# Every refusal of a row is worded alike: "the <field> must be <rule>, got <what>".
+
+
+def _name(text: str) -> str:
+    """``text`` (already trimmed) as an action name, or a message in the dialog's style."""
+    if not 0 < len(text) <= MAX_ACTION_LENGTH:
+        shown = f"{len(text)} characters" if text else "nothing"
+        raise ValueError(f"the name must be 1 to {MAX_ACTION_LENGTH} characters, got {shown}")
+    return text
+
+
 def _number(field: str, text: str) -> float:
-    """``text`` as a number, or a message naming ``field``. Only plain decimals and
-    digit grouping are read: Python's float() would also take "1_000", "inf" and digits
-    of other scripts, which the entry form refuses."""
+    """``text`` as a finite number >= 0, or a message naming ``field``. Only plain
+    decimals and digit grouping are read: Python's float() would also take "1_000",
+    "inf" and digits of other scripts, which the entry form refuses."""
+    shown = repr(text) if text else "nothing"
     if _GROUPED.fullmatch(text):
         text = text.replace(",", "")
-    if PLAIN_NUMBER.fullmatch(text):
-        return float(text)
-    shown = repr(text) if text else "nothing"
-    raise ValueError(f"the {field} must be a number, got {shown}")
+    if not PLAIN_NUMBER.fullmatch(text):
+        raise ValueError(f"the {field} must be a number, got {shown}")
+    value = float(text)
+    if not 0 <= value < math.inf:
+        raise ValueError(f"the {field} must be a number >= 0 (at most about 1.8e308), got {shown}")
+    return value
 
 
 def _format_number(value: float) -> str:

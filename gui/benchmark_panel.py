@@ -10,6 +10,7 @@ import logging
 import threading
 import traceback
 from collections.abc import Generator
+from dataclasses import dataclass
 from functools import partial
 
 from PySide6.QtCore import Qt, Signal
@@ -32,6 +33,7 @@ from core.errors import reason
 from core.loadgen import LoadGenerator, LoadResult, LoadSpec, LoadStatus, compare_strategies
 from gui.benchmark_dialog import BenchmarkDialog
 from gui.messages import warn
+from gui.strategy_names import strategy_label
 from gui.workers import Worker
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,8 @@ HISTORY_HEADERS = (
 )
 FIRST_NUMERIC_HISTORY_COLUMN = HISTORY_HEADERS.index("Producers")
 NUMBER_ALIGNMENT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+MAX_HISTORY = 200
+"""Rows the history keeps (and the window remembers); older ones drop off."""
 COMPARE_COUNT_PER_PRODUCER = 250_000
 """Adds per producer in a strategy comparison: long enough for a stable rate."""
 PROGRESS_INTERVAL = 0.1
@@ -74,10 +78,24 @@ def run_benchmark(
     return generator.join()
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One row of the run history: the run's number, its kind ("stopped", "compared" or
+    "" for a completed run) and its result."""
+
+    number: int
+    kind: str
+    result: LoadResult
+
+
 def describe(spec: LoadSpec) -> str:
-    """One line for the settings, e.g. '4 producers · 10 s · running · 4 actions'."""
+    """One line for the settings, e.g. '4 producers · 10 s · running-stats strategy ·
+    4 actions': the strategy is named as one, never a bare "running" beside "Not running"."""
     amount = f"{spec.duration:g} s" if spec.duration is not None else f"{spec.count:,} adds"
-    return f"{spec.producers} producers · {amount} · {spec.strategy} · {len(spec.actions)} actions"
+    return (
+        f"{spec.producers} producers · {amount} · {strategy_label(spec.strategy)} · "
+        f"{len(spec.actions)} actions"
+    )
 
 
 class BenchmarkPanel(QGroupBox):
@@ -110,6 +128,8 @@ class BenchmarkPanel(QGroupBox):
         self._worker: Worker | None = None
         self._closed = False
         self._runs = 0
+        self.entries: list[HistoryEntry] = []
+        """The history's rows, oldest first, as the window saves and restores them."""
 
         self.start_button = QPushButton("Start benchmark")
         self.start_button.setObjectName("benchmarkButton")
@@ -236,7 +256,7 @@ class BenchmarkPanel(QGroupBox):
         self.progressed.emit(status)
 
     def _on_run_returned(self, result: LoadResult) -> None:
-        self._record("stopped" if result.stopped else "run", result)
+        self._record("stopped" if result.stopped else "", result)
         self.live.setText(
             f"{'Stopped' if result.stopped else 'Finished'}: {result.added:,} adds in "
             f"{result.seconds:.1f} s, {result.rate:,.0f} adds/s, "
@@ -246,13 +266,15 @@ class BenchmarkPanel(QGroupBox):
 
     def _on_compare_returned(self, results: list[LoadResult]) -> None:
         for result in results:
-            self._record("compare", result)
+            self._record("compared", result)
         if len(results) == 2:
             running, samples = results
             self.live.setText(
-                f"running: {running.rate:,.0f} adds/s, get_stats {running.get_stats_ms:.3f} ms, "
-                f"{_size(running.memory_bytes)}\nsamples: {samples.rate:,.0f} adds/s, "
-                f"get_stats {samples.get_stats_ms:.3f} ms, {_size(samples.memory_bytes)}"
+                "\n".join(
+                    f"{strategy_label(result.strategy)}: {result.rate:,.0f} adds/s, get_stats "
+                    f"{result.get_stats_ms:.3f} ms, {_size(result.memory_bytes)}"
+                    for result in (running, samples)
+                )
             )
         else:
             self.live.setText("Comparison stopped")
@@ -276,11 +298,30 @@ class BenchmarkPanel(QGroupBox):
         self.progress.setRange(0, 1000)
         self.progress.setValue(1000)
 
+    def restore_history(self, entries: list[HistoryEntry]) -> None:
+        """Show ``entries`` (saved by an earlier window, oldest first) under any rows
+        already there; new runs are numbered after them."""
+        for entry in entries[-MAX_HISTORY:]:
+            self._add_row(entry)
+        self.entries = entries[-MAX_HISTORY:] + self.entries
+        self._runs = max((entry.number for entry in self.entries), default=0)
+
     def _record(self, kind: str, result: LoadResult) -> None:
+        """Add a row for ``result``; ``kind`` ("stopped", "compared" or "") follows the
+        run's number."""
         self._runs += 1
+        entry = HistoryEntry(self._runs, kind, result)
+        self.entries = [*self.entries, entry][-MAX_HISTORY:]
+        self._add_row(entry)
+        if self.history.rowCount() > MAX_HISTORY:
+            self.history.removeRow(MAX_HISTORY)
+
+    def _add_row(self, entry: HistoryEntry) -> None:
+        """Show ``entry`` as the history's first row (newest first)."""
+        result = entry.result
         cells = (
-            f"#{self._runs} {kind}",
-            result.strategy,
+            f"#{entry.number} {entry.kind}".strip(),
+            strategy_label(result.strategy),
             str(result.producers),
             f"{result.added:,}",
             f"{result.seconds:.2f}",

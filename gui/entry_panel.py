@@ -13,7 +13,6 @@ import orjson
 from PySide6.QtCore import QEvent, QObject, QStringListModel, Qt, Signal
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (
-    QApplication,
     QComboBox,
     QCompleter,
     QGridLayout,
@@ -85,12 +84,19 @@ class MessageLabel(QLabel):
         policy.setHeightForWidth(True)  # still as tall as its wrapped lines
         self.setSizePolicy(policy)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # One line is kept free even when empty, so that a message appearing does not
+        # push the table down (a long one still wraps onto more lines).
+        self.setMinimumHeight(self.fontMetrics().lineSpacing())
 
     def show_error(self, text: str) -> None:
         self._set_state(text, "error")
 
     def show_ok(self, text: str) -> None:
         self._set_state(text, "ok")
+
+    def clear_message(self) -> None:
+        """Show nothing: the last outcome no longer holds."""
+        self._set_state("", "")
 
     def _set_state(self, text: str, state: str) -> None:
         self.setText(text)
@@ -116,12 +122,11 @@ class PopupClickMovesFocus(QObject):
         ):
             where = event.globalPosition().toPoint()
             if not watched.rect().contains(watched.mapFromGlobal(where)):
-                target = QApplication.widgetAt(where)
-                if (
-                    target is not None
-                    and target.window() is self._home.window()
-                    and target.focusPolicy() & Qt.FocusPolicy.ClickFocus
-                ):
+                # Looked up in the form's own window, not on the screen: the same answer
+                # wherever the window sits, also partly off screen.
+                home = self._home.window()
+                target = home.childAt(home.mapFromGlobal(where))
+                if target is not None and target.focusPolicy() & Qt.FocusPolicy.ClickFocus:
                     watched.hide()
                     target.setFocus(Qt.FocusReason.MouseFocusReason)
         return False  # the completer still sees the click, and closes the popup
@@ -213,6 +218,11 @@ class EntryPanel(QGroupBox):
         """The user's session, which the form adds to."""
         return self._session.tracker
 
+    def clear_messages(self) -> None:
+        """Clear both fields' outcomes, e.g. when the session they were about is reset."""
+        self.entry_message.clear_message()
+        self.json_message.clear_message()
+
     def set_known_names(self, names: list[str]) -> None:
         """Offer ``names`` for completion, keeping what the user is typing."""
         if names != self._known_names:  # compared in Python: stringList() copies them all
@@ -253,6 +263,7 @@ class EntryPanel(QGroupBox):
             field.setText(field.text())
         record = orjson.loads(payload)
         name = record["action"].strip()
+        self.clear_messages()  # the other field's error is old news after an add
         message.show_ok(f"Added {shorten(name)}: {shown_time or record['time']}")
         self.added.emit(name)
         return True

@@ -9,21 +9,28 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMainWindow, QTableView
 
 from core.errors import reason
-from core.export import snapshot_csv
+from core.export import snapshot_csv, snapshot_json
 from gui.live_view import LiveView
 from gui.messages import warn
 from gui.recent_files import RecentFiles
 from gui.stats_model import FIELDS, HEADERS, StatsModel, StatsProxy, full_precision
 
 KINDS = {
-    "json": ("Export statistics as JSON", "JSON (*.json)"),
-    "csv": ("Export statistics as CSV", "CSV (*.csv)"),
+    "json": ("Export statistics as JSON", "JSON (*.json)", "action-stats.json"),
+    "all-json": ("Export all columns as JSON", "JSON (*.json)", "action-stats-all.json"),
+    "csv": ("Export statistics as CSV", "CSV (*.csv)", "action-stats.csv"),
 }
 
 
 def csv_text(live: LiveView) -> str:
     """Every column of the shown figures, from the poller's latest snapshot."""
     return snapshot_csv(live.current_snapshot())
+
+
+def all_columns_json(live: LiveView) -> str:
+    """Every column of the shown figures as JSON, full precision, from the poller's
+    latest snapshot."""
+    return snapshot_json(live.current_snapshot()) + "\n"
 
 
 def export(
@@ -35,9 +42,9 @@ def export(
 ) -> bool:
     """Write ``render()`` to ``path`` (asked for when None); say so in the status bar,
     or why it could not be written in a message. True when it was written."""
-    title, pattern = KINDS[kind]
+    title, pattern, name = KINDS[kind]
     if path is None:
-        path = recent.ask_to_save(window, title, f"action-stats.{kind}", pattern)
+        path = recent.ask_to_save(window, title, name, pattern)
         if not path:
             return False
     try:

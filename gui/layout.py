@@ -6,7 +6,72 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QSplitter, QTabBar, QVBoxLayout, QWidget
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSplitter,
+    QTabBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+STACK_BELOW_WIDTH = 1500
+"""Narrower than this (pixels), the benchmark and charts go under the table instead of
+beside it, side by side: the table's nine columns of figures need the window's width
+once figures are long (1.000e+308), and the run history needs more than a side column."""
+SHORT_HEIGHT = 560
+"""Stacked and shorter than this, the benchmark and charts start collapsed (the handle
+at the bottom brings them back), so the table keeps its rows."""
+
+
+class AdaptiveCentral(QWidget):
+    """The window's central widget: places ``main``'s two sides beside each other when
+    the window is wide, one above the other when it is not (``right`` turns the other
+    way). Only ``resizeEvent`` is overridden: painting stays in C++."""
+
+    def __init__(self, main: QSplitter, right: QSplitter) -> None:
+        super().__init__()
+        self._main = main
+        self._right = right
+        main.setCollapsible(0, False)  # the table never disappears; the rest may
+        self._short: bool | None = None  # a stacked window shorter than SHORT_HEIGHT
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.arrange(event.size().width(), event.size().height())
+
+    def arrange(self, width: int, height: int) -> None:
+        """Turn the splitters to suit a window of ``width`` x ``height``. Sizes are set
+        anew only when the orientation changes or a stacked window turns short or tall,
+        so the user's dragging is kept otherwise."""
+        wide = width >= STACK_BELOW_WIDTH
+        short = not wide and height < SHORT_HEIGHT
+        main_way = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+        turned = self._main.orientation() != main_way
+        first = self._short is None  # sizes restored from the last run are kept
+        if not turned and (first or short == self._short):
+            self._short = short
+            self._fit_minimum(wide)
+            return
+        self._short = short
+        self._main.setOrientation(main_way)
+        self._right.setOrientation(Qt.Orientation.Vertical if wide else Qt.Orientation.Horizontal)
+        self._fit_minimum(wide)
+        if wide:
+            self._main.setSizes([width * 3 // 5, width * 2 // 5])
+            self._right.setSizes([height // 2, height // 2])
+        else:
+            self._main.setSizes([height, 0] if short else [height * 11 // 20, height * 9 // 20])
+            self._right.setSizes([width * 11 // 20, width * 9 // 20])
+
+    def _fit_minimum(self, wide: bool) -> None:
+        """A splitter asks for the minimum of all its sides, a collapsed one too; stacked,
+        the window may be as short as the table's side needs (0: the splitter's own)."""
+        table_side = self._main.widget(0)
+        needed = table_side.minimumSizeHint().height() if table_side is not None else 0
+        self._main.setMinimumHeight(0 if wide else needed)
 
 
 @dataclass(frozen=True)
@@ -14,6 +79,8 @@ class Layout:
     central: QWidget
     sessions: QTabBar
     filter: QLineEdit
+    filter_status: QLabel
+    """Beside the filter: how many actions it leaves."""
     splitter: QSplitter
     """The main one, between the form and table and the benchmark and charts."""
     splitters: tuple[QSplitter, ...]
@@ -39,9 +106,12 @@ def build_layout(
     filter_input.setPlaceholderText("Filter actions…")
     filter_input.setClearButtonEnabled(True)
     filter_input.setMaximumWidth(260)
+    filter_status = QLabel()
+    filter_status.setObjectName("filterStatus")
     table_bar = QHBoxLayout()
     table_bar.addWidget(sessions)
     table_bar.addStretch()
+    table_bar.addWidget(filter_status)
     table_bar.addWidget(filter_input)
     table_area = QWidget()
     table_layout = QVBoxLayout(table_area)
@@ -65,8 +135,8 @@ def build_layout(
     splitter.addWidget(right)
     splitter.setStretchFactor(0, 3)
     splitter.setStretchFactor(1, 2)
-    central = QWidget()
+    central = AdaptiveCentral(splitter, right)
     central_layout = QVBoxLayout(central)
     central_layout.setContentsMargins(6, 4, 6, 0)  # keep frames off the window's edge
     central_layout.addWidget(splitter)
-    return Layout(central, sessions, filter_input, splitter, (splitter, right))
+    return Layout(central, sessions, filter_input, filter_status, splitter, (splitter, right))

@@ -77,6 +77,8 @@ class LoadFeedback(QObject):
 
     def _on_loads_loaded(self, loaded: FileLoaded) -> None:
         self.last_report = report = loaded.report
+        if report.accepted == report.rejected_count == 0:
+            self._recent.forget(loaded.path)  # empty: nothing to open again
         kept = True
         if report.cancelled and report.accepted:
             kept = keep_cancelled_load(self._window, loaded.path.name, report.accepted)
@@ -97,8 +99,9 @@ class LoadFeedback(QObject):
         show_message(self._window, not_loaded(dropped), "loadSummary")
 
     def _on_loads_failed(self, path: Path, error: Exception) -> None:
-        if not path.is_file():  # gone or a folder: Open Recent should not offer it again
-            self._recent.forget(path)
+        # Refused whole (binary, not JSON), gone or a folder: Open Recent should not
+        # offer it again.
+        self._recent.forget(path)
         warn(self._window, "Could not load file", f"{path}\n\n{reason(error)}", "loadError")
 
     def _on_loads_ended(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QMainWindow, QMenu
 
@@ -16,9 +16,10 @@ from gui.autosave import Autosaver, restore
 from gui.benchmark_panel import BenchmarkPanel
 from gui.charts import ChartsPanel
 from gui.entry_panel import EntryPanel
-from gui.exports import copy_rows, csv_text, export
+from gui.exports import all_columns_json, copy_rows, csv_text, export
 from gui.field_keys import let_window_shortcuts_through
 from gui.file_loads import FileLoads
+from gui.filter_status import FilterStatus
 from gui.layout import build_layout
 from gui.live_view import LiveView
 from gui.load_feedback import LoadFeedback
@@ -32,7 +33,16 @@ from gui.stats_model import StatsModel, StatsProxy
 from gui.stats_view import StatsView
 from gui.strategy_choice import StrategyChoice
 from gui.user_session import UserSession, freeze_long_lived
-from gui.window_settings import restore_layout, save_layout, save_spec, saved_spec
+from gui.window_settings import (
+    restore_layout,
+    restore_sort,
+    save_history,
+    save_layout,
+    save_sort,
+    save_spec,
+    saved_history,
+    saved_spec,
+)
 from gui.workers import stop_all
 
 log = logging.getLogger(__name__)
@@ -72,13 +82,15 @@ class MainWindow(QMainWindow):
         self.proxy = StatsProxy(self.model)
         self.table = StatsView()
         self.table.setModel(self.proxy)
-        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # first-seen order
+        restore_sort(self.settings, self.table)  # first-seen order on a first run
         self.benchmark = BenchmarkPanel(saved_spec(self.settings))
+        self.benchmark.restore_history(saved_history(self.settings))
         self.charts = ChartsPanel()
         layout = build_layout(self.entry, SESSION_NAMES, self.table, self.benchmark, self.charts)
         self.setCentralWidget(layout.central)
         self.sessions, self.filter, self.splitter = layout.sessions, layout.filter, layout.splitter
         self._splitters = layout.splitters
+        self.filter_status = FilterStatus(layout.filter_status, self.filter, self.proxy)
         self.live = LiveView(self.tracker, SESSION_NAMES[0], self.model, self.table, self.charts)
         self.totals = self.live.place_totals(self.statusBar())
         self.loads = FileLoads(self.user)
@@ -245,6 +257,12 @@ class MainWindow(QMainWindow):
         tracker = self.shown_tracker
         return export(self, path, self.recent, "json", lambda: tracker.get_stats() + "\n")
 
+    def export_all_json(self, path: str | Path | None = None) -> bool:
+        """Write every column of the shown session as JSON, full precision; True on
+        success. (``export_json`` stays exactly ``get_stats()``.)"""
+        self._follow_shown_session()
+        return export(self, path, self.recent, "all-json", lambda: all_columns_json(self.live))
+
     def export_csv(self, path: str | Path | None = None) -> bool:
         """Write every column of the shown session, as shown, as CSV; True on success."""
         self._follow_shown_session()
@@ -261,6 +279,8 @@ class MainWindow(QMainWindow):
     def confirm_reset(self) -> None:
         """Reset the shown session, if the user confirms."""
         if confirm_reset(self, SESSION_NAMES[self.sessions.currentIndex()]):
+            if self.shown_tracker is self.user.tracker:
+                self.entry.clear_messages()  # "Added alpha: 30" is gone with alpha
             self.shown_tracker.reset()
             if self.shown_tracker is self.user.tracker:
                 self.user.forget_history()
@@ -323,4 +343,6 @@ class MainWindow(QMainWindow):
             self.autosaver.save_if_changed()
         save_layout(self.settings, self, self._splitters)
         save_spec(self.settings, self.benchmark.spec)
+        save_history(self.settings, self.benchmark.entries)
+        save_sort(self.settings, self.table)
         self.settings.sync()

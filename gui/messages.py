@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import html
+import logging
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
@@ -26,13 +30,27 @@ def warn(parent: QWidget, title: str, text: str, name: str, details: str = "") -
 
 
 def show_about(parent: QWidget, version: str) -> None:
+    log = log_file_path()
+    where = (
+        f"Its log is written to {html.escape(str(log))}."
+        if log is not None
+        else "This run writes no log file."
+    )
     QMessageBox.about(
         parent,
         "About Action Tracker",
         f"<h3>Action Tracker {version}</h3><p>Records how long named actions take and "
         "shows their statistics live.</p><p>Add actions in the form, load JSON files, or "
-        "run the benchmark to watch the engine under load.</p>",
+        f"run the benchmark to watch the engine under load.</p><p>{where}</p>",
     )
+
+
+def log_file_path() -> Path | None:
+    """The file the application logs to (its root logger's file handler), if any."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            return Path(handler.baseFilename)
+    return None
 
 
 def confirm_reset(parent: QWidget, session_name: str) -> bool:

@@ -1,5 +1,5 @@
-"""What the window remembers between runs, in QSettings: geometry, splitters and the
-benchmark's settings."""
+"""What the window remembers between runs, in QSettings: geometry, splitters, the
+table's sort order, and the benchmark's settings and history."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ import logging
 from collections.abc import Sequence
 
 import orjson
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QMainWindow, QSplitter
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QMainWindow, QSplitter, QTableView
 
-from core.loadgen import LoadSpec, spec_from_dict, spec_to_dict
+from core.loadgen import LoadResult, LoadSpec, spec_from_dict, spec_to_dict
+from core.strategy import check_strategy
+from gui.benchmark_panel import HistoryEntry
 
 log = logging.getLogger(__name__)
 
@@ -50,3 +52,71 @@ def save_layout(settings: QSettings, window: QMainWindow, splitters: Sequence[QS
     settings.setValue("window/geometry", window.saveGeometry())
     for splitter in splitters:
         settings.setValue(f"window/{splitter.objectName()}", splitter.saveState())
+
+
+def save_history(settings: QSettings, entries: Sequence[HistoryEntry]) -> None:
+    """The benchmark's run history, oldest first, as JSON."""
+    rows = [
+        {
+            "number": entry.number,
+            "kind": entry.kind,
+            "strategy": entry.result.strategy,
+            "producers": entry.result.producers,
+            "added": entry.result.added,
+            "seconds": entry.result.seconds,
+            "get_stats_ms": entry.result.get_stats_ms,
+            "memory_bytes": entry.result.memory_bytes,
+            "stopped": entry.result.stopped,
+        }
+        for entry in entries
+    ]
+    settings.setValue("benchmark/history", orjson.dumps(rows).decode())
+
+
+def saved_history(settings: QSettings) -> list[HistoryEntry]:
+    """The history saved last; empty when there is none (or it no longer parses)."""
+    saved = settings.value("benchmark/history")
+    if not saved:
+        return []
+    try:
+        return [
+            HistoryEntry(
+                int(row["number"]),
+                str(row["kind"]),
+                LoadResult(
+                    strategy=check_strategy(row["strategy"]),
+                    producers=int(row["producers"]),
+                    added=int(row["added"]),
+                    seconds=float(row["seconds"]),
+                    get_stats_ms=float(row["get_stats_ms"]),
+                    memory_bytes=int(row["memory_bytes"]),
+                    stopped=bool(row["stopped"]),
+                ),
+            )
+            for row in orjson.loads(str(saved))
+        ]
+    except (ValueError, TypeError, KeyError) as error:
+        log.warning("ignoring the saved benchmark history: %s", error)
+        return []
+
+
+def save_sort(settings: QSettings, table: QTableView) -> None:
+    """The column the table is sorted by (-1: first-seen order) and the direction."""
+    header = table.horizontalHeader()
+    settings.setValue(
+        "table/sort", [header.sortIndicatorSection(), header.sortIndicatorOrder().value]
+    )
+
+
+def restore_sort(settings: QSettings, table: QTableView) -> None:
+    """Sort ``table`` as it was when saved; first-seen order when nothing was saved."""
+    column, order = -1, Qt.SortOrder.AscendingOrder
+    saved = settings.value("table/sort")
+    if isinstance(saved, list) and len(saved) == 2:
+        try:
+            column, order = int(saved[0]), Qt.SortOrder(int(saved[1]))
+        except (ValueError, TypeError):
+            log.warning("ignoring the saved sort order: %r", saved)
+    if table.model() is not None and column >= table.model().columnCount():
+        column = -1
+    table.sortByColumn(column, order)

@@ -97,8 +97,8 @@ def test_start_runs_in_the_benchmark_session_and_leaves_user_data_alone(
     assert shown_names(window) == {action.name for action in DEFAULT_ACTIONS}
     assert history(window).rowCount() == 1
     run = history_row(window, 0)
-    assert run[0].startswith("#1 ")
-    assert run[1:3] == ["running", "4"]
+    assert run[0] == "#1"
+    assert run[1:3] == ["running-stats strategy", "4"]
     numbers = history(window).item(0, 3).textAlignment()
     assert numbers & Qt.AlignmentFlag.AlignRight
     assert int(run[3].replace(",", "")) == window.benchmark.tracker.snapshot().total_count > 0
@@ -155,7 +155,12 @@ def test_a_completed_run_is_not_reported_as_stopped(
         qtbot.mouseClick(start_button(window), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.benchmark.busy, timeout=5000)
     live = window.findChild(QLabel, "benchmarkLive").text()
-    assert (history_row(window, 0)[0], live.split(":")[0]) == ("#1 run", "Finished")
+    assert (history_row(window, 0)[0], live.split(":")[0]) == ("#1", "Finished")
+    # The strategy is named as one: never a bare "running" that reads as a state.
+    assert history_row(window, 0)[1] == "running-stats strategy"
+    settings = window.findChild(QLabel, "benchmarkSettings").text()
+    assert "running-stats strategy" in settings
+    assert "· running ·" not in settings
     assert not finished.args[0].stopped
 
 
@@ -165,7 +170,7 @@ def test_runs_accumulate_in_the_history(qtbot: QtBot, window: MainWindow) -> Non
         start_and_wait_for_progress(qtbot, window)
         qtbot.waitUntil(lambda: not window.benchmark.busy, timeout=5000)
         assert history(window).rowCount() == runs
-    assert history_row(window, 0)[0].startswith("#2 ")  # newest first
+    assert history_row(window, 0)[0] == "#2"  # newest first
     assert history_row(window, 0)[2:4] == ["2", "4,000"]
     assert window.benchmark.tracker.snapshot().total_count == 4000  # a fresh tracker per run
 
@@ -197,15 +202,15 @@ def test_compare_strategies_adds_a_row_per_strategy(
     qtbot.waitUntil(lambda: not window.benchmark.busy, timeout=15_000)
     assert history(window).rowCount() == 2
     rows = [history_row(window, row) for row in range(2)]
-    assert sorted(row[1] for row in rows) == ["running", "samples"]
+    assert sorted(row[1] for row in rows) == ["all-samples strategy", "running-stats strategy"]
     for row in rows:
-        assert row[0].endswith("compare")
+        assert row[0].endswith("compared")
         assert row[3] == f"{2000 * 4:,}"
     assert compare.isEnabled()
     assert window.tracker.version == user_version
     live = window.findChild(QLabel, "benchmarkLive").text()
-    assert "running" in live
-    assert "samples" in live
+    assert "running-stats strategy:" in live
+    assert "all-samples strategy:" in live
 
 
 def test_comparison_can_be_stopped(qtbot: QtBot, window: MainWindow) -> None:
@@ -295,10 +300,27 @@ def test_dialog_refuses_a_bad_row_and_stays_open(qtbot: QtBot, dialog: Benchmark
     assert error_text(dialog) == "row 1: the mean must be a number, got 'abc'"
     assert dialog.spec() == LoadSpec()
 
+    # Every refusal in one style: "row N: the <field> must be <rule>, got <what>".
     actions_table(dialog).item(0, 1).setText("-3")
     qtbot.mouseClick(ok_button(dialog), Qt.MouseButton.LeftButton)
     assert dialog.isVisible()
-    assert error_text(dialog).startswith("row 1:")
+    assert (
+        error_text(dialog)
+        == "row 1: the mean must be a number >= 0 (at most about 1.8e308), got '-3'"
+    )
+
+    actions_table(dialog).item(0, 1).setText("5")
+    actions_table(dialog).item(0, 2).setText("1e999")
+    qtbot.mouseClick(ok_button(dialog), Qt.MouseButton.LeftButton)
+    assert error_text(dialog) == (
+        "row 1: the spread must be a number >= 0 (at most about 1.8e308), got '1e999'"
+    )
+    actions_table(dialog).item(0, 2).setText("20")
+
+    actions_table(dialog).item(0, 0).setText("  ")
+    qtbot.mouseClick(ok_button(dialog), Qt.MouseButton.LeftButton)
+    assert error_text(dialog) == "row 1: the name must be 1 to 256 characters, got nothing"
+    actions_table(dialog).item(0, 0).setText("jump")
 
     actions_table(dialog).item(0, 1).setText("160")
     qtbot.mouseClick(ok_button(dialog), Qt.MouseButton.LeftButton)
@@ -364,7 +386,7 @@ def test_dialog_refuses_a_name_the_engine_would_refuse(
     actions_table(dialog).item(0, 0).setText("x" * 300)
     qtbot.mouseClick(ok_button(dialog), Qt.MouseButton.LeftButton)
     assert dialog.isVisible()
-    assert error_text(dialog) == 'row 1: "action" is too long: 300 characters, the limit is 256'
+    assert error_text(dialog) == "row 1: the name must be 1 to 256 characters, got 300 characters"
 
 
 def test_settings_persist_across_windows(

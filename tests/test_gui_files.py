@@ -645,3 +645,19 @@ def test_cancel_then_discard_adds_nothing(
     assert cancelled_loads_asked == [report.accepted]
     assert window.tracker.get_stats() == '[{"action":"before","avg":1}]'
     assert "discarded: nothing from this file was added" in box.text()
+
+
+@pytest.mark.parametrize(
+    "content", [b"\x00\x01binary", b"", b"hello"], ids=["binary", "empty", "not json"]
+)
+def test_a_refused_file_is_not_offered_in_open_recent(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, content: bytes
+) -> None:
+    kept = write_lines(tmp_path / "kept.ndjson", '{"action": "kept", "time": 1}')
+    window.open_file(kept)
+    wait_for_load(qtbot, window, "loadSummary")
+    refused = tmp_path / "refused.json"
+    refused.write_bytes(content)
+    window.open_file(refused)
+    qtbot.waitUntil(lambda: not window.loading, timeout=LOAD_TIMEOUT_MS)
+    assert recent_entries(window) == [f"&1 {kept.resolve()}"]

@@ -119,12 +119,14 @@ _DEEP_OBJECT = '{"action": "jump", "time": 1, "x": ' + "[" * 5000 + "]" * 5000 +
 
 INVALID = [
     # (id, payload, substrings the message must contain)
-    ("not json", "jump 100", ["not valid JSON"]),
-    ("empty string", "", ["not valid JSON"]),
-    ("only whitespace", "   \n ", ["not valid JSON"]),
-    ("empty bytes", b"", ["not valid JSON"]),
-    ("truncated", '{"action": "jump", "time": 1', ["not valid JSON"]),
-    ("trailing garbage", '{"action": "jump", "time": 1} x', ["not valid JSON"]),
+    ("not json", "jump 100", ["not valid JSON: this is not JSON at character 1"]),
+    ("not json after spaces", "  not json", ["this is not JSON at character 3"]),
+    ("empty string", "", ["not valid JSON: it is empty"]),
+    ("only whitespace", "   \n ", ["not valid JSON: it is empty"]),
+    ("empty bytes", b"", ["not valid JSON: it is empty"]),
+    ("truncated", '{"action": "jump", "time": 1', ["ends before the JSON value is complete"]),
+    ("trailing garbage", '{"action": "jump", "time": 1} x', ["more after the end", "31"]),
+    ("misspelt literal", '{"action": "jump", "time": tru}', ["only true, false and null"]),
     ("two objects", '{"action": "a", "time": 1}{"action": "b", "time": 2}', ["not valid JSON"]),
     ("single quotes", "{'action': 'jump', 'time': 1}", ["not valid JSON"]),
     (
@@ -138,10 +140,18 @@ INVALID = [
     ("error on a later line", '{"action": "jump",\n"time": }', ["at line 2, column 9"]),
     ("plus sign", '{"action": "jump", "time": +5}', ["cannot start with '+'"]),
     ("lowercase nan", b'{"action": "jump", "time": nan}', ["not JSON numbers"]),
-    ("deep nesting", _DEEP, ["not valid JSON"]),
-    ("deep nesting in extra key", _DEEP_OBJECT, ["not valid JSON"]),
-    ("invalid utf-8", b'{"action": "ju\xffmp", "time": 1}', ["not valid JSON"]),
-    ("lone surrogate in str", '{"action": "ju\ud800mp", "time": 1}', ["not valid JSON"]),
+    ("deep nesting", _DEEP, ["not valid JSON", "deeper than 1,024 levels"]),
+    ("deep nesting in extra key", _DEEP_OBJECT, ["deeper than 1,024 levels"]),
+    (
+        "invalid utf-8",
+        b'{"action": "ju\xffmp", "time": 1}',
+        ["payload is not valid UTF-8 text at byte 15"],
+    ),
+    (
+        "lone surrogate in str",
+        '{"action": "ju\ud800mp", "time": 1}',
+        ["payload is not valid UTF-8 text at character 15"],
+    ),
     ("array", '[{"action": "jump", "time": 1}]', ["JSON object", "an array"]),
     ("string", '"jump"', ["JSON object", "the string 'jump'"]),
     ("number", "100", ["JSON object", "the number 100"]),

@@ -11,6 +11,7 @@ import gui.charts
 from core import ActionTracker, Snapshot
 from core.loadgen import LoadSpec
 from gui import MainWindow
+from gui.average_history import AverageHistory, Steps
 from gui.charts import MAX_LINES, ChartsPanel, _nice_ceiling
 
 
@@ -78,17 +79,89 @@ def test_end_keeps_the_axis_of_a_run_that_lasted_its_duration(charts: ChartsPane
 
 def test_averages_follow_the_most_frequent_actions(charts: ChartsPanel) -> None:
     charts.setCurrentWidget(charts.averages_plot)
+    charts.show_history(AverageHistory(None, origin=0.0))
     names = [f"action{index}" for index in range(MAX_LINES + 2)]
     records = [(name, 10.0 * (index + 1)) for index, name in enumerate(names)]
     records += [(name, 10.0 * (index + 1)) for index, name in enumerate(names[:MAX_LINES])]
     charts.add_snapshot(1.0, snapshot_of(*records))
     charts.redraw()
-    assert sorted(charts._curves) == sorted(names[:MAX_LINES])
-    xs, ys = charts._curves["action1"].getData()
-    assert (list(xs), list(ys)) == ([1.0], [20.0])
+    plotted = charts.plotted_averages()
+    assert sorted(plotted) == sorted(names[:MAX_LINES])
+    assert plotted["action1"] == Steps((1.0, 1.0), (20.0,))
 
-    charts.reset_averages()
-    assert charts._curves == {}
+
+def test_averages_are_drawn_as_steps_up_to_the_latest_snapshot(
+    charts: ChartsPanel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An average changes in one step when an action is added: no ramp between points,
+    and a value that did not change holds up to the latest snapshot."""
+    monkeypatch.setattr(gui.charts, "REDRAW_SECONDS", 0.0)
+    charts.setCurrentWidget(charts.averages_plot)
+    charts.show_history(AverageHistory(None, origin=100.0))
+    tracker = ActionTracker()
+    tracker.add_action('{"action": "a", "time": 10}')
+    charts.add_snapshot(101.0, tracker.snapshot())
+    tracker.add_action('{"action": "a", "time": 20}')
+    charts.add_snapshot(102.0, tracker.snapshot())
+    tracker.add_action('{"action": "b", "time": 7}')
+    charts.add_snapshot(103.5, tracker.snapshot())
+    charts.redraw()
+    assert charts.plotted_averages() == {
+        "a": Steps((1.0, 2.0, 3.5), (10.0, 15.0)),
+        "b": Steps((3.5, 3.5), (7.0,)),
+    }
+    assert charts._curves["a"].opts["stepMode"] == "center"
+
+
+def test_a_reset_removes_the_old_curves_and_starts_the_clock_again(
+    charts: ChartsPanel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(gui.charts, "REDRAW_SECONDS", 0.0)
+    charts.setCurrentWidget(charts.averages_plot)
+    charts.show_history(AverageHistory(None, origin=0.0))
+    tracker = ActionTracker()
+    tracker.add_action('{"action": "old", "time": 10}')
+    charts.add_snapshot(5.0, tracker.snapshot())
+    charts.redraw()
+    tracker.reset()
+    charts.add_snapshot(6.0, tracker.snapshot())
+    charts.redraw()
+    assert charts.plotted_averages() == {}
+    tracker.add_action('{"action": "new", "time": 3}')
+    charts.add_snapshot(8.0, tracker.snapshot())
+    charts.redraw()
+    assert charts.plotted_averages() == {"new": Steps((2.0, 2.0), (3.0,))}
+    assert [label.text for _, label in charts._legend.items] == ["new"]
+
+
+@pytest.mark.parametrize("huge", [1e308, 1.7976931348623157e308, 1e20])
+def test_a_huge_average_keeps_the_axis_true(
+    charts: ChartsPanel, monkeypatch: pytest.MonkeyPatch, huge: float
+) -> None:
+    monkeypatch.setattr(gui.charts, "REDRAW_SECONDS", 0.0)
+    charts.setCurrentWidget(charts.averages_plot)
+    charts.show_history(AverageHistory(None, origin=0.0))
+    charts.add_snapshot(1.0, snapshot_of(("small", 5.0), ("jump", huge)))
+    charts.redraw()
+    plotted = charts.plotted_averages()
+    assert sorted(plotted) == ["jump", "small"]
+    assert plotted["small"].edges == plotted["jump"].edges == (1.0, 1.0)
+    assert plotted["jump"].means == pytest.approx((huge,), rel=1e-12)
+    assert plotted["small"].means == pytest.approx((5.0,), rel=1e-12)
+    axis = charts.averages_plot.getAxis("left")
+    (x_low, x_high), (y_low, y_high) = charts.averages_plot.viewRange()
+    assert y_low == 0
+    scale = 1.0
+    if huge > 1e300:  # plotted divided by the power of ten the label names
+        exponent = int(axis.labelText.rpartition("×1e")[2].rstrip(")"))
+        assert 300 < exponent < 308
+        scale = 10.0**exponent
+    else:
+        assert axis.labelText == "time"
+    assert huge <= y_high * scale <= 10 * huge
+    assert x_low <= 0
+    assert x_high > 1.0
+    assert axis.autoSIPrefixScale == 1.0  # no "(x1e+27)" of pyqtgraph's beside it
 
 
 def test_redraw_skips_a_hidden_panel_and_waits_out_its_interval(

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
 
+import gui.benchmark_panel
 import gui.charts
+import gui.main_window
 from core import ActionTracker, Snapshot
 from core.loadgen import LoadSpec
 from gui import MainWindow
 from gui.average_history import AverageHistory, Steps
 from gui.charts import MAX_LINES, ChartsPanel, _nice_ceiling
+from gui.menus import BENCHMARK_SESSION
+from widgets import menu_action
 
 
 @pytest.fixture
@@ -201,3 +206,128 @@ def test_a_finished_benchmark_leaves_its_throughput_fitted(
     high = window.charts.throughput_plot.viewRange()[0][1]
     end = rates[-1][0]
     assert end < high <= 1.05 * _nice_ceiling(end)  # fitted, whatever the machine's speed
+
+
+# --- the window: the chart shows what the table shows, after any sequence ---------------
+
+
+def table_averages(window: MainWindow) -> dict[str, float]:
+    """The averages of the table's most frequent actions (the ones the chart draws)."""
+    rows = [window.model.stats_at(row) for row in range(window.model.rowCount())]
+    frequent = sorted((stats for stats in rows if stats is not None), key=lambda s: -s.count)
+    return {stats.action: float(stats.mean) for stats in frequent[:MAX_LINES]}
+
+
+def chart_averages(window: MainWindow) -> dict[str, float]:
+    """The last value of each curve the averages chart draws."""
+    return {name: steps.means[-1] for name, steps in window.charts.plotted_averages().items()}
+
+
+def assert_chart_shows_the_table(qtbot: QtBot, window: MainWindow, rows: int) -> None:
+    """Waits for the refresh timer to redraw, then checks the chart against the table:
+    the same actions, each curve ending at the table's average, within the axes."""
+    window.charts.setCurrentWidget(window.charts.averages_plot)
+    window.refresh()
+    qtbot.waitUntil(lambda: window.model.rowCount() == rows, timeout=5000)
+    # To 12 digits, where the table shows 4: huge times are plotted divided by a power
+    # of ten (the axis label names it), which may round the last bit.
+    qtbot.waitUntil(
+        lambda: chart_averages(window) == pytest.approx(table_averages(window), rel=1e-12),
+        timeout=5000,
+    )
+    plotted = window.charts.plotted_averages()
+    assert len(plotted) == min(rows, MAX_LINES)
+    (x_low, x_high), (y_low, y_high) = window.charts.averages_plot.viewRange()
+    assert x_low >= -0.1  # no axis around zero for lack of a span (-1.5 to 1.5 s)
+    assert y_low == 0
+    for steps in plotted.values():
+        assert len(steps.edges) == len(steps.means) + 1  # steps, not ramps between points
+        assert x_low <= steps.edges[0] <= steps.edges[-1] <= x_high
+        assert max(steps.means) <= y_high * 10.0 ** _label_exponent(window)
+
+
+def _label_exponent(window: MainWindow) -> int:
+    label = window.charts.averages_plot.getAxis("left").labelText
+    return int(label.rpartition("×1e")[2].rstrip(")")) if "×1e" in label else 0
+
+
+SMALL_RUN = LoadSpec(producers=2, duration=None, count=20_000)
+
+
+def run_benchmark(qtbot: QtBot, window: MainWindow) -> None:
+    window.benchmark.set_spec(SMALL_RUN)
+    window.benchmark.start()
+    qtbot.waitUntil(lambda: not window.benchmark.busy, timeout=20_000)
+
+
+def test_the_benchmark_averages_come_back_after_switching_tabs(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_benchmark(qtbot, window)
+    actions = len(SMALL_RUN.actions)
+    assert_chart_shows_the_table(qtbot, window, actions)
+    for _ in range(2):
+        menu_action(window, "&My Actions").trigger()
+        assert_chart_shows_the_table(qtbot, window, 0)
+        window.show_session(BENCHMARK_SESSION)
+        assert_chart_shows_the_table(qtbot, window, actions)
+
+    monkeypatch.setattr(gui.benchmark_panel, "COMPARE_COUNT_PER_PRODUCER", 5_000)
+    window.benchmark.compare()
+    qtbot.waitUntil(lambda: not window.benchmark.busy, timeout=20_000)
+    assert_chart_shows_the_table(qtbot, window, actions)
+    menu_action(window, "&My Actions").trigger()
+    window.show_session(BENCHMARK_SESSION)
+    assert_chart_shows_the_table(qtbot, window, actions)
+
+
+@pytest.mark.window('{"action": "alpha", "time": 30}', '{"action": "beta", "time": 4}')
+def test_my_actions_averages_follow_a_reset(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert_chart_shows_the_table(qtbot, window, 2)
+    monkeypatch.setattr(gui.main_window, "confirm_reset", lambda *_: True)
+    window.confirm_reset()
+    assert_chart_shows_the_table(qtbot, window, 0)
+    window.tracker.add_action('{"action": "gamma", "time": 7}')
+    assert_chart_shows_the_table(qtbot, window, 1)
+    assert set(chart_averages(window)) == {"gamma"}
+    window.tracker.add_action('{"action": "gamma", "time": 9}')
+    assert_chart_shows_the_table(qtbot, window, 1)
+    assert window.charts.plotted_averages()["gamma"].means[-2:] == (7.0, 8.0)
+
+
+def test_a_restarted_session_shows_its_averages(
+    qtbot: QtBot, make_window: Callable[..., MainWindow], tmp_path: Path
+) -> None:
+    path = tmp_path / "autosave.atsession"
+    first = make_window(
+        None,
+        '{"action": "alpha", "time": 30}',
+        '{"action": "beta", "time": 4}',
+        session_path=path,
+    )
+    first.shutdown()
+    second = make_window(session_path=path)
+    assert_chart_shows_the_table(qtbot, second, 2)
+
+
+HUGE = ('{"action": "jump", "time": 1e308}', '{"action": "walk", "time": 5}')
+
+
+@pytest.mark.window(*HUGE)
+def test_a_huge_time_is_charted_as_the_table_shows_it(
+    qtbot: QtBot, window: MainWindow, make_window: Callable[..., MainWindow], tmp_path: Path
+) -> None:
+    assert_chart_shows_the_table(qtbot, window, 2)
+    assert window.charts.averages_plot.getAxis("left").autoSIPrefixScale == 1.0
+
+    path = tmp_path / "huge.atsession"
+    with qtbot.waitSignal(window.session_files.saved, timeout=5000):
+        assert window.save_session_as(path)
+    other = make_window(None, '{"action": "before", "time": 1}')
+    assert_chart_shows_the_table(qtbot, other, 1)
+    with qtbot.waitSignal(other.user.changed, timeout=5000):
+        assert other.open_session(path, confirm=False)
+    assert_chart_shows_the_table(qtbot, other, 2)
+    assert chart_averages(other) == pytest.approx({"jump": 1e308, "walk": 5.0}, rel=1e-12)

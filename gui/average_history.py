@@ -39,7 +39,9 @@ class AverageHistory:
         self.origin = origin
         """The monotonic time at the start of the time axis."""
         self._resets: int | None = None
-        self._series: dict[str, deque[tuple[float, float]]] = {}
+        # Per action: when its average changed, and to what (kept apart, so drawing
+        # copies each in one call).
+        self._series: dict[str, tuple[deque[float], deque[float]]] = {}
         self._shown: tuple[str, ...] = ()
         self._latest = 0.0
 
@@ -70,17 +72,18 @@ class AverageHistory:
             mean = float(stats.mean)
             series = self._series.get(stats.action)
             if series is None:
-                series = self._series[stats.action] = deque(maxlen=HISTORY)
-            if not series or series[-1][1] != mean:
-                series.append((seconds, mean))
+                series = self._series[stats.action] = (deque(maxlen=HISTORY), deque(maxlen=HISTORY))
+            times, means = series
+            if not means or means[-1] != mean:
+                times.append(seconds)
+                means.append(mean)
         self._latest = seconds
 
     def steps(self, name: str) -> Steps:
         """The drawn steps of ``name`` (one of ``names``)."""
-        series = self._series[name]
-        edges = (*(seconds for seconds, _ in series), self._latest)
-        return Steps(edges, tuple(mean for _, mean in series))
+        times, means = self._series[name]
+        return Steps((*times, self._latest), tuple(means))
 
     def current(self) -> dict[str, float]:
         """Each drawn action's average in the latest snapshot."""
-        return {name: self._series[name][-1][1] for name in self._shown}
+        return {name: self._series[name][1][-1] for name in self._shown}

@@ -10,6 +10,7 @@ import math
 import time
 from collections import deque
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QTabWidget
 
@@ -194,8 +195,10 @@ class ChartsPanel(QTabWidget):
             curve = self._curves.get(name)
             if curve is None:
                 curve = self._new_average_curve(name)
-            means = [mean / scale for mean in steps.means]
-            curve.setData(list(steps.edges), means, stepMode="center")
+            means = np.array(steps.means)
+            if scale != 1.0:
+                means /= scale
+            curve.setData(np.array(steps.edges), means, stepMode="center")
             ends.append({"pos": (steps.edges[-1], means[-1])})
             brushes.append(curve.opts["pen"].color())
         # The last value of each, marked: after a restart each action has one point,

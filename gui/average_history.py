@@ -83,7 +83,3 @@ class AverageHistory:
         """The drawn steps of ``name`` (one of ``names``)."""
         times, means = self._series[name]
         return Steps((*times, self._latest), tuple(means))
-
-    def current(self) -> dict[str, float]:
-        """Each drawn action's average in the latest snapshot."""
-        return {name: self._series[name][1][-1] for name in self._shown}

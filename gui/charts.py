@@ -51,8 +51,8 @@ class ChartsPanel(QTabWidget):
         self._throughput_curve = self.throughput_plot.plot(pen=pg.mkPen("#1f77b4", width=2))
         self.averages_plot = _plot("Average time per action", "time")
         self._legend = self.averages_plot.addLegend(offset=(-10, 10))
-        # The axis shows times as they are ("1e+308"), not scaled by a power of ten in
-        # its label, which pyqtgraph gets wrong for huge values.
+        # pyqtgraph's own scaling of the axis (a power of ten in its label) is wrong for
+        # huge times ("x1e+27" for 1e308); _y_scale scales them instead.
         self.averages_plot.getAxis("left").enableAutoSIPrefix(False)
         self._y_scale = self._shown_y_scale = 1.0
         self.averages_plot.disableAutoRange()

@@ -139,6 +139,21 @@ def test_a_reset_removes_the_old_curves_and_starts_the_clock_again(
     assert [label.text for _, label in charts._legend.items] == ["new"]
 
 
+def test_an_action_gone_from_the_snapshot_leaves_the_chart(
+    charts: ChartsPanel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a reset too (a removal): the chart draws the actions of the last snapshot."""
+    monkeypatch.setattr(gui.charts, "REDRAW_SECONDS", 0.0)
+    charts.setCurrentWidget(charts.averages_plot)
+    charts.show_history(AverageHistory(None, origin=0.0))
+    charts.add_snapshot(1.0, snapshot_of(("kept", 4.0), ("gone", 9.0)))
+    charts.redraw()
+    assert sorted(charts.plotted_averages()) == ["gone", "kept"]
+    charts.add_snapshot(2.0, snapshot_of(("kept", 4.0)))
+    charts.redraw()
+    assert charts.plotted_averages() == {"kept": Steps((1.0, 2.0), (4.0,))}
+
+
 @pytest.mark.parametrize("huge", [1e308, 1.7976931348623157e308, 1e20])
 def test_a_huge_average_keeps_the_axis_true(
     charts: ChartsPanel, monkeypatch: pytest.MonkeyPatch, huge: float

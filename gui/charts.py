@@ -63,7 +63,11 @@ class ChartsPanel(QTabWidget):
         self._rates: deque[tuple[float, float]] = deque(maxlen=HISTORY)
         self._last_status: tuple[float, int] | None = None
         self._history = AverageHistory(None, time.monotonic())
-        self._curves: dict[str, pg.PlotDataItem] = {}
+        # Curve i draws the i-th action of the history, in the table's order: a change of
+        # the most frequent actions renames curves instead of building new ones (which
+        # costs milliseconds of Python each), and colours follow the table's order.
+        self._curves: list[pg.PlotDataItem] = []
+        self._curve_names: list[str] = []
         self._dirty = False
         self._redrawn = 0.0
         self._y_top = 0.0
@@ -140,7 +144,7 @@ class ChartsPanel(QTabWidget):
     def plotted_averages(self) -> dict[str, Steps]:
         """What the averages chart draws, read back from its curves (as last redrawn)."""
         plotted = {}
-        for name, curve in self._curves.items():
+        for name, curve in zip(self._curve_names, self._curves, strict=False):
             edges, means = curve.getData()
             means = [float(mean) * self._y_scale for mean in means]
             plotted[name] = Steps(tuple(map(float, edges)), tuple(means))
@@ -183,18 +187,13 @@ class ChartsPanel(QTabWidget):
     def _redraw_averages(self) -> None:
         history = self._history
         names = history.names
-        for name in [name for name in self._curves if name not in names]:
-            self.averages_plot.removeItem(self._curves.pop(name))
-            self._legend.removeItem(name)
-        all_steps = {name: history.steps(name) for name in names}
-        top = max((max(steps.means) for steps in all_steps.values()), default=0.0)
+        self._name_curves(names)
+        all_steps = [history.steps(name) for name in names]
+        top = max((max(steps.means) for steps in all_steps), default=0.0)
         scale = _y_scale(top)
         self._y_scale = scale
         ends, brushes = [], []
-        for name, steps in all_steps.items():
-            curve = self._curves.get(name)
-            if curve is None:
-                curve = self._new_average_curve(name)
+        for curve, steps in zip(self._curves, all_steps, strict=False):
             means = np.array(steps.means)
             if scale != 1.0:
                 means /= scale
@@ -215,12 +214,25 @@ class ChartsPanel(QTabWidget):
         self.averages_plot.setYRange(0, _nice_ceiling(top / scale * 1.05), padding=0)
         self.averages_plot.setXRange(0, _nice_ceiling(max(history.latest, 1.0)), padding=0.02)
 
-    def _new_average_curve(self, name: str) -> pg.PlotDataItem:
-        used = {curve.opts["pen"].color().name() for curve in self._curves.values()}
-        color = next((color for color in _COLORS if color not in used), _COLORS[0])
-        curve = self.averages_plot.plot(pen=pg.mkPen(color, width=2), name=name)
-        self._curves[name] = curve
-        return curve
+    def _name_curves(self, names: tuple[str, ...]) -> None:
+        """Have one curve per name, in order, each named in the legend."""
+        while len(self._curves) > len(names):
+            curve = self._curves.pop()
+            self._curve_names.pop()
+            self.averages_plot.removeItem(curve)
+            self._legend.removeItem(curve)
+        for index, name in enumerate(names):
+            if index == len(self._curves):
+                color = _COLORS[index % len(_COLORS)]
+                curve = self.averages_plot.plot(pen=pg.mkPen(color, width=2), name=name)
+                self._curves.append(curve)
+                self._curve_names.append(name)
+            elif self._curve_names[index] != name:
+                self._curve_names[index] = name
+                self._curves[index].opts["name"] = name
+                for sample, label in self._legend.items:
+                    if sample.item is self._curves[index]:
+                        label.setText(name)
 
 
 def _y_scale(top: float) -> float:

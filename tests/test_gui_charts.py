@@ -115,7 +115,7 @@ def test_averages_are_drawn_as_steps_up_to_the_latest_snapshot(
         "a": Steps((1.0, 2.0, 3.5), (10.0, 15.0)),
         "b": Steps((3.5, 3.5), (7.0,)),
     }
-    assert charts._curves["a"].opts["stepMode"] == "center"
+    assert all(curve.opts["stepMode"] == "center" for curve in charts._curves)
 
 
 def test_a_reset_removes_the_old_curves_and_starts_the_clock_again(
@@ -137,6 +137,32 @@ def test_a_reset_removes_the_old_curves_and_starts_the_clock_again(
     charts.redraw()
     assert charts.plotted_averages() == {"new": Steps((2.0, 2.0), (3.0,))}
     assert [label.text for _, label in charts._legend.items] == ["new"]
+
+
+def test_the_legend_follows_the_table_order_when_the_frequent_actions_change(
+    charts: ChartsPanel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(gui.charts, "REDRAW_SECONDS", 0.0)
+    charts.setCurrentWidget(charts.averages_plot)
+    charts.show_history(AverageHistory(None, origin=0.0))
+    names = [f"action{index}" for index in range(MAX_LINES + 1)]
+    tracker = ActionTracker()
+    for name in names:
+        tracker.add(name, 1.0)
+    for name in names[1:]:  # the first is the least frequent: not drawn
+        tracker.add(name, 3.0)
+    charts.add_snapshot(1.0, tracker.snapshot())
+    charts.redraw()
+    legend = [label.text for _, label in charts._legend.items]
+    assert legend == list(charts.plotted_averages()) == names[1:]
+    for _ in range(2):
+        tracker.add(names[0], 5.0)  # now among the most frequent; the last one drops out
+    tracker.add(names[1], 5.0)  # ties keep the table's (first-seen) order
+    charts.add_snapshot(2.0, tracker.snapshot())
+    charts.redraw()
+    shown = names[:MAX_LINES]
+    legend = [label.text for _, label in charts._legend.items]
+    assert legend == list(charts.plotted_averages()) == shown
 
 
 def test_an_action_gone_from_the_snapshot_leaves_the_chart(

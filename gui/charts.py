@@ -10,18 +10,23 @@ import math
 import time
 from collections import deque
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QTabWidget
 
 from core import Snapshot
 from core.loadgen import LoadResult, LoadStatus
+from gui.average_history import MAX_LINES, AverageHistory, Steps
 
 HISTORY = 1200
-"""Points kept per line: two minutes at the refresh rate."""
+"""Throughput points kept: two minutes at the refresh rate."""
 REDRAW_SECONDS = 0.25
 """Charts redraw at most 4 times a second, on the table's refresh timer."""
-MAX_LINES = 8
-"""Actions drawn in the averages chart; the most frequent ones."""
+LARGEST_PLOTTED = 1e300
+"""Averages above it are plotted divided by a power of ten (see ``_y_scale``)."""
+
+__all__ = ["MAX_LINES", "ChartsPanel"]
+
 _COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 
 
@@ -45,13 +50,24 @@ class ChartsPanel(QTabWidget):
         self.throughput_plot = _plot("Benchmark throughput", "adds", units="/s")
         self._throughput_curve = self.throughput_plot.plot(pen=pg.mkPen("#1f77b4", width=2))
         self.averages_plot = _plot("Average time per action", "time")
-        self.averages_plot.addLegend(offset=(-10, 10))
+        self._legend = self.averages_plot.addLegend(offset=(-10, 10))
+        # pyqtgraph's own scaling of the axis (a power of ten in its label) is wrong for
+        # huge times ("x1e+27" for 1e308); _y_scale scales them instead.
+        self.averages_plot.getAxis("left").enableAutoSIPrefix(False)
+        self._y_scale = self._shown_y_scale = 1.0
+        self.averages_plot.disableAutoRange()
+        self._ends = pg.ScatterPlotItem(size=7, pen=None)
+        self.averages_plot.addItem(self._ends)
         self.addTab(self.throughput_plot, "Throughput")
         self.addTab(self.averages_plot, "Averages")
         self._rates: deque[tuple[float, float]] = deque(maxlen=HISTORY)
         self._last_status: tuple[float, int] | None = None
-        self._averages: dict[str, deque[tuple[float, float]]] = {}
-        self._curves: dict[str, pg.PlotDataItem] = {}
+        self._history = AverageHistory(None, time.monotonic())
+        # Curve i draws the i-th action of the history, in the table's order: a change of
+        # the most frequent actions renames curves instead of building new ones (which
+        # costs milliseconds of Python each), and colours follow the table's order.
+        self._curves: list[pg.PlotDataItem] = []
+        self._curve_names: list[str] = []
         self._dirty = False
         self._redrawn = 0.0
         self._y_top = 0.0
@@ -115,23 +131,24 @@ class ChartsPanel(QTabWidget):
 
     # averages -----------------------------------------------------------------------
 
-    def reset_averages(self) -> None:
-        self._averages.clear()
-        for curve in self._curves.values():
-            self.averages_plot.removeItem(curve)
-        legend = self.averages_plot.plotItem.legend
-        if legend is not None:
-            legend.clear()
-        self._curves.clear()
+    def show_history(self, history: AverageHistory) -> None:
+        """Draw ``history`` (a session's) in the averages chart from now on."""
+        self._history = history
         self._dirty = True
 
-    def add_snapshot(self, seconds: float, snapshot: Snapshot) -> None:
-        """Record each frequent action's average at ``seconds``."""
-        frequent = sorted(snapshot.actions, key=lambda stats: -stats.count)[:MAX_LINES]
-        for stats in frequent:
-            series = self._averages.setdefault(stats.action, deque(maxlen=HISTORY))
-            series.append((seconds, float(stats.mean)))
+    def add_snapshot(self, now: float, snapshot: Snapshot) -> None:
+        """Record the averages of ``snapshot``, shown at monotonic time ``now``."""
+        self._history.add(now, snapshot)
         self._dirty = True
+
+    def plotted_averages(self) -> dict[str, Steps]:
+        """What the averages chart draws, read back from its curves (as last redrawn)."""
+        plotted = {}
+        for name, curve in zip(self._curve_names, self._curves, strict=False):
+            edges, means = curve.getData()
+            means = [float(mean) * self._y_scale for mean in means]
+            plotted[name] = Steps(tuple(map(float, edges)), tuple(means))
+        return plotted
 
     def redraw(self) -> None:
         """Push stored points to the visible chart, at most every REDRAW_SECONDS.
@@ -168,16 +185,63 @@ class ChartsPanel(QTabWidget):
             self._throughput_curve.setData([], [])
 
     def _redraw_averages(self) -> None:
-        for name, series in self._averages.items():
-            curve = self._curves.get(name)
-            if curve is None:
-                if len(self._curves) >= MAX_LINES:
-                    continue
-                color = _COLORS[len(self._curves) % len(_COLORS)]
+        history = self._history
+        names = history.names
+        self._name_curves(names)
+        all_steps = [history.steps(name) for name in names]
+        top = max((max(steps.means) for steps in all_steps), default=0.0)
+        scale = _y_scale(top)
+        self._y_scale = scale
+        ends, brushes = [], []
+        for curve, steps in zip(self._curves, all_steps, strict=False):
+            means = np.array(steps.means)
+            if scale != 1.0:
+                means /= scale
+            curve.setData(np.array(steps.edges), means, stepMode="center")
+            ends.append({"pos": (steps.edges[-1], means[-1])})
+            brushes.append(curve.opts["pen"].color())
+        # The last value of each, marked: after a restart each action has one point,
+        # which a line alone would not show.
+        self._ends.setData(ends, brush=brushes)
+        self._ends.setVisible(bool(ends))
+        # Set, not autoranged: pyqtgraph's autorange loses huge times (its view stops at
+        # 1e307 and its axis label scales by a wrong power of ten), and nice limits change
+        # rarely, so the axes are seldom regenerated. From zero, like the throughput.
+        if scale != self._shown_y_scale:
+            self._shown_y_scale = scale
+            label = "time" if scale == 1.0 else f"time (×1e{round(math.log10(scale))})"
+            self.averages_plot.setLabel("left", label)
+        self.averages_plot.setYRange(0, _nice_ceiling(top / scale * 1.05), padding=0)
+        self.averages_plot.setXRange(0, _nice_ceiling(max(history.latest, 1.0)), padding=0.02)
+
+    def _name_curves(self, names: tuple[str, ...]) -> None:
+        """Have one curve per name, in order, each named in the legend."""
+        while len(self._curves) > len(names):
+            curve = self._curves.pop()
+            self._curve_names.pop()
+            self.averages_plot.removeItem(curve)
+            self._legend.removeItem(curve)
+        for index, name in enumerate(names):
+            if index == len(self._curves):
+                color = _COLORS[index % len(_COLORS)]
                 curve = self.averages_plot.plot(pen=pg.mkPen(color, width=2), name=name)
-                self._curves[name] = curve
-            xs, ys = zip(*series, strict=True)
-            curve.setData(list(xs), list(ys))
+                self._curves.append(curve)
+                self._curve_names.append(name)
+            elif self._curve_names[index] != name:
+                self._curve_names[index] = name
+                self._curves[index].opts["name"] = name
+                for sample, label in self._legend.items:
+                    if sample.item is self._curves[index]:
+                        label.setText(name)
+
+
+def _y_scale(top: float) -> float:
+    """What the averages are divided by when plotted (and the axis label says so): 1,
+    or for averages near the largest double a power of ten that keeps pyqtgraph's and
+    Qt's arithmetic on them (ticks, padding, transforms) finite."""
+    if top <= LARGEST_PLOTTED:
+        return 1.0
+    return 10.0 ** (math.floor(math.log10(top)) - 3)
 
 
 def _nice_ceiling(value: float) -> float:

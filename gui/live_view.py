@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QStatusBar
 
 from core import ActionTracker, Snapshot
+from gui.average_history import AverageHistory
 from gui.charts import ChartsPanel
 from gui.snapshots import SnapshotPoller, TrackerSnapshot
 from gui.stats_model import StatsModel
@@ -90,7 +91,8 @@ class LiveView(QObject):
         self._latest: Snapshot | None = None
         self._totals_text = ""
         self._rate = RateMeter()
-        self._chart_start = time.monotonic()
+        self._histories: dict[str, AverageHistory] = {}
+        self._show_history()
         self.poller = SnapshotPoller(tracker)
         self.worker = Worker(self.poller.polls, "snapshot poller")
         self.refresh_timer = QTimer(self)
@@ -135,11 +137,19 @@ class LiveView(QObject):
         self._latest = None
         self._rate.clear()
         self._model.clear_rows()
-        self._charts.reset_averages()
-        self._chart_start = time.monotonic()
+        self._show_history()
         self._totals_text = f"{session_name}: …"
         self._show_totals()
         self.poller.show(tracker)
+
+    def _show_history(self) -> None:
+        """Chart the shown session's averages: kept while its tab is away, so switching
+        back draws them again; begun anew for a new tracker (a run, an opened session)."""
+        history = self._histories.get(self._session_name)
+        if history is None or history.tracker is not self._tracker:
+            history = AverageHistory(self._tracker, time.monotonic())
+            self._histories[self._session_name] = history
+        self._charts.show_history(history)
 
     def poll_now(self) -> None:
         """Bring the shown figures up to date soon, without waiting for the next poll."""
@@ -188,7 +198,7 @@ class LiveView(QObject):
         now = time.monotonic()
         self._model.update(snapshot)
         self._table.fit_columns(*self._model.take_widened())
-        self._charts.add_snapshot(now - self._chart_start, snapshot)
+        self._charts.add_snapshot(now, snapshot)
         self._rate.add(now, snapshot.total_count)
         count, distinct = snapshot.total_count, len(snapshot.actions)
         self._totals_text = (

@@ -290,6 +290,8 @@ class MainWindow(QMainWindow):
             warn(self, title, str(error), "sourceError")
 
     def _restart_sources(self) -> None:
+        if self._closing:  # shut down before the event loop ran this
+            return
         problems = self.sources.restart_remembered()
         if problems:
             warn(

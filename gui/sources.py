@@ -77,6 +77,7 @@ class LiveSources(QObject):
         self._sources: list[Source] = []
         self._last_received: dict[int, tuple[float, int]] = {}
         self._status: tuple[SourceStatus, ...] = ()
+        self._closed = False
         self._timer = QTimer(self)
         self._timer.setInterval(STATUS_MS)
 
@@ -140,6 +141,7 @@ class LiveSources(QObject):
     def shutdown(self) -> None:
         """Stop every source and the timer as the window closes, keeping what is
         remembered for the next start. Safe to call more than once."""
+        self._closed = True
         self._timer.stop()
         sources, self._sources = self._sources, []
         for source in sources:
@@ -234,6 +236,9 @@ class LiveSources(QObject):
         return status
 
     def _add(self, source: Source) -> None:
+        if self._closed:  # a source must never outlive the window
+            source.stop()
+            raise RuntimeError("the window is closed: its live sources have stopped")
         self._sources.append(source)
         self._last_received[id(source)] = (time.monotonic(), 0)
         log.info("started live source %s", source.description)

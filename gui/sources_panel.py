@@ -238,6 +238,6 @@ class ListenDialog(QDialog):
             self.note.setText("Only programs on this machine can send to it.")
         else:
             self.note.setText(
-                "⚠ This address opens the port to the network: other machines will be "
+                "⚠ The port will be open to the network: other machines will be "
                 "able to send timings to it."
             )

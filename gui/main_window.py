@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
 
 from core import ActionTracker, Follower, Listener, LoadReport
 from core.loadgen import LoadResult, LoadSpec
@@ -83,12 +83,18 @@ class MainWindow(QMainWindow):
         self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # first-seen order
         self.benchmark = BenchmarkPanel(saved_spec(self.settings))
         self.charts = ChartsPanel()
-        layout = build_layout(self.entry, SESSION_NAMES, self.table, self.benchmark, self.charts)
+        self.sources_panel = SourcesPanel(self.sources)
+        # Under the table, outside the remembered splitters: a new pane in one would take
+        # the place of a saved one (the charts) in settings saved before it existed.
+        table_area = QWidget()
+        table_layout = QVBoxLayout(table_area)
+        table_layout.setContentsMargins(0, 0, 0, 0)
+        table_layout.addWidget(self.table, 1)
+        table_layout.addWidget(self.sources_panel)
+        layout = build_layout(self.entry, SESSION_NAMES, table_area, self.benchmark, self.charts)
         self.setCentralWidget(layout.central)
         self.sessions, self.filter, self.splitter = layout.sessions, layout.filter, layout.splitter
         self._splitters = layout.splitters
-        self.sources_panel = SourcesPanel(self.sources)
-        self._splitters[1].insertWidget(1, self.sources_panel)
         self.live = LiveView(self.tracker, SESSION_NAMES[0], self.model, self.table, self.charts)
         self.totals = self.live.place_totals(self.statusBar())
         self.loads = FileLoads(self.user)

@@ -29,6 +29,8 @@ from gui.sources import LiveSources, Source, SourceStatus
 
 COLUMNS = ("Source", "Lines/s", "Accepted", "Rejected", "Ignored", "Dropped", "")
 NUMBER_COLUMNS = range(1, 6)
+SOURCES_TABLE_HEIGHT = 150
+"""Pixels at most for the sources' rows (about four), so the stats table keeps its room."""
 
 
 def network_warning(descriptions: Sequence[str]) -> str:
@@ -77,6 +79,7 @@ class SourcesPanel(QWidget):
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        self.table.setMaximumHeight(SOURCES_TABLE_HEIGHT)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in range(1, len(COLUMNS)):

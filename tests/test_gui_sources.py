@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 import statsd
-from PySide6.QtWidgets import QMessageBox, QPlainTextEdit, QPushButton, QTableWidget
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import (
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from core import ActionTracker, Listener, PortInUseError
@@ -250,3 +258,19 @@ def test_sources_start_again_when_the_user_asked(
     # The file's old line was read once, before the close; the follower resumed at its end.
     second.show_session(LIVE_SESSION)
     assert _shown_counts(second) == {"old": 1, "new": 1}
+
+
+def test_the_panel_leaves_the_remembered_panes_alone(
+    qtbot: QtBot, make_window: Callable[..., MainWindow]
+) -> None:
+    saved = QSplitter(Qt.Orientation.Vertical)  # benchmark above charts, as saved before
+    saved.addWidget(QWidget())
+    saved.addWidget(QWidget())
+    saved.resize(400, 800)
+    saved.setSizes([500, 300])
+    QSettings().setValue("window/rightSplitter", saved.saveState())
+    window = make_window()
+    window.listen("0")
+    qtbot.waitUntil(lambda: window.sources_panel.height() > 0, timeout=2000)
+    assert window.charts.height() > 100
+    assert window.benchmark.height() > 100

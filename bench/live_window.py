@@ -218,8 +218,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(f"idle window: timer p99 {percentile(idle, 99):.2f} ms, max {max(idle):.2f} ms")
         header = (
-            f"{'packets':<18}{'pkt/s':>8}{'lines/s':>10}{'lost':>8}{'behind ms':>11}"
+            f"{'packets':<18}{'pkt/s':>8}{'lines/s':>10}{'lost':>11}{'behind ms':>11}"
             f"{'timer p99':>11}{'timer max':>11}{'lat p50':>9}{'lat p99':>9}{'lat max':>9}"
+            f"{'tracker p99':>13}"
         )
         print(header)
         try:
@@ -232,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     in_tracker = result.in_tracker or [float("nan")]
                     print(
                         f"{name:<18}{result.sent_rate:>8,.0f}{result.sent_rate * lines:>10,.0f}"
-                        f"{result.lost:>8,}{result.behind_ms:>11,.0f}"
+                        f"{result.lost:>11,}{result.behind_ms:>11,.0f}"
                         f"{percentile(result.lateness, 99):>11.2f}{max(result.lateness):>11.2f}"
                         f"{percentile(lat, 50):>9.1f}{percentile(lat, 99):>9.1f}{max(lat):>9.1f}"
                         f"{percentile(in_tracker, 99):>13.1f}",

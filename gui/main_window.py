@@ -41,6 +41,7 @@ __all__ = ["BENCHMARK_SESSION", "LIVE_SESSION", "USER_SESSION", "MainWindow"]
 
 SESSION_NAMES = ("My actions", "Benchmark", "Live")
 ACTIONS_FILTER = "JSON actions (*.json *.ndjson *.jsonl);;All files (*)"
+FOLLOW_FILTER = "All files (*);;Logs and JSON lines (*.log *.ndjson *.jsonl *.txt)"
 
 
 class MainWindow(QMainWindow):
@@ -282,7 +283,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def choose_follow(self) -> None:
-        path = self.recent.ask_to_open(self, "Follow file", ACTIONS_FILTER)
+        path = self.recent.ask_to_open(self, "Follow file", FOLLOW_FILTER)
         if path:
             self._start_source("Cannot follow the file", lambda: self.follow(path))
 

@@ -145,7 +145,7 @@ class MainWindow(QMainWindow):
 
     @property
     def shown_tracker(self) -> ActionTracker:
-        """The tracker the table shows: the user's, or the benchmark's."""
+        """The tracker the table shows: the user's, the benchmark's or the Live session's."""
         if self.sessions.currentIndex() == BENCHMARK_SESSION:
             return self.benchmark.tracker
         if self.sessions.currentIndex() == LIVE_SESSION:

@@ -21,7 +21,9 @@ class LoadFeedback(QObject):
     "Cancelling…" stays until the load ends."""
 
     def __init__(self, window: QMainWindow, loads: FileLoads, recent: RecentFiles) -> None:
-        super().__init__()
+        # A child of the window: deleted with it, so a load that ends after the window
+        # (a worker left running past shutdown's bounded wait) reaches no deleted widget.
+        super().__init__(window)
         self._window = window
         self._loads = loads
         self._recent = recent

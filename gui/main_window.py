@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QMainWindow, QMenu
+from PySide6.QtWidgets import QMainWindow, QMenu, QVBoxLayout, QWidget
 
-from core import ActionTracker, LoadReport
+from core import ActionTracker, Follower, Listener, LoadReport
 from core.loadgen import LoadResult, LoadSpec
 from core.undo import UndoError
 from gui.autosave import Autosaver, restore
@@ -23,12 +24,14 @@ from gui.filter_status import FilterStatus
 from gui.layout import build_layout
 from gui.live_view import LiveView
 from gui.load_feedback import LoadFeedback
-from gui.menus import BENCHMARK_SESSION, STRATEGY_MENU, USER_SESSION, build_menus
+from gui.menus import BENCHMARK_SESSION, LIVE_SESSION, STRATEGY_MENU, USER_SESSION, build_menus
 from gui.messages import confirm_delete, confirm_reset, show_about, warn
 from gui.recent_files import RecentFiles
 from gui.resources import app_icon, app_version
 from gui.session_files import SessionFiles, SessionOpened
 from gui.snapshots import TrackerSnapshot
+from gui.sources import LiveSources, live_session_path
+from gui.sources_panel import ListenDialog, SourcesPanel
 from gui.stats_model import StatsModel, StatsProxy
 from gui.stats_view import StatsView
 from gui.strategy_choice import StrategyChoice
@@ -47,10 +50,11 @@ from gui.workers import stop_all
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BENCHMARK_SESSION", "USER_SESSION", "MainWindow"]
+__all__ = ["BENCHMARK_SESSION", "LIVE_SESSION", "USER_SESSION", "MainWindow"]
 
-SESSION_NAMES = ("My actions", "Benchmark")
+SESSION_NAMES = ("My actions", "Benchmark", "Live")
 ACTIONS_FILTER = "JSON actions (*.json *.ndjson *.jsonl);;All files (*)"
+FOLLOW_FILTER = "All files (*);;Logs and JSON lines (*.log *.ndjson *.jsonl *.txt)"
 
 
 class MainWindow(QMainWindow):
@@ -73,6 +77,14 @@ class MainWindow(QMainWindow):
         self._freeze_when_shown = self.user.tracker if session_path is not None else None
         self.autosaver = Autosaver(self.user, session_path) if session_path is not None else None
         self.settings = QSettings()
+        live_path = live_session_path(session_path) if session_path is not None else None
+        live_tracker, live_message = (
+            restore(live_path) if live_path is not None else (ActionTracker(), None)
+        )
+        self.sources = LiveSources(live_tracker, self.settings)
+        self.live_autosaver = (
+            Autosaver(self.sources.session, live_path) if live_path is not None else None
+        )
         self.setWindowTitle("Action Tracker")
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
@@ -86,7 +98,15 @@ class MainWindow(QMainWindow):
         self.benchmark = BenchmarkPanel(saved_spec(self.settings))
         self.benchmark.restore_history(saved_history(self.settings))
         self.charts = ChartsPanel()
-        layout = build_layout(self.entry, SESSION_NAMES, self.table, self.benchmark, self.charts)
+        self.sources_panel = SourcesPanel(self.sources)
+        # Under the table, outside the remembered splitters: a new pane in one would take
+        # the place of a saved one (the charts) in settings saved before it existed.
+        table_area = QWidget()
+        table_layout = QVBoxLayout(table_area)
+        table_layout.setContentsMargins(0, 0, 0, 0)
+        table_layout.addWidget(self.table, 1)
+        table_layout.addWidget(self.sources_panel)
+        layout = build_layout(self.entry, SESSION_NAMES, table_area, self.benchmark, self.charts)
         self.setCentralWidget(layout.central)
         self.sessions, self.filter, self.splitter = layout.sessions, layout.filter, layout.splitter
         self._splitters = layout.splitters
@@ -132,6 +152,12 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(
                 0, lambda: warn(self, "Session not restored", restore_message, "restoreError")
             )
+        if live_message:
+            QTimer.singleShot(
+                0, lambda: warn(self, "Live session not restored", live_message, "restoreError")
+            )
+        if session_path is not None:  # the application's window: the user's own settings
+            QTimer.singleShot(0, self._restart_sources)
 
     # --- sessions shown ------------------------------------------------------------
 
@@ -142,9 +168,11 @@ class MainWindow(QMainWindow):
 
     @property
     def shown_tracker(self) -> ActionTracker:
-        """The tracker the table shows: the user's, or the benchmark's."""
+        """The tracker the table shows: the user's, the benchmark's or the Live session's."""
         if self.sessions.currentIndex() == BENCHMARK_SESSION:
             return self.benchmark.tracker
+        if self.sessions.currentIndex() == LIVE_SESSION:
+            return self.sources.tracker
         return self.user.tracker
 
     def show_session(self, index: int) -> None:
@@ -250,6 +278,59 @@ class MainWindow(QMainWindow):
     def _on_benchmark_spec_changed(self, spec: LoadSpec) -> None:
         save_spec(self.settings, spec)
 
+    # --- live sources --------------------------------------------------------------
+
+    def listen(self, address: str, protocol: str = "udp") -> Listener:
+        """Listen for StatsD timings on ``address`` (``[HOST:]PORT``, 127.0.0.1 unless a
+        host is named) into the Live session, and show it. Raises ``ValueError`` for a bad
+        address, ``PortInUseError`` (an ``OSError``) when the port is taken."""
+        listener = self.sources.listen(address, protocol)
+        self.show_session(LIVE_SESSION)
+        return listener
+
+    def follow(self, path: str | Path, from_start: bool = True) -> Follower:
+        """Follow the file at ``path`` by name, like ``tail -F``, into the Live session,
+        and show it. Raises ``OSError`` when it exists but cannot be read."""
+        follower = self.sources.follow(path, from_start)
+        self.show_session(LIVE_SESSION)
+        return follower
+
+    def stop_sources(self) -> None:
+        """Stop every live source (the Live session keeps what they added)."""
+        self.sources.stop_all()
+
+    def choose_listen(self) -> ListenDialog:
+        dialog = ListenDialog(self, *self.sources.last_listen())
+        dialog.chosen.connect(self._on_listen_chosen)
+        dialog.open()
+        return dialog
+
+    def choose_follow(self) -> None:
+        path = self.recent.ask_to_open(self, "Follow file", FOLLOW_FILTER)
+        if path:
+            self._start_source("Cannot follow the file", lambda: self.follow(path))
+
+    def _on_listen_chosen(self, address: str, protocol: str) -> None:
+        self._start_source("Cannot listen", lambda: self.listen(address, protocol))
+
+    def _start_source(self, title: str, start: Callable[[], object]) -> None:
+        try:
+            start()
+        except (OSError, ValueError) as error:
+            warn(self, title, str(error), "sourceError")
+
+    def _restart_sources(self) -> None:
+        if self._closing:  # shut down before the event loop ran this
+            return
+        problems = self.sources.restart_remembered()
+        if problems:
+            warn(
+                self,
+                "Live sources not restarted",
+                "These sources could not start again:\n\n" + "\n".join(problems),
+                "sourceError",
+            )
+
     # --- everyday commands ---------------------------------------------------------
 
     def export_json(self, path: str | Path | None = None) -> bool:
@@ -329,18 +410,23 @@ class MainWindow(QMainWindow):
         if self._closing:
             return
         self._closing = True
+        self.sources.shutdown()  # first: the Live session's last lines are then saved
         autosave = self.autosaver.stop() if self.autosaver is not None else None
+        live_autosave = self.live_autosaver.stop() if self.live_autosaver is not None else None
         stop_all(
             [
                 self.live.stop(),
                 self.loads.stop(),
                 self.benchmark.shutdown(),
                 autosave,
+                live_autosave,
                 *self.session_files.stop(),
             ]
         )
         if self.autosaver is not None:
             self.autosaver.save_if_changed()
+        if self.live_autosaver is not None:
+            self.live_autosaver.save_if_changed()
         save_layout(self.settings, self, self._splitters)
         save_spec(self.settings, self.benchmark.spec)
         save_history(self.settings, self.benchmark.entries)

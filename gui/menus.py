@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QMainWindow, QMenu, QWidget
 
 from gui.benchmark_panel import BenchmarkPanel
 
-USER_SESSION, BENCHMARK_SESSION = 0, 1
+USER_SESSION, BENCHMARK_SESSION, LIVE_SESSION = 0, 1, 2
 STRATEGY_MENU = "strategyMenu"
 
 
@@ -32,6 +32,9 @@ class Commands(Protocol):
     def delete_selected(self) -> None: ...
     def show_session(self, index: int) -> None: ...
     def show_about(self) -> None: ...
+    def choose_listen(self) -> object: ...
+    def choose_follow(self) -> None: ...
+    def stop_sources(self) -> None: ...
 
 
 def build_menus(
@@ -92,11 +95,17 @@ def build_menus(
         "Ctrl+2",
         lambda: commands.show_session(BENCHMARK_SESSION),
     )
+    add(view_menu, "&Live Session", "Ctrl+3", lambda: commands.show_session(LIVE_SESSION))
 
     bench_menu = bar.addMenu("&Benchmark")
     add(bench_menu, "&Start or Stop", "Ctrl+B", benchmark.toggle)
     add(bench_menu, "&Compare Strategies", "Ctrl+Shift+B", benchmark.compare)
     add(bench_menu, "S&ettings…", "Ctrl+,", benchmark.edit_settings)
+
+    sources_menu = bar.addMenu("&Sources")
+    add(sources_menu, "&Listen…", "Ctrl+L", commands.choose_listen)
+    add(sources_menu, "&Follow File…", "Ctrl+Shift+L", commands.choose_follow)
+    add(sources_menu, "&Stop All Sources", "Ctrl+Alt+L", commands.stop_sources)
 
     help_menu = bar.addMenu("&Help")
     add(help_menu, "&About Action Tracker", "F1", commands.show_about)

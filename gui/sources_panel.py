@@ -1,0 +1,246 @@
+"""The running live sources as the user sees them, and the dialogs that start them."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.livecounts import LineError
+from gui.sources import LiveSources, Source, SourceStatus
+
+COLUMNS = ("Source", "Lines/s", "Accepted", "Rejected", "Ignored", "Dropped", "")
+NUMBER_COLUMNS = range(1, 6)
+SOURCES_TABLE_HEIGHT = 150
+"""Pixels at most for the sources' rows (about four), so the stats table keeps its room."""
+
+
+def network_warning(descriptions: Sequence[str]) -> str:
+    """What the panel says about listeners reachable from other machines ("" if none)."""
+    if not descriptions:
+        return ""
+    names = ", ".join(descriptions)
+    verb = "is" if len(descriptions) == 1 else "are"
+    return (
+        f"⚠ {names} {verb} open to the network: any machine that can reach this one can "
+        "send timings to it."
+    )
+
+
+def errors_text(errors: Sequence[LineError]) -> str:
+    """The rejected lines, latest last, one per paragraph, for reading and copying."""
+    if not errors:
+        return "No line was rejected."
+    return "\n\n".join(f"{error.source}: {error.reason}\n    {error.line}" for error in errors)
+
+
+class SourcesPanel(QWidget):
+    """One row per running source: what it is, lines per second, its counts, and
+    buttons to see its latest rejected lines and to stop it; and the opt-in to start
+    them again at the next start. Hidden while none runs.
+
+    The rows are rebuilt only when a source starts or stops; the figures are set from
+    ``LiveSources.status_changed``, a few times a second at most.
+    """
+
+    def __init__(self, sources: LiveSources) -> None:
+        super().__init__()
+        self.setObjectName("sourcesPanel")
+        self._sources = sources
+        self._rows: list[Source] = []
+        self._error_dialogs: list[QDialog] = []
+        title = QLabel("<b>Live sources</b>")
+        self.network_label = QLabel()
+        self.network_label.setObjectName("networkWarning")
+        self.network_label.setWordWrap(True)
+        self.network_label.setStyleSheet("color: #b35c00;")
+        self.network_label.hide()
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("sourcesTable")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        self.table.setMaximumHeight(SOURCES_TABLE_HEIGHT)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, len(COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(title)
+        layout.addWidget(self.network_label)
+        layout.addWidget(self.table)
+        self.restart_check = QCheckBox("Start these sources again when Action Tracker starts")
+        self.restart_check.setObjectName("restartSourcesCheck")
+        self.restart_check.setChecked(sources.restart_at_start)
+        layout.addWidget(self.restart_check)
+        self.hide()
+
+        self.restart_check.toggled.connect(sources.set_restart_at_start)
+
+        sources.sources_changed.connect(self._on_sources_changed)
+        sources.status_changed.connect(self._on_status_changed)
+
+    def show_errors(self, source: Source) -> QDialog:
+        """Open the latest rejected lines of ``source`` in a dialog (text selectable)."""
+        dialog = QDialog(self.window())
+        dialog.setObjectName("sourceErrors")
+        dialog.setWindowTitle(f"Rejected lines: {source.description}")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        text = QPlainTextEdit(errors_text(source.errors()))
+        text.setObjectName("sourceErrorsText")
+        text.setReadOnly(True)
+        note = QLabel(
+            f"The latest {len(source.errors())} rejected lines, oldest first; "
+            f"{source.counts().rejected:,} rejected in all."
+        )
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(dialog.reject)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(note)
+        layout.addWidget(text)
+        layout.addWidget(buttons)
+        dialog.resize(720, 420)
+        dialog.finished.connect(lambda _result: self._error_dialogs.remove(dialog))
+        self._error_dialogs.append(dialog)
+        dialog.open()
+        return dialog
+
+    def _on_sources_changed(self) -> None:
+        self._rows = list(self._sources.sources)
+        self.table.setRowCount(len(self._rows))
+        for row, source in enumerate(self._rows):
+            name = QTableWidgetItem(source.description)
+            name.setToolTip(source.description)
+            self.table.setItem(row, 0, name)
+            for column in NUMBER_COLUMNS:
+                item = QTableWidgetItem("0")
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, column, item)
+            self.table.setCellWidget(row, len(COLUMNS) - 1, self._buttons(source))
+        self.setVisible(bool(self._rows))
+
+    def _buttons(self, source: Source) -> QWidget:
+        errors = QPushButton("Errors…")
+        errors.setObjectName("sourceErrorsButton")
+        errors.setToolTip("Show the latest rejected lines")
+        errors.clicked.connect(lambda _checked=False: self.show_errors(source))
+        stop = QPushButton("Stop")
+        stop.setObjectName("stopSourceButton")
+        stop.clicked.connect(lambda _checked=False: self._sources.stop(source))
+        holder = QWidget()
+        layout = QHBoxLayout(holder)
+        layout.setContentsMargins(2, 0, 2, 0)
+        layout.addWidget(errors)
+        layout.addWidget(stop)
+        return holder
+
+    def _on_status_changed(self, statuses: tuple[SourceStatus, ...]) -> None:
+        by_source = {id(status.source): status for status in statuses}
+        for row, source in enumerate(self._rows):
+            status = by_source.get(id(source))
+            if status is None:
+                continue
+            counts = status.counts
+            figures = (
+                f"{status.lines_per_second:,.0f}",
+                f"{counts.accepted:,}",
+                f"{counts.rejected:,}",
+                f"{counts.ignored:,}",
+                f"{counts.dropped:,}",
+            )
+            for column, text in zip(NUMBER_COLUMNS, figures, strict=True):
+                item = self.table.item(row, column)
+                if item is not None and item.text() != text:
+                    item.setText(text)
+        warning = network_warning([s.description for s in statuses if s.open_to_network])
+        self.network_label.setText(warning)
+        self.network_label.setVisible(bool(warning))
+
+
+def is_loopback(address: str) -> bool:
+    """Whether the host in ``[HOST:]PORT`` keeps the port on this machine only."""
+    host, colon, _port = address.strip().rpartition(":")
+    host = host.strip("[]") if colon else ""
+    if host in ("", "localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class ListenDialog(QDialog):
+    """Asks where to listen: ``[HOST:]PORT`` and UDP or TCP, warning as the user types
+    an address that opens the port to the network.
+
+    Signals
+    -------
+    chosen(str, str)
+        The address and protocol ("udp" or "tcp") when the user presses *Listen*.
+    """
+
+    chosen = Signal(str, str)
+
+    def __init__(self, parent: QWidget, address: str, protocol: str) -> None:
+        super().__init__(parent)
+        self.setObjectName("listenDialog")
+        self.setWindowTitle("Listen for StatsD timings")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.address = QLineEdit(address)
+        self.address.setObjectName("listenAddress")
+        self.address.setPlaceholderText("8125 or 127.0.0.1:8125")
+        self.protocol = QComboBox()
+        self.protocol.setObjectName("listenProtocol")
+        self.protocol.addItem("UDP", "udp")
+        self.protocol.addItem("TCP", "tcp")
+        self.protocol.setCurrentIndex(max(0, self.protocol.findData(protocol)))
+        self.note = QLabel()
+        self.note.setObjectName("listenNetworkNote")
+        self.note.setWordWrap(True)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Listen")
+        form = QFormLayout(self)
+        form.addRow("Address:", self.address)
+        form.addRow("Protocol:", self.protocol)
+        form.addRow(self.note)
+        form.addRow(buttons)
+        self._show_note()
+
+        self.address.textChanged.connect(self._show_note)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+
+    def accept(self) -> None:
+        self.chosen.emit(self.address.text().strip(), str(self.protocol.currentData()))
+        super().accept()
+
+    def _show_note(self) -> None:
+        if is_loopback(self.address.text()):
+            self.note.setText("Only programs on this machine can send to it.")
+        else:
+            self.note.setText(
+                "⚠ The port will be open to the network: other machines will be "
+                "able to send timings to it."
+            )

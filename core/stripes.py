@@ -110,7 +110,7 @@ Group = tuple[Sequence[Number], "npt.NDArray[np.float64] | None"]
 
 def group_by_name(
     names: list[str],
-    times: list[Number],
+    times: Sequence[Number],
     distinct: list[str],
     array: npt.NDArray[np.float64] | None = None,
 ) -> dict[str, Group]:

@@ -180,13 +180,16 @@ class FileLoad:
                     data = _read(stream, CHUNK_BYTES)
                     continue
                 data, number, skipping = data[newline + 1 :], number + 1, False
-            block = carry + data
-            cut = block.rfind(b"\n") + 1
-            carry = block[cut:]
+            # The carry holds no newline, so the chunk's last one ends the whole lines;
+            # they are joined to the carry in one copy.
+            cut = data.rfind(b"\n") + 1
             if cut:
-                body = block[:cut]
+                body = b"".join((carry, memoryview(data)[:cut])) if carry else data[:cut]
+                carry = data[cut:]
                 self._add_lines(body, number + 1)
                 number += body.count(b"\n")
+            else:
+                carry += data
             if len(carry) > MAX_PAYLOAD_BYTES:
                 self.report.reject(number + 1, _too_large(None))
                 carry, skipping = b"", True

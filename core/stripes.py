@@ -8,10 +8,10 @@ the stripe's lock, which only folding and readers take.
 
 from __future__ import annotations
 
-import operator
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import overload
 
 import numpy as np
 import numpy.typing as npt
@@ -110,7 +110,7 @@ Group = tuple[Sequence[Number], "npt.NDArray[np.float64] | None"]
 
 def group_by_name(
     names: list[str],
-    times: list[Number],
+    times: Sequence[Number],
     distinct: list[str],
     array: npt.NDArray[np.float64] | None = None,
 ) -> dict[str, Group]:
@@ -131,12 +131,39 @@ def group_by_name(
     code_of = {name: code for code, name in enumerate(distinct)}
     codes = np.fromiter(map(code_of.__getitem__, names), dtype=np.intp, count=len(names))
     order = np.argsort(codes, kind="stable")
-    in_order = operator.itemgetter(*order.tolist())(times)
     sorted_array = array[order]
     ends = np.cumsum(np.bincount(codes, minlength=len(distinct))).tolist()
     groups: dict[str, Group] = {}
     start = 0
     for name, end in zip(distinct, ends, strict=True):
-        groups[name] = (in_order[start:end], sorted_array[start:end])
+        groups[name] = (Picked(times, order[start:end]), sorted_array[start:end])
         start = end
     return groups
+
+
+class Picked(Sequence[Number]):
+    """``times[positions[i]]`` for each i, looked up when asked: a fold reads only the
+    smallest and largest of a batch's Python values (the float64 copy does the rest), so
+    a grouped batch need not copy every value into a list of its own."""
+
+    __slots__ = ("_positions", "_times")
+
+    def __init__(self, times: Sequence[Number], positions: npt.NDArray[np.intp]) -> None:
+        self._times, self._positions = times, positions
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+    @overload
+    def __getitem__(self, index: int) -> Number: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Number]: ...
+
+    def __getitem__(self, index: int | slice) -> Number | Sequence[Number]:
+        if isinstance(index, slice):
+            return Picked(self._times, self._positions[index])
+        return self._times[int(self._positions[index])]
+
+    def __iter__(self) -> Iterator[Number]:
+        return map(self._times.__getitem__, self._positions.tolist())

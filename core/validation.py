@@ -302,6 +302,7 @@ class PlainRecord(msgspec.Struct, gc=False, forbid_unknown_fields=True):
 
 _decode_plain_records = msgspec.json.Decoder(list[PlainRecord]).decode
 _decode_plain_record = msgspec.json.Decoder(PlainRecord).decode
+_decode_plain_lines = msgspec.json.Decoder(PlainRecord).decode_lines
 _ORJSON_INT_LIMIT = 1 << 64
 _STAND_IN = PlainRecord("?", 1)  # in the columns where a line did not decode
 _get_action_field = operator.attrgetter("action")
@@ -313,9 +314,9 @@ def check_lines(body: bytes, first_number: int) -> CheckedRecords | None:
     ``first_number``, in one msgspec decode: returned checked when every line is plainly
     valid, None when any is not (the caller then goes line by line).
 
-    The lines are decoded as one array, joined by ",\\n". That array's elements can only be
-    the lines themselves: a record has no nested value and no string holds a raw newline,
-    so when every line ends in "}" no record can span two lines, and when the elements
+    msgspec reads the chunk as a stream of records, whatever the lines. Its records can
+    only be the lines themselves: a record has no nested value and no string holds a raw
+    newline, so when every line ends in "}" each line ends a record, and when the records
     are as many as the lines, no line holds two.
     """
     octets = np.frombuffer(body, dtype=np.uint8)
@@ -333,11 +334,10 @@ def check_lines(body: bytes, first_number: int) -> CheckedRecords | None:
             return None
     try:  # a first line of another shape: the chunk is most likely all of it
         _decode_plain_record(body[: ends[0]])
+        records = _decode_plain_lines(body)
     except ValueError:
         return None
-    document = b"".join((b"[", memoryview(body.replace(b"\n", b",\n"))[:-2], b"]"))
-    records = decode_plain_array(document)
-    if records is None or len(records) != lines:
+    if len(records) != lines:
         return None
     return check_plain(records, first_number)
 
@@ -428,8 +428,14 @@ def check_plain(records: Sequence[PlainRecord], first_number: int) -> CheckedRec
     # Below 2**53 strictly: an int at or above it reads as at least 2**53 in float64.
     if not (array.min() > 0 and array.max() < MAX_EXACT_INT):
         return None
-    trimmed = list(map(str.strip, map(_get_action_field, records)))
+    trimmed = list(map(_get_action_field, records))
     distinct = list(dict.fromkeys(trimmed))
+    # Names are trimmed once each: str.strip returns the very string when it has nothing
+    # to trim, so a chunk of names without surrounding whitespace keeps its list.
+    stripped = list(map(str.strip, distinct))
+    if not all(map(operator.is_, stripped, distinct)):
+        trimmed = list(map(str.strip, trimmed))
+        distinct = list(dict.fromkeys(stripped))
     if not all(distinct) or max(map(len, distinct)) > MAX_ACTION_LENGTH:
         return None
     numbers = range(first_number, first_number + len(records))

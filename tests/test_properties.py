@@ -9,7 +9,7 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from core import (
@@ -194,6 +194,9 @@ def _reference_mean(times: list[int | float]) -> int | float:
 @pytest.mark.parametrize("strategy", STRATEGIES)
 @SETTINGS
 @given(records=_VALID)
+# Found by hypothesis before "running" kept the exact times of small actions: the sketch's
+# p50 of three huge integers read below the integer min.
+@example(records=[("a", 0, False), ("a", 287885745812597649, False), ("a", 2**58 + 1, False)])
 def test_stats_of_valid_records_match_an_exact_reference(
     strategy: str, records: list[tuple[str, int | float, bool]]
 ) -> None:

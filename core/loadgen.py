@@ -75,7 +75,9 @@ class LoadSpec:
     duration: float | None = 10.0
     count: int | None = None
     strategy: Strategy = "running"
-    seed: int = 0
+    seed: int | None = None
+    """Seeds the producers' random draws; None draws a fresh seed for every run, so runs
+    differ as real data would (a number repeats a run's values exactly)."""
 
     def __post_init__(self) -> None:
         check_strategy(self.strategy)
@@ -179,11 +181,12 @@ class LoadGenerator:
 
     def start(self) -> None:
         producers = self.spec.producers
+        seed = self.spec.seed if self.spec.seed is not None else _fresh_seed()
         for index in range(producers):
             quota = self._quota[index] if self._quota else None
             counter = _Counter()
             self._counters.append(counter)
-            payloads = PayloadStream(self.spec.actions, (self.spec.seed, index))
+            payloads = PayloadStream(self.spec.actions, (seed, index))
             self._threads.append(
                 threading.Thread(
                     target=self._produce,
@@ -371,6 +374,13 @@ def spec_to_dict(spec: LoadSpec) -> dict[str, object]:
         "count": spec.count,
         "strategy": spec.strategy,
     }
+
+
+def _fresh_seed() -> int:
+    """A seed from the system's entropy, as numpy draws one."""
+    entropy = np.random.SeedSequence().entropy
+    assert isinstance(entropy, int)
+    return entropy
 
 
 def spec_from_dict(data: object) -> LoadSpec:

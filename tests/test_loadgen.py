@@ -172,6 +172,16 @@ def test_every_payload_is_a_fresh_draw_from_its_distribution() -> None:
     assert (times.min(), times.max()) != (other_times.min(), other_times.max())
 
 
+def test_runs_without_a_seed_differ_and_a_seed_repeats_a_run() -> None:
+    # Every benchmark run of the window once drew the same values: its spec kept seed 0.
+    spec = LoadSpec(actions=(ActionSpec("run", 75.0, 10.0),), duration=None, count=2_000)
+    assert spec.seed is None
+    first, second = _times_of_a_run(spec), _times_of_a_run(spec)
+    assert (first.min(), first.max()) != (second.min(), second.max())
+    seeded = dataclasses.replace(spec, seed=7)
+    assert np.array_equal(np.sort(_times_of_a_run(seeded)), np.sort(_times_of_a_run(seeded)))
+
+
 def _times_of_a_run(spec: LoadSpec) -> npt.NDArray[np.float64]:
     tracker = ActionTracker("samples")
     generator = LoadGenerator(tracker, spec)

@@ -127,6 +127,8 @@ def json_reason(payload: str | bytes, error: orjson.JSONDecodeError) -> str:
     text_payload = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
     if error.msg.startswith(("Input is a zero-length", "input data is empty")):
         return "it is empty"
+    if error.msg.startswith("str is not valid UTF-8"):  # a binary file, say
+        return f"it is not valid UTF-8 text {_bad_text_position(payload)}"
     reason = next((said for own, said in _REASONS if error.msg.startswith(own)), error.msg)
     hints = []
     if error.msg.startswith(("invalid literal", "unexpected character")) and (

@@ -765,3 +765,15 @@ def test_a_line_padded_with_non_json_whitespace_is_refused_as_add_action_refuses
     body = b'{"action": "b", "time": 2}\n' + padded + b"\n"
     report = ActionTracker().load(io.BytesIO(body))
     assert (report.accepted, [r.record for r in report.rejected]) == (1, [2])
+
+
+def test_an_array_with_bytes_that_are_not_text_says_so_in_plain_words(tmp_path: Path) -> None:
+    # A binary file starting with '[' once said "str is not valid UTF-8: surrogates not
+    # allowed at character 1", the parser's own words.
+    path = tmp_path / "binary.json"
+    path.write_bytes(b"[\xff\xfe\x80abc")
+    with pytest.raises(InvalidFileError) as raised:
+        ActionTracker().load(path)
+    assert str(raised.value) == (
+        "the file is not a valid JSON array: it is not valid UTF-8 text at byte 2"
+    )

@@ -39,6 +39,7 @@ class AverageHistory:
         self.origin = origin
         """The monotonic time at the start of the time axis."""
         self._resets: int | None = None
+        self._version: int | None = None
         # Per action: when its average changed, and to what (kept apart, so drawing
         # copies each in one call).
         self._series: dict[str, tuple[deque[float], deque[float]]] = {}
@@ -56,7 +57,12 @@ class AverageHistory:
         return self._latest
 
     def add(self, now: float, snapshot: Snapshot) -> None:
-        """Record ``snapshot``, shown at monotonic time ``now``."""
+        """Record ``snapshot``, shown at monotonic time ``now``. A snapshot with nothing
+        new (the same tracker shown again after a tab switch) leaves the history as it
+        is, so a finished run's curves keep ending where the run ended."""
+        if snapshot.version == self._version and snapshot.resets == self._resets:
+            return
+        self._version = snapshot.version
         if snapshot.resets != self._resets:
             if self._resets is not None:  # the samples drawn so far are gone
                 self.origin = now

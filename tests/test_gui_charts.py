@@ -118,6 +118,24 @@ def test_averages_are_drawn_as_steps_up_to_the_latest_snapshot(
     assert all(curve.opts["stepMode"] == "center" for curve in charts._curves)
 
 
+def test_a_snapshot_with_nothing_new_does_not_stretch_the_curves(
+    charts: ChartsPanel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A finished run shown again after a tab switch once grew its curves to the time of
+    every switch (10 s, then 13 s, then 38 s)."""
+    monkeypatch.setattr(gui.charts, "REDRAW_SECONDS", 0.0)
+    charts.setCurrentWidget(charts.averages_plot)
+    charts.show_history(AverageHistory(None, origin=100.0))
+    tracker = ActionTracker()
+    tracker.add_action('{"action": "a", "time": 10}')
+    finished = tracker.snapshot()
+    charts.add_snapshot(110.0, finished)
+    for later in (113.4, 138.0):
+        charts.add_snapshot(later, tracker.snapshot())
+    charts.redraw()
+    assert charts.plotted_averages() == {"a": Steps((10.0, 10.0), (10.0,))}
+
+
 def test_a_reset_removes_the_old_curves_and_starts_the_clock_again(
     charts: ChartsPanel, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -64,6 +64,7 @@ def save_history(settings: QSettings, entries: Sequence[HistoryEntry]) -> None:
             "producers": entry.result.producers,
             "added": entry.result.added,
             "seconds": entry.result.seconds,
+            "payload_seconds": entry.result.payload_seconds,
             "get_stats_ms": entry.result.get_stats_ms,
             "memory_bytes": entry.result.memory_bytes,
             "stopped": entry.result.stopped,
@@ -88,6 +89,8 @@ def saved_history(settings: QSettings) -> list[HistoryEntry]:
                     producers=int(row["producers"]),
                     added=int(row["added"]),
                     seconds=float(row["seconds"]),
+                    # Saved before payload time was kept: the rate is then the wall rate.
+                    payload_seconds=float(row.get("payload_seconds", 0.0)),
                     get_stats_ms=float(row["get_stats_ms"]),
                     memory_bytes=int(row["memory_bytes"]),
                     stopped=bool(row["stopped"]),

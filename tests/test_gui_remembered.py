@@ -70,3 +70,28 @@ def test_a_first_run_shows_first_seen_order(make_window: Callable[..., MainWindo
     )
     window.refresh()
     assert [window.proxy.index(row, 0).data() for row in range(2)] == ["b", "a"]
+
+
+def test_a_saved_run_keeps_the_rate_it_showed(qtbot: QtBot) -> None:
+    """The history showed adds/s without the time spent making payloads, and after a
+    restart adds over all the seconds (340,132 became 289,990)."""
+    from PySide6.QtCore import QSettings
+
+    from core.loadgen import LoadResult
+    from gui.benchmark_panel import HistoryEntry
+    from gui.window_settings import save_history, saved_history
+
+    result = LoadResult(
+        strategy="running",
+        producers=4,
+        added=1_000_000,
+        seconds=2.0,
+        payload_seconds=0.25,
+        get_stats_ms=0.1,
+        memory_bytes=1000,
+        stopped=False,
+    )
+    settings = QSettings()
+    save_history(settings, [HistoryEntry(1, "", result)])
+    (restored,) = saved_history(settings)
+    assert restored.result.rate == result.rate

@@ -83,11 +83,13 @@ def ask(parent: QWidget, title: str, text: str, *, yes: str, no: str, name: str)
 def confirm_delete(parent: QWidget, names: list[str]) -> bool:
     """Whether the user agrees to delete the actions ``names`` from "My actions"."""
     shown = ", ".join(f"“{name}”" for name in names[:5]) + (" …" if len(names) > 5 else "")
-    count = f"the {len(names):,} actions" if len(names) > 1 else "the action"
+    many = len(names) > 1
+    count = f"the {len(names):,} actions" if many else "the action"
+    theirs = "all their times" if many else "all its times"
     return ask(
         parent,
         "Delete actions",
-        f"Delete {count} {shown} and all their times from “My actions”? "
+        f"Delete {count} {shown} and {theirs} from “My actions”? "
         "Edit → Undo (Ctrl+Z) brings them back.",
         yes="Delete",
         no="Cancel",

@@ -29,6 +29,7 @@ from gui.recent_files import RecentFiles
 from gui.resources import app_icon, app_version
 from gui.saved_sessions import open_sessions
 from gui.session_files import SessionFiles, SessionOpened
+from gui.shown_session import SESSION_NAMES, ShownSession
 from gui.snapshots import TrackerSnapshot
 from gui.source_commands import SourceCommands
 from gui.sources_panel import ListenDialog, SourcesPanel
@@ -50,7 +51,6 @@ log = logging.getLogger(__name__)
 
 __all__ = ["BENCHMARK_SESSION", "LIVE_SESSION", "USER_SESSION", "MainWindow"]
 
-SESSION_NAMES = ("My actions", "Benchmark", "Live")
 ACTIONS_FILTER = "JSON actions (*.json *.ndjson *.jsonl);;All files (*)"
 
 
@@ -123,10 +123,9 @@ class MainWindow(QMainWindow):
         restore_layout(self.settings, self, self._splitters)
         self._field_keys = let_window_shortcuts_through(self)
 
-        self.sessions.currentChanged.connect(self._follow_shown_session)
+        self.shown = ShownSession(self.sessions, self.live, self.user, self.benchmark, self.sources)
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
         self.entry.added.connect(self._on_entry_added)
-        self.user.changed.connect(self._follow_shown_session)
         self.live.shown.connect(self._on_live_shown)
         self.recent.chosen.connect(self.open_file)
         self.loads.started.connect(self._on_load_started)
@@ -155,24 +154,16 @@ class MainWindow(QMainWindow):
     @property
     def shown_tracker(self) -> ActionTracker:
         """The tracker the table shows: the user's, the benchmark's or the Live session's."""
-        if self.sessions.currentIndex() == BENCHMARK_SESSION:
-            return self.benchmark.tracker
-        if self.sessions.currentIndex() == LIVE_SESSION:
-            return self.sources.tracker
-        return self.user.tracker
+        return self.shown.tracker
 
     def show_session(self, index: int) -> None:
-        self.sessions.setCurrentIndex(index)
+        self.shown.show(index)
 
     def refresh(self) -> None:
         """Show the shown session's current figures before returning, for scripts and
         tests; see ``LiveView.refresh``."""
-        self._follow_shown_session()
+        self.shown.follow()
         self.live.refresh()
-
-    def _follow_shown_session(self, *_changed: object) -> None:
-        """Show the session of the current tab (its tab, or its tracker, changed)."""
-        self.live.show(self.shown_tracker, SESSION_NAMES[self.sessions.currentIndex()])
 
     def _on_entry_added(self, _name: str) -> None:
         self.show_session(USER_SESSION)
@@ -255,7 +246,7 @@ class MainWindow(QMainWindow):
     def _on_benchmark_started(self, _tracker: ActionTracker) -> None:
         self.charts.show_run_started(self.benchmark.spec.duration)
         self.show_session(BENCHMARK_SESSION)
-        self._follow_shown_session()  # a new tracker, perhaps on the tab shown already
+        self.shown.follow()  # a new tracker, perhaps on the tab shown already
 
     def _on_benchmark_finished(self, result: LoadResult) -> None:
         log.info("benchmark: %s adds in %.2f s", result.added, result.seconds)
@@ -294,12 +285,12 @@ class MainWindow(QMainWindow):
     def export_all_json(self, path: str | Path | None = None) -> bool:
         """Write every column of the shown session as JSON, full precision; True on
         success. (``export_json`` stays exactly ``get_stats()``.)"""
-        self._follow_shown_session()
+        self.shown.follow()
         return export(self, path, self.recent, "all-json", lambda: all_columns_json(self.live))
 
     def export_csv(self, path: str | Path | None = None) -> bool:
         """Write every column of the shown session, as shown, as CSV; True on success."""
-        self._follow_shown_session()
+        self.shown.follow()
         return export(self, path, self.recent, "csv", lambda: csv_text(self.live))
 
     def copy_selection(self) -> None:
@@ -312,7 +303,7 @@ class MainWindow(QMainWindow):
 
     def confirm_reset(self) -> None:
         """Reset the shown session, if the user confirms."""
-        if confirm_reset(self, SESSION_NAMES[self.sessions.currentIndex()]):
+        if confirm_reset(self, self.shown.name):
             if self.shown_tracker is self.user.tracker:
                 self.entry.clear_messages()  # "Added alpha: 30" is gone with alpha
             self.shown_tracker.reset()

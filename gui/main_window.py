@@ -18,6 +18,7 @@ from gui.edit_commands import EditCommands
 from gui.entry_panel import EntryPanel
 from gui.exports import all_columns_json, copy_rows, csv_text, export
 from gui.field_keys import let_window_shortcuts_through
+from gui.file_commands import FileCommands, accept_local_files
 from gui.file_loads import FileLoads
 from gui.filter_status import FilterStatus
 from gui.layout import build_layout, with_panel_below
@@ -50,8 +51,6 @@ from gui.workers import stop_all
 log = logging.getLogger(__name__)
 
 __all__ = ["BENCHMARK_SESSION", "LIVE_SESSION", "USER_SESSION", "MainWindow"]
-
-ACTIONS_FILTER = "JSON actions (*.json *.ndjson *.jsonl);;All files (*)"
 
 
 class MainWindow(QMainWindow):
@@ -117,6 +116,7 @@ class MainWindow(QMainWindow):
         self.source_commands = SourceCommands(
             self, self.sources, self.recent, lambda: self.show_session(LIVE_SESSION)
         )
+        self.files = FileCommands(self, self.loads, self.recent)
         self.load_feedback = LoadFeedback(self, self.loads, self.recent)
         self.session_files = SessionFiles(self, self.user, self.recent)
         self._closing = False
@@ -181,8 +181,7 @@ class MainWindow(QMainWindow):
     def open_file(self, path: str | Path) -> None:
         """Load ``path`` into the user's session in the background (queued behind any
         load in progress); the outcome is summarized when it ends."""
-        self.recent.remember(Path(path))
-        self.loads.open(Path(path))
+        self.files.open(path)
 
     def cancel_load(self) -> list[Path]:
         """Cancel the load in progress and any queued behind it; returns the queued
@@ -199,23 +198,17 @@ class MainWindow(QMainWindow):
         return self.load_feedback.last_report
 
     def choose_file(self) -> None:
-        path = self.recent.ask_to_open(self, "Open actions file", ACTIONS_FILTER)
-        if path:
-            self.open_file(path)
+        self.files.choose()
 
     def _on_load_started(self, _path: Path) -> None:
         self.show_session(USER_SESSION)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if any(url.isLocalFile() for url in event.mimeData().urls()):
-            event.acceptProposedAction()
+        accept_local_files(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
-        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
-        for path in paths:
+        for path in accept_local_files(event):
             self.open_file(path)
-        if paths:
-            event.acceptProposedAction()
 
     # --- sessions on disk -----------------------------------------------------------
 

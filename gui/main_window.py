@@ -16,7 +16,7 @@ from gui.benchmark_panel import BenchmarkPanel
 from gui.charts import ChartsPanel
 from gui.edit_commands import EditCommands
 from gui.entry_panel import EntryPanel
-from gui.exports import all_columns_json, copy_rows, csv_text, export
+from gui.exports import copy_rows
 from gui.field_keys import let_window_shortcuts_through
 from gui.file_commands import FileCommands, accept_local_files
 from gui.file_loads import FileLoads
@@ -25,10 +25,11 @@ from gui.layout import build_layout, with_panel_below
 from gui.live_view import LiveView
 from gui.load_feedback import LoadFeedback
 from gui.menus import BENCHMARK_SESSION, LIVE_SESSION, STRATEGY_MENU, USER_SESSION, build_menus
-from gui.messages import confirm_reset, show_about, warn
+from gui.messages import show_about, warn
 from gui.recent_files import RecentFiles
 from gui.resources import app_icon, app_version
 from gui.saved_sessions import open_sessions
+from gui.session_commands import SessionCommands
 from gui.session_files import SessionFiles, SessionOpened
 from gui.shown_session import SESSION_NAMES, ShownSession
 from gui.snapshots import TrackerSnapshot
@@ -126,6 +127,9 @@ class MainWindow(QMainWindow):
         self.shown = ShownSession(self.sessions, self.live, self.user, self.benchmark, self.sources)
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
         self.entry.added.connect(self._on_entry_added)
+        self.session_commands = SessionCommands(
+            self, self.shown, self.live, user=self.user, entry=self.entry, recent=self.recent
+        )
         self.live.shown.connect(self._on_live_shown)
         self.recent.chosen.connect(self.open_file)
         self.loads.started.connect(self._on_load_started)
@@ -272,19 +276,16 @@ class MainWindow(QMainWindow):
 
     def export_json(self, path: str | Path | None = None) -> bool:
         """Write the shown session's ``get_stats()`` exactly; True on success."""
-        tracker = self.shown_tracker
-        return export(self, path, self.recent, "json", lambda: tracker.get_stats() + "\n")
+        return self.session_commands.export_json(path)
 
     def export_all_json(self, path: str | Path | None = None) -> bool:
         """Write every column of the shown session as JSON, full precision; True on
         success. (``export_json`` stays exactly ``get_stats()``.)"""
-        self.shown.follow()
-        return export(self, path, self.recent, "all-json", lambda: all_columns_json(self.live))
+        return self.session_commands.export_all_json(path)
 
     def export_csv(self, path: str | Path | None = None) -> bool:
         """Write every column of the shown session, as shown, as CSV; True on success."""
-        self.shown.follow()
-        return export(self, path, self.recent, "csv", lambda: csv_text(self.live))
+        return self.session_commands.export_csv(path)
 
     def copy_selection(self) -> None:
         """Copy the selected rows (all columns, with a header) as tab-separated text."""
@@ -296,13 +297,7 @@ class MainWindow(QMainWindow):
 
     def confirm_reset(self) -> None:
         """Reset the shown session, if the user confirms."""
-        if confirm_reset(self, self.shown.name):
-            if self.shown_tracker is self.user.tracker:
-                self.entry.clear_messages()  # "Added alpha: 30" is gone with alpha
-            self.shown_tracker.reset()
-            if self.shown_tracker is self.user.tracker:
-                self.user.forget_history()
-            self.live.poll_now()
+        self.session_commands.confirm_reset()
 
     def undo(self) -> None:
         """Take back the newest change to "My actions" (an add, a file, a deletion)."""

@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
         self.filter_status = FilterStatus(layout.filter_status, self.filter, self.proxy)
         self.live = LiveView(self.tracker, SESSION_NAMES[0], self.model, self.table, self.charts)
         self.totals = self.live.place_totals(self.statusBar())
+        self.shown = ShownSession(self.sessions, self.live, self.user, self.benchmark, self.sources)
         self.loads = FileLoads(self.user)
         self.recent = RecentFiles(
             self.settings, build_menus(self, self, self.table, self.benchmark)
@@ -118,18 +119,17 @@ class MainWindow(QMainWindow):
             self, self.sources, self.recent, lambda: self.show_session(LIVE_SESSION)
         )
         self.files = FileCommands(self, self.loads, self.recent)
+        self.session_commands = SessionCommands(
+            self, self.shown, self.live, user=self.user, entry=self.entry, recent=self.recent
+        )
         self.load_feedback = LoadFeedback(self, self.loads, self.recent)
         self.session_files = SessionFiles(self, self.user, self.recent)
         self._closing = False
         restore_layout(self.settings, self, self._splitters)
         self._field_keys = let_window_shortcuts_through(self)
 
-        self.shown = ShownSession(self.sessions, self.live, self.user, self.benchmark, self.sources)
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
         self.entry.added.connect(self._on_entry_added)
-        self.session_commands = SessionCommands(
-            self, self.shown, self.live, user=self.user, entry=self.entry, recent=self.recent
-        )
         self.live.shown.connect(self._on_live_shown)
         self.recent.chosen.connect(self.open_file)
         self.loads.started.connect(self._on_load_started)

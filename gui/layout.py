@@ -87,6 +87,18 @@ class Layout:
     """Every splitter whose state is remembered, the main one first."""
 
 
+def with_panel_below(table: QWidget, panel: QWidget) -> QWidget:
+    """``table`` with ``panel`` under it, outside the remembered splitters: a new pane in
+    one would take the place of a saved one (the charts) in settings saved before it
+    existed."""
+    area = QWidget()
+    layout = QVBoxLayout(area)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(table, 1)
+    layout.addWidget(panel)
+    return area
+
+
 def build_layout(
     entry: QWidget,
     session_names: Sequence[str],

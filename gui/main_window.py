@@ -3,46 +3,47 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QMainWindow, QMenu, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMainWindow, QMenu
 
 from core import ActionTracker, Follower, Listener, LoadReport
-from core.loadgen import LoadResult, LoadSpec
-from core.undo import UndoError
-from gui.autosave import Autosaver, restore
+from core.loadgen import LoadResult
 from gui.benchmark_panel import BenchmarkPanel
 from gui.charts import ChartsPanel
+from gui.edit_commands import EditCommands
 from gui.entry_panel import EntryPanel
-from gui.exports import all_columns_json, copy_rows, csv_text, export
+from gui.exports import copy_rows
 from gui.field_keys import let_window_shortcuts_through
+from gui.file_commands import FileCommands, accept_local_files
 from gui.file_loads import FileLoads
 from gui.filter_status import FilterStatus
-from gui.layout import build_layout
+from gui.layout import build_layout, with_panel_below
 from gui.live_view import LiveView
 from gui.load_feedback import LoadFeedback
 from gui.menus import BENCHMARK_SESSION, LIVE_SESSION, STRATEGY_MENU, USER_SESSION, build_menus
-from gui.messages import confirm_delete, confirm_reset, show_about, warn
+from gui.messages import show_about, warn
 from gui.recent_files import RecentFiles
 from gui.resources import app_icon, app_version
+from gui.saved_sessions import open_sessions
+from gui.session_commands import SessionCommands
 from gui.session_files import SessionFiles, SessionOpened
+from gui.shown_session import SESSION_NAMES, ShownSession
 from gui.snapshots import TrackerSnapshot
-from gui.sources import LiveSources, live_session_path
+from gui.source_commands import SourceCommands
 from gui.sources_panel import ListenDialog, SourcesPanel
 from gui.stats_model import StatsModel, StatsProxy
 from gui.stats_view import StatsView
 from gui.strategy_choice import StrategyChoice
-from gui.user_session import UserSession, freeze_long_lived
+from gui.user_session import freeze_long_lived
 from gui.window_settings import (
     restore_layout,
     restore_sort,
-    save_history,
-    save_layout,
-    save_sort,
     save_spec,
+    save_window_settings,
     saved_history,
     saved_spec,
 )
@@ -51,10 +52,6 @@ from gui.workers import stop_all
 log = logging.getLogger(__name__)
 
 __all__ = ["BENCHMARK_SESSION", "LIVE_SESSION", "USER_SESSION", "MainWindow"]
-
-SESSION_NAMES = ("My actions", "Benchmark", "Live")
-ACTIONS_FILTER = "JSON actions (*.json *.ndjson *.jsonl);;All files (*)"
-FOLLOW_FILTER = "All files (*);;Logs and JSON lines (*.log *.ndjson *.jsonl *.txt)"
 
 
 class MainWindow(QMainWindow):
@@ -68,23 +65,13 @@ class MainWindow(QMainWindow):
         self, tracker: ActionTracker | None = None, session_path: Path | None = None
     ) -> None:
         super().__init__()
-        restore_message = None
-        if tracker is None and session_path is not None:
-            tracker, restore_message = restore(session_path)
-        self.user = UserSession(tracker if tracker is not None else ActionTracker())
+        self.settings = QSettings()
+        opened = open_sessions(tracker, session_path, self.settings)
+        self.user, self.autosaver = opened.user, opened.autosaver
+        self.sources, self.live_autosaver = opened.sources, opened.live_autosaver
         # Only the application's window (the one keeping the user's session on disk)
         # freezes the collector's view of the process, as gui/app.py does at start.
         self._freeze_when_shown = self.user.tracker if session_path is not None else None
-        self.autosaver = Autosaver(self.user, session_path) if session_path is not None else None
-        self.settings = QSettings()
-        live_path = live_session_path(session_path) if session_path is not None else None
-        live_tracker, live_message = (
-            restore(live_path) if live_path is not None else (ActionTracker(), None)
-        )
-        self.sources = LiveSources(live_tracker, self.settings)
-        self.live_autosaver = (
-            Autosaver(self.sources.session, live_path) if live_path is not None else None
-        )
         self.setWindowTitle("Action Tracker")
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
@@ -99,13 +86,7 @@ class MainWindow(QMainWindow):
         self.benchmark.restore_history(saved_history(self.settings))
         self.charts = ChartsPanel()
         self.sources_panel = SourcesPanel(self.sources)
-        # Under the table, outside the remembered splitters: a new pane in one would take
-        # the place of a saved one (the charts) in settings saved before it existed.
-        table_area = QWidget()
-        table_layout = QVBoxLayout(table_area)
-        table_layout.setContentsMargins(0, 0, 0, 0)
-        table_layout.addWidget(self.table, 1)
-        table_layout.addWidget(self.sources_panel)
+        table_area = with_panel_below(self.table, self.sources_panel)
         layout = build_layout(self.entry, SESSION_NAMES, table_area, self.benchmark, self.charts)
         self.setCentralWidget(layout.central)
         self.sessions, self.filter, self.splitter = layout.sessions, layout.filter, layout.splitter
@@ -113,6 +94,7 @@ class MainWindow(QMainWindow):
         self.filter_status = FilterStatus(layout.filter_status, self.filter, self.proxy)
         self.live = LiveView(self.tracker, SESSION_NAMES[0], self.model, self.table, self.charts)
         self.totals = self.live.place_totals(self.statusBar())
+        self.shown = ShownSession(self.sessions, self.live, self.user, self.benchmark, self.sources)
         self.loads = FileLoads(self.user)
         self.recent = RecentFiles(
             self.settings, build_menus(self, self, self.table, self.benchmark)
@@ -123,18 +105,31 @@ class MainWindow(QMainWindow):
         self.strategy_choice = StrategyChoice(strategy_menu, self, self.user, self.set_user_tracker)
         undo_action = self.findChild(QAction, "undoAction")
         assert undo_action is not None  # made by build_menus
-        self._undo_action = undo_action
+        self.edits = EditCommands(
+            self,
+            self.user,
+            table=self.table,
+            proxy=self.proxy,
+            sessions=self.sessions,
+            undo_action=undo_action,
+            show_session=self.show_session,
+            poll_now=self.live.poll_now,
+        )
+        self.source_commands = SourceCommands(
+            self, self.sources, self.recent, lambda: self.show_session(LIVE_SESSION)
+        )
+        self.files = FileCommands(self, self.loads, self.recent)
+        self.session_commands = SessionCommands(
+            self, self.shown, self.live, user=self.user, entry=self.entry, recent=self.recent
+        )
         self.load_feedback = LoadFeedback(self, self.loads, self.recent)
         self.session_files = SessionFiles(self, self.user, self.recent)
         self._closing = False
         restore_layout(self.settings, self, self._splitters)
         self._field_keys = let_window_shortcuts_through(self)
 
-        self.sessions.currentChanged.connect(self._follow_shown_session)
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
         self.entry.added.connect(self._on_entry_added)
-        self.user.changed.connect(self._follow_shown_session)
-        self.user.edited.connect(self._on_user_edited)
         self.live.shown.connect(self._on_live_shown)
         self.recent.chosen.connect(self.open_file)
         self.loads.started.connect(self._on_load_started)
@@ -144,20 +139,14 @@ class MainWindow(QMainWindow):
         self.benchmark.progressed.connect(self.charts.show_run_status)
         self.benchmark.run_finished.connect(self.charts.show_run_ended)
         self.benchmark.run_finished.connect(self._on_benchmark_finished)
-        self.benchmark.spec_changed.connect(self._on_benchmark_spec_changed)
+        self.benchmark.spec_changed.connect(partial(save_spec, self.settings))
         # The poller's thread starts last: a window that fails to build must not leave a
         # running thread behind (Qt aborts the process when its QThread is destroyed).
         self.live.start()
-        if restore_message:
-            QTimer.singleShot(
-                0, lambda: warn(self, "Session not restored", restore_message, "restoreError")
-            )
-        if live_message:
-            QTimer.singleShot(
-                0, lambda: warn(self, "Live session not restored", live_message, "restoreError")
-            )
+        for title, text in opened.problems:
+            QTimer.singleShot(0, partial(warn, self, title, text, "restoreError"))
         if session_path is not None:  # the application's window: the user's own settings
-            QTimer.singleShot(0, self._restart_sources)
+            QTimer.singleShot(0, self.source_commands.restart_remembered)
 
     # --- sessions shown ------------------------------------------------------------
 
@@ -169,24 +158,16 @@ class MainWindow(QMainWindow):
     @property
     def shown_tracker(self) -> ActionTracker:
         """The tracker the table shows: the user's, the benchmark's or the Live session's."""
-        if self.sessions.currentIndex() == BENCHMARK_SESSION:
-            return self.benchmark.tracker
-        if self.sessions.currentIndex() == LIVE_SESSION:
-            return self.sources.tracker
-        return self.user.tracker
+        return self.shown.tracker
 
     def show_session(self, index: int) -> None:
-        self.sessions.setCurrentIndex(index)
+        self.shown.show(index)
 
     def refresh(self) -> None:
         """Show the shown session's current figures before returning, for scripts and
         tests; see ``LiveView.refresh``."""
-        self._follow_shown_session()
+        self.shown.follow()
         self.live.refresh()
-
-    def _follow_shown_session(self, *_changed: object) -> None:
-        """Show the session of the current tab (its tab, or its tracker, changed)."""
-        self.live.show(self.shown_tracker, SESSION_NAMES[self.sessions.currentIndex()])
 
     def _on_entry_added(self, _name: str) -> None:
         self.show_session(USER_SESSION)
@@ -204,8 +185,7 @@ class MainWindow(QMainWindow):
     def open_file(self, path: str | Path) -> None:
         """Load ``path`` into the user's session in the background (queued behind any
         load in progress); the outcome is summarized when it ends."""
-        self.recent.remember(Path(path))
-        self.loads.open(Path(path))
+        self.files.open(path)
 
     def cancel_load(self) -> list[Path]:
         """Cancel the load in progress and any queued behind it; returns the queued
@@ -222,23 +202,17 @@ class MainWindow(QMainWindow):
         return self.load_feedback.last_report
 
     def choose_file(self) -> None:
-        path = self.recent.ask_to_open(self, "Open actions file", ACTIONS_FILTER)
-        if path:
-            self.open_file(path)
+        self.files.choose()
 
     def _on_load_started(self, _path: Path) -> None:
         self.show_session(USER_SESSION)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if any(url.isLocalFile() for url in event.mimeData().urls()):
-            event.acceptProposedAction()
+        accept_local_files(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
-        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
-        for path in paths:
+        for path in accept_local_files(event):
             self.open_file(path)
-        if paths:
-            event.acceptProposedAction()
 
     # --- sessions on disk -----------------------------------------------------------
 
@@ -269,14 +243,11 @@ class MainWindow(QMainWindow):
     def _on_benchmark_started(self, _tracker: ActionTracker) -> None:
         self.charts.show_run_started(self.benchmark.spec.duration)
         self.show_session(BENCHMARK_SESSION)
-        self._follow_shown_session()  # a new tracker, perhaps on the tab shown already
+        self.shown.follow()  # a new tracker, perhaps on the tab shown already
 
     def _on_benchmark_finished(self, result: LoadResult) -> None:
         log.info("benchmark: %s adds in %.2f s", result.added, result.seconds)
         self.live.poll_now()
-
-    def _on_benchmark_spec_changed(self, spec: LoadSpec) -> None:
-        save_spec(self.settings, spec)
 
     # --- live sources --------------------------------------------------------------
 
@@ -284,70 +255,37 @@ class MainWindow(QMainWindow):
         """Listen for StatsD timings on ``address`` (``[HOST:]PORT``, 127.0.0.1 unless a
         host is named) into the Live session, and show it. Raises ``ValueError`` for a bad
         address, ``PortInUseError`` (an ``OSError``) when the port is taken."""
-        listener = self.sources.listen(address, protocol)
-        self.show_session(LIVE_SESSION)
-        return listener
+        return self.source_commands.listen(address, protocol)
 
     def follow(self, path: str | Path, from_start: bool = True) -> Follower:
         """Follow the file at ``path`` by name, like ``tail -F``, into the Live session,
         and show it. Raises ``OSError`` when it exists but cannot be read."""
-        follower = self.sources.follow(path, from_start)
-        self.show_session(LIVE_SESSION)
-        return follower
+        return self.source_commands.follow(path, from_start)
 
     def stop_sources(self) -> None:
         """Stop every live source (the Live session keeps what they added)."""
         self.sources.stop_all()
 
     def choose_listen(self) -> ListenDialog:
-        dialog = ListenDialog(self, *self.sources.last_listen())
-        dialog.chosen.connect(self._on_listen_chosen)
-        dialog.open()
-        return dialog
+        return self.source_commands.choose_listen()
 
     def choose_follow(self) -> None:
-        path = self.recent.ask_to_open(self, "Follow file", FOLLOW_FILTER)
-        if path:
-            self._start_source("Cannot follow the file", lambda: self.follow(path))
-
-    def _on_listen_chosen(self, address: str, protocol: str) -> None:
-        self._start_source("Cannot listen", lambda: self.listen(address, protocol))
-
-    def _start_source(self, title: str, start: Callable[[], object]) -> None:
-        try:
-            start()
-        except (OSError, ValueError) as error:
-            warn(self, title, str(error), "sourceError")
-
-    def _restart_sources(self) -> None:
-        if self._closing:  # shut down before the event loop ran this
-            return
-        problems = self.sources.restart_remembered()
-        if problems:
-            warn(
-                self,
-                "Live sources not restarted",
-                "These sources could not start again:\n\n" + "\n".join(problems),
-                "sourceError",
-            )
+        self.source_commands.choose_follow()
 
     # --- everyday commands ---------------------------------------------------------
 
     def export_json(self, path: str | Path | None = None) -> bool:
         """Write the shown session's ``get_stats()`` exactly; True on success."""
-        tracker = self.shown_tracker
-        return export(self, path, self.recent, "json", lambda: tracker.get_stats() + "\n")
+        return self.session_commands.export_json(path)
 
     def export_all_json(self, path: str | Path | None = None) -> bool:
         """Write every column of the shown session as JSON, full precision; True on
         success. (``export_json`` stays exactly ``get_stats()``.)"""
-        self._follow_shown_session()
-        return export(self, path, self.recent, "all-json", lambda: all_columns_json(self.live))
+        return self.session_commands.export_all_json(path)
 
     def export_csv(self, path: str | Path | None = None) -> bool:
         """Write every column of the shown session, as shown, as CSV; True on success."""
-        self._follow_shown_session()
-        return export(self, path, self.recent, "csv", lambda: csv_text(self.live))
+        return self.session_commands.export_csv(path)
 
     def copy_selection(self) -> None:
         """Copy the selected rows (all columns, with a header) as tab-separated text."""
@@ -359,41 +297,15 @@ class MainWindow(QMainWindow):
 
     def confirm_reset(self) -> None:
         """Reset the shown session, if the user confirms."""
-        if confirm_reset(self, SESSION_NAMES[self.sessions.currentIndex()]):
-            if self.shown_tracker is self.user.tracker:
-                self.entry.clear_messages()  # "Added alpha: 30" is gone with alpha
-            self.shown_tracker.reset()
-            if self.shown_tracker is self.user.tracker:
-                self.user.forget_history()
-            self.live.poll_now()
+        self.session_commands.confirm_reset()
 
     def undo(self) -> None:
         """Take back the newest change to "My actions" (an add, a file, a deletion)."""
-        try:
-            change = self.user.undo()
-        except UndoError as error:
-            warn(self, "Cannot undo", str(error), "undoError")
-            return
-        if change is not None:
-            self.show_session(USER_SESSION)
-            self.statusBar().showMessage(f"Undone: {change.description}", 5000)
-            self.live.poll_now()
+        self.edits.undo()
 
     def delete_selected(self) -> None:
         """Delete the actions selected in "My actions", if the user confirms."""
-        if self.sessions.currentIndex() != USER_SESSION:
-            self.statusBar().showMessage("Only actions in “My actions” can be deleted", 5000)
-            return
-        rows = sorted({index.row() for index in self.table.selectionModel().selectedIndexes()})
-        names = [str(self.proxy.index(row, 0).data()) for row in rows]
-        if names and confirm_delete(self, names):
-            self.user.remove(names)
-            self.live.poll_now()
-
-    def _on_user_edited(self) -> None:
-        undo, change = self._undo_action, self.user.next_undo
-        undo.setEnabled(change is not None)
-        undo.setText(f"&Undo {change.description}" if change is not None else "&Undo")
+        self.edits.delete_selected()
 
     def show_about(self) -> None:
         show_about(self, app_version())
@@ -410,25 +322,17 @@ class MainWindow(QMainWindow):
         if self._closing:
             return
         self._closing = True
-        self.sources.shutdown()  # first: the Live session's last lines are then saved
-        autosave = self.autosaver.stop() if self.autosaver is not None else None
-        live_autosave = self.live_autosaver.stop() if self.live_autosaver is not None else None
+        self.source_commands.close()  # first: the Live session's last lines are then saved
+        autosavers = [s for s in (self.autosaver, self.live_autosaver) if s is not None]
         stop_all(
             [
                 self.live.stop(),
                 self.loads.stop(),
                 self.benchmark.shutdown(),
-                autosave,
-                live_autosave,
+                *(saver.stop() for saver in autosavers),
                 *self.session_files.stop(),
             ]
         )
-        if self.autosaver is not None:
-            self.autosaver.save_if_changed()
-        if self.live_autosaver is not None:
-            self.live_autosaver.save_if_changed()
-        save_layout(self.settings, self, self._splitters)
-        save_spec(self.settings, self.benchmark.spec)
-        save_history(self.settings, self.benchmark.entries)
-        save_sort(self.settings, self.table)
-        self.settings.sync()
+        for saver in autosavers:
+            saver.save_if_changed()
+        save_window_settings(self.settings, self, self._splitters, self.table, self.benchmark)

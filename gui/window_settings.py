@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QMainWindow, QSplitter, QTableView
 
 from core.loadgen import LoadResult, LoadSpec, spec_from_dict, spec_to_dict
 from core.strategy import check_strategy
-from gui.benchmark_panel import HistoryEntry
+from gui.benchmark_panel import BenchmarkPanel, HistoryEntry
 
 log = logging.getLogger(__name__)
 
@@ -123,3 +123,18 @@ def restore_sort(settings: QSettings, table: QTableView) -> None:
     if table.model() is not None and column >= table.model().columnCount():
         column = -1
     table.sortByColumn(column, order)
+
+
+def save_window_settings(
+    settings: QSettings,
+    window: QMainWindow,
+    splitters: Sequence[QSplitter],
+    table: QTableView,
+    benchmark: BenchmarkPanel,
+) -> None:
+    """Everything above, as the window closes, written to disk at once."""
+    save_layout(settings, window, splitters)
+    save_spec(settings, benchmark.spec)
+    save_history(settings, benchmark.entries)
+    save_sort(settings, table)
+    settings.sync()

@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 
 import gui.benchmark_panel
 import gui.charts
-import gui.main_window
+import gui.session_commands
 from core import ActionTracker, Snapshot
 from core.loadgen import LoadSpec
 from gui import MainWindow
@@ -345,7 +345,7 @@ def test_my_actions_averages_follow_a_reset(
     qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert_chart_shows_the_table(qtbot, window, 2)
-    monkeypatch.setattr(gui.main_window, "confirm_reset", lambda *_: True)
+    monkeypatch.setattr(gui.session_commands, "confirm_reset", lambda *_: True)
     window.confirm_reset()
     assert_chart_shows_the_table(qtbot, window, 0)
     window.tracker.add_action('{"action": "gamma", "time": 7}')

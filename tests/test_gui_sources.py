@@ -201,7 +201,7 @@ def test_export_and_reset_apply_to_the_live_session(
     path = tmp_path / "live.json"
     assert window.export_json(path)
     assert path.read_text(encoding="utf-8") == '[{"action":"live","avg":2}]\n'
-    monkeypatch.setattr("gui.main_window.confirm_reset", lambda _parent, name: name == "Live")
+    monkeypatch.setattr("gui.session_commands.confirm_reset", lambda _parent, name: name == "Live")
     window.confirm_reset()
     assert window.sources.tracker.snapshot().total_count == 0
     assert window.tracker.snapshot().total_count == 1

@@ -18,7 +18,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QComboBox, QLineEdit, QMessageBox
 from pytestqt.qtbot import QtBot
 
-import gui.main_window
+import gui.edit_commands
 from core import ActionTracker
 from gui import MainWindow
 from widgets import child, menu_action
@@ -184,7 +184,7 @@ def test_delete_key_removes_the_selected_actions_after_asking(
     asked: list[list[str]] = []
     answer = [False]
     monkeypatch.setattr(
-        gui.main_window, "confirm_delete", lambda _w, names: asked.append(names) or answer[0]
+        gui.edit_commands, "confirm_delete", lambda _w, names: asked.append(names) or answer[0]
     )
     table = window.table
     table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)

@@ -1,0 +1,92 @@
+"""The window's commands for live sources: Listen, Follow File, Stop All, and starting
+the remembered sources again when the application's window opens.
+
+``LiveSources`` does the work; this module asks the user (the Listen dialog, a file
+dialog) and words what could not start, over the window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtWidgets import QWidget
+
+from core import Follower, Listener
+from gui.messages import warn
+from gui.recent_files import RecentFiles
+from gui.sources import LiveSources
+from gui.sources_panel import ListenDialog
+
+FOLLOW_FILTER = "All files (*);;Logs and JSON lines (*.log *.ndjson *.jsonl *.txt)"
+
+
+class SourceCommands:
+    """Starts and stops ``sources`` at the user's request; ``show_live`` shows the Live
+    session once a source started."""
+
+    def __init__(
+        self,
+        window: QWidget,
+        sources: LiveSources,
+        recent: RecentFiles,
+        show_live: Callable[[], None],
+    ) -> None:
+        self._window = window
+        self._sources = sources
+        self._recent = recent
+        self._show_live = show_live
+        self._closed = False
+
+    def listen(self, address: str, protocol: str = "udp") -> Listener:
+        """See ``MainWindow.listen``."""
+        listener = self._sources.listen(address, protocol)
+        self._show_live()
+        return listener
+
+    def follow(self, path: str | Path, from_start: bool = True) -> Follower:
+        """See ``MainWindow.follow``."""
+        follower = self._sources.follow(path, from_start)
+        self._show_live()
+        return follower
+
+    def choose_listen(self) -> ListenDialog:
+        """Open the Listen dialog (window-modal); listens on what the user chooses."""
+        dialog = ListenDialog(self._window, *self._sources.last_listen())
+        dialog.chosen.connect(self._on_listen_chosen)
+        dialog.open()
+        return dialog
+
+    def choose_follow(self) -> None:
+        """Ask for a file to follow, and follow it."""
+        path = self._recent.ask_to_open(self._window, "Follow file", FOLLOW_FILTER)
+        if path:
+            self._start("Cannot follow the file", lambda: self.follow(path))
+
+    def restart_remembered(self) -> None:
+        """Start the sources the user asked to have started again, saying which could not
+        (nothing once ``close`` was called: the window shut down before this ran)."""
+        if self._closed:
+            return
+        problems = self._sources.restart_remembered()
+        if problems:
+            warn(
+                self._window,
+                "Live sources not restarted",
+                "These sources could not start again:\n\n" + "\n".join(problems),
+                "sourceError",
+            )
+
+    def close(self) -> None:
+        """Stop every source as the window closes (see ``LiveSources.shutdown``)."""
+        self._closed = True
+        self._sources.shutdown()
+
+    def _on_listen_chosen(self, address: str, protocol: str) -> None:
+        self._start("Cannot listen", lambda: self.listen(address, protocol))
+
+    def _start(self, title: str, start: Callable[[], object]) -> None:
+        try:
+            start()
+        except (OSError, ValueError) as error:
+            warn(self._window, title, str(error), "sourceError")

@@ -131,6 +131,7 @@ class MainWindow(QMainWindow):
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
         self.entry.added.connect(self._on_entry_added)
         self.live.shown.connect(self._on_live_shown)
+        self.sessions.currentChanged.connect(self._on_session_tab_changed)
         self.recent.chosen.connect(self.open_file)
         self.loads.started.connect(self._on_load_started)
         self.loads.ended.connect(self.live.poll_now)
@@ -149,6 +150,9 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.source_commands.restart_remembered)
 
     # --- sessions shown ------------------------------------------------------------
+
+    def _on_session_tab_changed(self, index: int) -> None:
+        self.sources_panel.set_live_shown(index == LIVE_SESSION)
 
     @property
     def tracker(self) -> ActionTracker:

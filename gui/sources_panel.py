@@ -55,7 +55,7 @@ def errors_text(errors: Sequence[LineError]) -> str:
 class SourcesPanel(QWidget):
     """One row per running source: what it is, lines per second, its counts, and
     buttons to see its latest rejected lines and to stop it; and the opt-in to start
-    them again at the next start. Hidden while none runs.
+    them again at the next start. Shown only with the Live session, while a source runs.
 
     The rows are rebuilt only when a source starts or stops; the figures are set from
     ``LiveSources.status_changed``, a few times a second at most.
@@ -66,6 +66,7 @@ class SourcesPanel(QWidget):
         self.setObjectName("sourcesPanel")
         self._sources = sources
         self._rows: list[Source] = []
+        self._live_shown = False
         self._error_dialogs: list[QDialog] = []
         title = QLabel("<b>Live sources</b>")
         self.network_label = QLabel()
@@ -110,7 +111,7 @@ class SourcesPanel(QWidget):
         text.setObjectName("sourceErrorsText")
         text.setReadOnly(True)
         note = QLabel(
-            f"The latest {len(source.errors())} rejected lines, oldest first; "
+            f"The latest {_lines(len(source.errors()))} rejected, oldest first; "
             f"{source.counts().rejected:,} rejected in all."
         )
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -137,7 +138,16 @@ class SourcesPanel(QWidget):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, column, item)
             self.table.setCellWidget(row, len(COLUMNS) - 1, self._buttons(source))
-        self.setVisible(bool(self._rows))
+        self._show_when_useful()
+
+    def set_live_shown(self, shown: bool) -> None:
+        """Whether the Live session is the one shown: the panel takes room from the table
+        only there, since the sources feed only that session."""
+        self._live_shown = shown
+        self._show_when_useful()
+
+    def _show_when_useful(self) -> None:
+        self.setVisible(self._live_shown and bool(self._rows))
 
     def _buttons(self, source: Source) -> QWidget:
         errors = QPushButton("Errors…")
@@ -205,6 +215,7 @@ class ListenDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("listenDialog")
         self.setWindowTitle("Listen for StatsD timings")
+        self.setMinimumWidth(420)  # narrower, window managers cut the title short
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.address = QLineEdit(address)
         self.address.setObjectName("listenAddress")
@@ -244,3 +255,7 @@ class ListenDialog(QDialog):
                 "⚠ The port will be open to the network: other machines will be "
                 "able to send timings to it."
             )
+
+
+def _lines(count: int) -> str:
+    return f"{count:,} line" if count == 1 else f"{count:,} lines"

@@ -96,6 +96,21 @@ def test_the_panel_shows_each_source_with_its_counts_and_errors(
     assert "negative" in errors
 
 
+def test_the_panel_takes_room_from_the_table_only_with_the_live_session(
+    window: MainWindow,
+) -> None:
+    # With a source running it once showed on every tab, leaving My actions 1.5 rows.
+    panel = child(window, SourcesPanel, "sourcesPanel")
+    window.listen("0")
+    assert panel.isVisible()
+    window.show_session(USER_SESSION)
+    assert not panel.isVisible()
+    window.show_session(LIVE_SESSION)
+    assert panel.isVisible()
+    window.stop_sources()
+    assert not panel.isVisible()
+
+
 def test_the_status_is_read_on_a_timer(qtbot: QtBot, window: MainWindow) -> None:
     listener = window.listen("0")
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:

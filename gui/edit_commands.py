@@ -21,7 +21,8 @@ STATUS_MS = 5000
 class EditCommands:
     """Undo and delete in ``user``'s session, as selected in ``table`` (through ``proxy``)
     while ``sessions`` shows it. ``show_session`` switches tabs, ``poll_now`` shows the
-    change at once; ``undo_action`` is kept enabled and named as the next undo."""
+    change at once; ``undo_action`` is kept enabled and named as the next undo;
+    ``clear_form`` clears the entry form's messages, which an undo makes out of date."""
 
     def __init__(
         self,
@@ -34,6 +35,7 @@ class EditCommands:
         undo_action: QAction,
         show_session: Callable[[int], None],
         poll_now: Callable[[], object],
+        clear_form: Callable[[], None],
     ) -> None:
         self._window = window
         self._user = user
@@ -43,6 +45,7 @@ class EditCommands:
         self._undo_action = undo_action
         self._show_session = show_session
         self._poll_now = poll_now
+        self._clear_form = clear_form
         user.edited.connect(self._on_user_edited)
 
     def undo(self) -> None:
@@ -55,6 +58,7 @@ class EditCommands:
         if change is not None:
             self._show_session(USER_SESSION)
             self._window.statusBar().showMessage(f"Undone: {change.description}", STATUS_MS)
+            self._clear_form()  # "Added jump: 5" would outlive the add it reports
             self._poll_now()
 
     def delete_selected(self) -> None:

@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
             undo_action=undo_action,
             show_session=self.show_session,
             poll_now=self.live.poll_now,
+            clear_form=self.entry.clear_messages,
         )
         self.source_commands = SourceCommands(
             self, self.sources, self.recent, lambda: self.show_session(LIVE_SESSION)

@@ -15,7 +15,14 @@ import pytest
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QAbstractItemView, QApplication, QComboBox, QLineEdit, QMessageBox
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+)
 from pytestqt.qtbot import QtBot
 
 import gui.edit_commands
@@ -46,9 +53,11 @@ def test_ctrl_z_in_the_time_field_undoes_the_last_add(qtbot: QtBot, window: Main
     time_field = child(window, QLineEdit, "timeInput")
     assert QApplication.focusWidget() is time_field  # where focus stays after an add
     assert menu_action(window, "&Undo add jump: 30").isEnabled()
+    assert child(window, QLabel, "entryMessage").text() == "Added jump: 30"
     qtbot.keyClick(time_field, Qt.Key.Key_Z, CTRL)
     assert window.tracker.get_stats() == '[{"action":"jump","avg":10}]'
     assert time_field.text() == "30"  # the field's text is untouched
+    assert child(window, QLabel, "entryMessage").text() == ""  # it reported the undone add
     qtbot.keyClick(time_field, Qt.Key.Key_Z, CTRL)
     assert window.tracker.get_stats() == "[]"
     assert not menu_action(window, "&Undo").isEnabled()

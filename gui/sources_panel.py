@@ -138,7 +138,17 @@ class SourcesPanel(QWidget):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, column, item)
             self.table.setCellWidget(row, len(COLUMNS) - 1, self._buttons(source))
+        self._fit_rows()
         self._show_when_useful()
+
+    def _fit_rows(self) -> None:
+        """As tall as its rows, up to SOURCES_TABLE_HEIGHT: empty space here is taken from
+        the Live session's own table."""
+        table = self.table
+        table.resizeRowsToContents()
+        rows = sum(table.rowHeight(row) for row in range(table.rowCount()))
+        height = table.horizontalHeader().sizeHint().height() + rows + 2 * table.frameWidth()
+        table.setFixedHeight(min(height, SOURCES_TABLE_HEIGHT))
 
     def set_live_shown(self, shown: bool) -> None:
         """Whether the Live session is the one shown: the panel takes room from the table

@@ -107,6 +107,9 @@ def test_the_panel_takes_room_from_the_table_only_with_the_live_session(
     assert not panel.isVisible()
     window.show_session(LIVE_SESSION)
     assert panel.isVisible()
+    table = child(panel, QTableWidget, "sourcesTable")
+    one_row = table.horizontalHeader().sizeHint().height() + table.rowHeight(0)
+    assert table.height() <= one_row + 2 * table.frameWidth()  # no empty rows' room
     window.stop_sources()
     assert not panel.isVisible()
 

@@ -263,6 +263,19 @@ def timer_lateness(seconds: float) -> list[float]:
     return [(later - earlier) * 1e3 - TIMER_MS for earlier, later in pairwise(stamps)]
 
 
+def bench_application(settings_folder: str) -> QApplication:
+    """The QApplication a GUI benchmark runs in, styled as ``gui.app`` styles it, with its
+    settings in ``settings_folder`` so the user's own are neither read nor changed."""
+    QCoreApplication.setOrganizationName("ActionTrackerBench")
+    QCoreApplication.setApplicationName("action-tracker-bench")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings_folder)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
+    app.setStyleSheet(style_sheet())
+    return app
+
+
 def timer_lateness_while(busy: Callable[[], bool], cap: float) -> list[float]:
     """``timer_lateness`` for as long as ``busy()`` holds (checked every 50 ms), at most
     ``cap`` seconds."""
@@ -347,13 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     seconds, repeats = max(0.5, args.seconds), max(3, args.repeats)
 
     with tempfile.TemporaryDirectory(prefix="gui-bench-") as home:
-        QCoreApplication.setOrganizationName("ActionTrackerBench")
-        QCoreApplication.setApplicationName("action-tracker-bench")
-        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, home)
-        existing = QApplication.instance()
-        app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
-        app.setStyleSheet(style_sheet())  # as gui.app does
+        _app = bench_application(home)  # held: the application lives while it is named
         leaks = pad_leaked_singletons(seconds)
         counts = {name: sys.getrefcount(LEAKABLE[name]) for name in leaks}
         window = MainWindow()

@@ -29,14 +29,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings
-from PySide6.QtWidgets import QApplication, QProgressBar, QPushButton
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QProgressBar, QPushButton
 
-from bench.gui_responsiveness import pad_leaked_singletons, run_loop
+from bench.gui_responsiveness import bench_application, pad_leaked_singletons, run_loop
 from core.loadgen import LoadSpec
 from gui import MainWindow
 from gui.charts import REDRAW_SECONDS
-from gui.resources import style_sheet
 from gui.workers import running_threads
 
 LONG_RUN = LoadSpec(duration=600.0)
@@ -180,13 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rounds, seconds = max(1, args.rounds), max(0.5, args.seconds)
 
     with tempfile.TemporaryDirectory(prefix="gui-stopping-") as home:
-        QCoreApplication.setOrganizationName("ActionTrackerBench")
-        QCoreApplication.setApplicationName("action-tracker-bench")
-        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, home)
-        existing = QApplication.instance()
-        app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
-        app.setStyleSheet(style_sheet())
+        _app = bench_application(home)  # held: the application lives while it is named
         pad_leaked_singletons(rounds * (seconds + 4.0))  # see bench.gui_responsiveness
         stop = Scenario("benchmark: second click to idle", "s", 0.5)
         compare = Scenario("comparison: Stop comparison to idle", "s", 0.5)

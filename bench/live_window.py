@@ -29,27 +29,24 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 from pathlib import Path
 
 import orjson
-from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer
-from PySide6.QtWidgets import QApplication
 
 from bench.gui_responsiveness import (
-    TIMER_MS,
+    bench_application,
     pad_leaked_singletons,
     percentile,
     run_loop,
     timer_lateness,
+    timer_lateness_while,
 )
 from bench.udp_sender import PROBE, PROBE_EVERY
 from core import ActionTracker
 from gui import MainWindow
 from gui.menus import LIVE_SESSION
-from gui.resources import style_sheet
 from gui.snapshots import TrackerSnapshot
 
 SINGLE_RATES = (10_000, 20_000, 30_000, 40_000)
@@ -116,22 +113,6 @@ class ProbeWatch:
         return result
 
 
-def _lateness_until(done: Callable[[], bool], timeout: float) -> list[float]:
-    """Lateness in ms of a 10 ms precise timer on the GUI thread while the event loop
-    runs, until ``done()`` (looked at every 50 ms) or ``timeout`` seconds."""
-    stamps: list[float] = []
-    timer = QTimer()
-    timer.setTimerType(Qt.TimerType.PreciseTimer)
-    timer.setInterval(TIMER_MS)
-    timer.timeout.connect(lambda: stamps.append(time.perf_counter()))
-    timer.start()
-    deadline = time.monotonic() + timeout
-    while not done() and time.monotonic() < deadline:
-        run_loop(0.05)
-    timer.stop()
-    return [(later - earlier) * 1e3 - TIMER_MS for earlier, later in pairwise(stamps)]
-
-
 def trial(window: MainWindow, rate: int, lines: int, seconds: float) -> Trial:
     window.sources.tracker.reset()
     watch = ProbeWatch(window.sources.tracker)
@@ -144,7 +125,7 @@ def trial(window: MainWindow, rate: int, lines: int, seconds: float) -> Trial:
         f"{listener.address[1]},{rate},{seconds},{lines}",
     ]
     sender = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    lateness = _lateness_until(lambda: sender.poll() is not None, seconds + 60)
+    lateness = timer_lateness_while(lambda: sender.poll() is None, seconds + 60)
     output, _ = sender.communicate(timeout=10)
     finished = time.perf_counter()
     sent = orjson.loads(output)
@@ -195,13 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"{os.cpu_count()} CPUs, load average {load} at the start")
     with tempfile.TemporaryDirectory(prefix="live-window-bench-") as home:
-        QCoreApplication.setOrganizationName("ActionTrackerBench")
-        QCoreApplication.setApplicationName("action-tracker-bench")
-        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, home)
-        app = QApplication.instance() or QApplication([sys.argv[0]])
-        assert isinstance(app, QApplication)
-        app.setStyleSheet(style_sheet())
+        _app = bench_application(home)  # held: the application lives while it is named
         trials = sum(len(rates) for _, _, rates in shapes)
         pad_leaked_singletons(trials * (args.seconds + 3))
         window = MainWindow()

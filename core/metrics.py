@@ -27,6 +27,7 @@ import logging
 import math
 import socket
 import socketserver
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -309,7 +310,16 @@ class MetricsServer:
         ``/``, and 404 elsewhere (its own app answers every path)."""
         path = environ.get("PATH_INFO", "")
         if path == METRICS_PATH:
-            output: Iterable[bytes] = self._app(environ, start_response)
+            try:
+                output: Iterable[bytes] = self._app(environ, start_response)
+            except Exception as error:  # logged where the program logs, not on stderr
+                log.exception("reading the tracker for a scrape of %s failed", self.url)
+                start_response(
+                    "500 Internal Server Error",
+                    [("Content-Type", "text/plain; charset=utf-8")],
+                    sys.exc_info(),
+                )
+                return [f"reading the figures failed: {error}\n".encode()]
             return output
         if path == "/":
             body = f"Action Tracker: the metrics are at {METRICS_PATH}\n".encode()

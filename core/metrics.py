@@ -1,7 +1,7 @@
 """``MetricsServer``: a tracker's figures served to Prometheus over HTTP, at ``/metrics``.
 
-``TrackerCollector`` reads the tracker on each scrape (one ``snapshot()`` and one
-``histograms()``) and yields, per action, a summary and a histogram in
+``TrackerCollector`` reads the tracker on each scrape (``snapshot_and_histograms``: the
+figures and the bucket counts of one instant) and yields, per action, a summary and a histogram in
 ``prometheus_client``'s own types, which format and escape them. ``MetricsServer`` runs
 ``prometheus_client``'s WSGI app under ``wsgiref``, in the listener's manner: ``start()``
 binds and returns, ``stop()`` joins every thread within half a second.
@@ -125,12 +125,9 @@ class TrackerCollector(Collector):
         return ()
 
     def collect(self) -> Iterator[Metric]:
-        # The buckets are read before the snapshot: while times arrive, each bucket then
-        # lags the count a little rather than exceeding it. A reset between the two could
-        # leave buckets above the new count, so each is capped by it (Prometheus needs
-        # buckets that never fall and a +Inf bucket equal to _count).
-        buckets = self._tracker.histograms(self._bounds)
-        snapshot = self._tracker.snapshot()
+        # One cut of the tracker: each +Inf bucket then equals its _count, as Prometheus
+        # requires, however fast times arrive.
+        snapshot, buckets = self._tracker.snapshot_and_histograms(self._bounds)
         with self._lock:
             self._scrapes += 1
         summary = SummaryMetricFamily(
@@ -146,7 +143,6 @@ class TrackerCollector(Collector):
             labels=["action"],
             unit=UNIT,
         )
-        no_counts = (0,) * len(self._bounds)
         for stats in snapshot.actions:
             total = _as_float(stats.total)
             labels = [stats.action]
@@ -157,18 +153,8 @@ class TrackerCollector(Collector):
                     {"action": stats.action, "quantile": quantile},
                     _as_float(getattr(stats, field)),
                 )
-            counts = buckets.get(stats.action, no_counts)
-            histogram.add_metric(
-                labels,
-                [
-                    *(
-                        (label, min(count, stats.count))
-                        for label, count in zip(self._labels, counts, strict=True)
-                    ),
-                    ("+Inf", stats.count),
-                ],
-                total,
-            )
+            counts = zip(self._labels, buckets[stats.action], strict=True)
+            histogram.add_metric(labels, [*counts, ("+Inf", stats.count)], total)
         yield summary
         yield histogram
 

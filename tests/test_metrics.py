@@ -335,7 +335,7 @@ def test_a_failing_read_answers_500_and_the_server_goes_on(
     tracker.add("fine", 1)
     with MetricsServer(tracker, port=0) as server:
         with monkeypatch.context() as patch:
-            patch.setattr(tracker, "snapshot", _broken_snapshot)
+            patch.setattr(tracker, "snapshot_and_histograms", _broken_read)
             with pytest.raises(urllib.error.HTTPError, match="500") as failed:
                 fetch(server.url)
             assert b"reading the figures failed: disk on fire" in failed.value.read()
@@ -344,5 +344,5 @@ def test_a_failing_read_answers_500_and_the_server_goes_on(
     assert "scrape" in caplog.text
 
 
-def _broken_snapshot() -> None:
+def _broken_read(*_arguments: object) -> None:
     raise RuntimeError("disk on fire")

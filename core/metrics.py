@@ -172,8 +172,8 @@ class TrackerCollector(Collector):
                 Sample(f"{HISTOGRAM_NAME}_count", labels, count),
                 Sample(f"{HISTOGRAM_NAME}_sum", labels, total),
             ]
+        yield histogram  # the one to aggregate, first
         yield summary
-        yield histogram
 
 
 _go_float = cast(Callable[[float], str], floatToGoString)

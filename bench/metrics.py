@@ -5,8 +5,8 @@ actions, how much scraping every second takes from ``add`` throughput, and how l
 Run: ``uv run python -m bench.metrics`` (``--seconds`` per throughput trial, ``--rounds``).
 Scrapes go over HTTP on 127.0.0.1 with ``urllib``, as a scraper would; before each one
 every action gets one more time, so every figure is read afresh, as while sources run.
-Throughput trials alternate with and without scraping (interleaved rounds), so a slow
-moment of this shared machine hits both alike; the ratio is what to compare.
+Throughput trials alternate with and without a scraping process (interleaved rounds), so
+a slow moment of this shared machine hits all alike; the ratio is what to compare.
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ import gc
 import os
 import socket
 import statistics
-import threading
+import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Callable
 
 import numpy as np
-from prometheus_client import CollectorRegistry, generate_latest
 
 from core import STRATEGIES, ActionTracker, Strategy
-from core.metrics import MetricsServer, TrackerCollector
+from core.metrics import MetricsServer
 
 SHAPES = ((200, 2_000), (10_000, 50))
 """(actions, times per action) of the scraped trackers: the first past the exact limit
@@ -55,41 +55,38 @@ def fetch(url: str) -> bytes:
 
 
 def scrape_table(rounds: int) -> None:
-    """Median and worst milliseconds of one scrape over HTTP, and of the collector alone."""
+    """Median and worst milliseconds of one scrape over HTTP, and of the tracker's read
+    alone (``snapshot_and_histograms``); the rest is prometheus_client's formatting."""
     print(f"\nscrape of /metrics over loopback HTTP, {rounds} scrapes per row, each after one")
-    print("more time for every action (median and max ms)")
-    header = (
+    print("more time for every action (median ms; max for the scrape)")
+    print(
         f"{'actions':>8} {'times each':>10}  {'strategy':<9}{'series':>9}{'KiB':>8}"
-        f"{'collect ms':>12}{'scrape ms':>11}{'max ms':>9}"
+        f"{'read ms':>10}{'scrape ms':>11}{'max ms':>9}"
     )
-    print(header)
     for actions, times in SHAPES:
         for strategy in STRATEGIES:
             tracker = filled(strategy, actions, times)
             names = [stats.action for stats in tracker.snapshot().actions]
-            registry = CollectorRegistry(auto_describe=False)
-            registry.register(TrackerCollector(tracker))
-            collect: list[float] = []
+            read: list[float] = []
             scrape: list[float] = []
-            size = series = 0
+            body = b""
             with MetricsServer(tracker, port=0) as server:
                 for _ in range(rounds):
                     for name in names:
                         tracker.add(name, 10.0)
                     gc.collect()
                     started = time.perf_counter()
-                    text = generate_latest(registry)
-                    collect.append(time.perf_counter() - started)
+                    tracker.snapshot_and_histograms(server.buckets)
+                    read.append(time.perf_counter() - started)
                     for name in names:
                         tracker.add(name, 10.0)
                     started = time.perf_counter()
                     body = fetch(server.url)
                     scrape.append(time.perf_counter() - started)
-                    size = len(body)
-                    series = sum(1 for line in text.splitlines() if not line.startswith(b"#"))
+            series = sum(1 for line in body.splitlines() if not line.startswith(b"#"))
             print(
-                f"{actions:>8,} {times:>10,}  {strategy:<9}{series:>9,}{size / 1024:>8,.0f}"
-                f"{statistics.median(collect) * 1000:>12.1f}"
+                f"{actions:>8,} {times:>10,}  {strategy:<9}{series:>9,}{len(body) / 1024:>8,.0f}"
+                f"{statistics.median(read) * 1000:>10.1f}"
                 f"{statistics.median(scrape) * 1000:>11.1f}{max(scrape) * 1000:>9.1f}"
             )
 
@@ -111,16 +108,42 @@ def adds_per_second(tracker: ActionTracker, seconds: float, names: list[str]) ->
             return added / (now - start)
 
 
-def _scraping(url: str, period: float, stop: threading.Event, done: list[int]) -> None:
-    while not stop.wait(period):
-        fetch(url)
-        done[0] += 1
+SCRAPER = """
+import sys, time, urllib.request
+url, period, seconds = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+print("ready", flush=True)
+start = due = time.perf_counter()
+made = 0
+while time.perf_counter() < start + seconds:
+    if time.perf_counter() < due:
+        time.sleep(min(due, start + seconds) - time.perf_counter())
+        continue
+    with urllib.request.urlopen(url, timeout=120) as response:
+        response.read()
+    made += 1
+    due += period
+print(made)
+"""
+"""A scraper in another process, as Prometheus is, importing nothing heavy: it scrapes
+every ``period`` seconds (from the start of one scrape to the next, or at once when one
+took longer) for ``seconds`` after saying it is ready, then prints how many it made."""
+
+
+def _scraper(url: str, period: float, seconds: float) -> subprocess.Popen[str]:
+    """Start SCRAPER and return once it is ready (its start-up is not in the trial)."""
+    command = [sys.executable, "-c", SCRAPER, url, str(period), str(seconds)]
+    scraper = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert scraper.stdout is not None
+    if scraper.stdout.readline().strip() != "ready":
+        raise RuntimeError("the scraper process did not start")
+    return scraper
 
 
 def throughput_table(seconds: float, rounds: int) -> None:
-    """``add`` throughput on one thread while a scraper reads every SCRAPE_PERIODS
-    seconds, against none, in interleaved rounds (the best round of each)."""
-    print(f"\nadd() on one thread, {seconds:g} s trials x {rounds} interleaved rounds (best)")
+    """``add`` throughput on one thread while another process scrapes every
+    SCRAPE_PERIODS seconds, against none, in interleaved rounds (the best round of each)."""
+    print(f"\nadd() on one thread, {seconds:g} s trials x {rounds} interleaved rounds (best);")
+    print("the scraper is another process")
     print(f"{'actions':>8}  {'scraping':<14}{'adds/s':>12}{'scrapes':>9}{'vs none':>9}")
     for actions, times in SHAPES:
         tracker = filled("running", actions, times)
@@ -133,26 +156,20 @@ def throughput_table(seconds: float, rounds: int) -> None:
             for _ in range(rounds):
                 for label, period in modes:
                     gc.collect()
-                    stop = threading.Event()
-                    done = [0]
                     scraper = None
                     if period is not None:
-                        scraper = threading.Thread(
-                            target=_scraping, args=(server.url, period, stop, done)
-                        )
-                        scraper.start()
+                        scraper = _scraper(server.url, period, seconds)
                     rates[label].append(adds_per_second(tracker, seconds, names))
-                    stop.set()
                     if scraper is not None:
-                        scraper.join(timeout=60)
-                    scrapes[label] += done[0]
+                        out, _ = scraper.communicate(timeout=120)
+                        scrapes[label] += int(out)
         base = max(rates["none"])
         for label, _ in modes:
             best = max(rates[label])
             print(f"{actions:>8,}  {label:<14}{best:>12,.0f}{scrapes[label]:>9}{best / base:>9.2f}")
 
 
-def _timed(action: Callable[[], None]) -> float:
+def _timed(action: Callable[[], object]) -> float:
     started = time.perf_counter()
     action()
     return time.perf_counter() - started

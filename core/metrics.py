@@ -1,8 +1,8 @@
 """``MetricsServer``: a tracker's figures served to Prometheus over HTTP, at ``/metrics``.
 
 ``TrackerCollector`` reads the tracker on each scrape (``snapshot_and_histograms``: the
-figures and the bucket counts of one instant) and yields, per action, a summary and a histogram in
-``prometheus_client``'s own types, which format and escape them. ``MetricsServer`` runs
+figures and the bucket counts of one instant) and yields, per action, a histogram and a
+summary in ``prometheus_client``'s own types, which format and escape them. ``MetricsServer`` runs
 ``prometheus_client``'s WSGI app under ``wsgiref``, in the listener's manner: ``start()``
 binds and returns, ``stop()`` joins every thread within half a second.
 

@@ -29,9 +29,11 @@ class ActionStats:
     total: Number = 0
     """The sum of the times, exact as long as a double holds it (correctly rounded past
     2**53, ``inf`` past the double range): what Prometheus calls ``_sum``."""
-    rate: float = 0.0
+    rate: float = field(default=0.0, compare=False)
     """Times added per second: over the snapshot's window, or since the action's first
-    time for an all-time snapshot (see ``ActionTracker.snapshot``)."""
+    time for an all-time snapshot (see ``ActionTracker.snapshot``). It changes as time
+    passes with no add, so it is not compared: equal figures of the same samples are
+    equal, whenever taken (a viewer showing rates compares them itself)."""
 
     @property
     def percentiles_exact(self) -> bool:

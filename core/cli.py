@@ -11,7 +11,8 @@ exits with 2 on bad arguments.
 ``action-stats --listen [HOST:]PORT [--tcp] [--follow FILE]... [--every S] [--for S]``
 watches live sources instead, headless: a stats table every ``--every`` seconds and once
 more at the end (after ``--for`` seconds, Ctrl+C or SIGTERM); exit status 0, or 2 when a
-source cannot start.
+source cannot start. ``--metrics [HOST:]PORT`` also serves the live figures to Prometheus
+at ``http://HOST:PORT/metrics`` (``core.metrics``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from core.errors import InvalidFileError, reason
 from core.export import snapshot_csv, snapshot_json, snapshot_table
 from core.follower import Follower
 from core.listener import Listener
+from core.metrics import DEFAULT_BUCKETS_MS, MetricsServer, check_buckets
 from core.report import LoadReport, Rejection
 from core.stats import Snapshot
 from core.strategy import STRATEGIES, check_strategy
@@ -65,6 +67,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     _add_live_arguments(parser)
     args = parser.parse_args(argv)
+    if args.metrics is not None and args.listen is None and not args.follow:
+        parser.error(
+            "--metrics serves the figures of live sources: add --listen or --follow "
+            "(FILE arguments are read once and the program ends; --follow FILE reads a "
+            "file from its start, then serves its figures)"
+        )
     if args.listen is not None or args.follow:
         if args.format is not None:
             parser.error("--format is for FILE arguments; live sources print tables")
@@ -149,6 +157,19 @@ def _add_live_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         help="stop after SECONDS (default: until Ctrl+C or SIGTERM)",
     )
+    live.add_argument(
+        "--metrics",
+        metavar="[HOST:]PORT",
+        help="also serve the figures to Prometheus at http://HOST:PORT/metrics; HOST "
+        "defaults to 127.0.0.1, and any other address opens the port to the network",
+    )
+    live.add_argument(
+        "--metrics-buckets",
+        metavar="MS,MS,...",
+        help="the histogram's bucket bounds in milliseconds, rising (default "
+        + ",".join(f"{bound:g}" for bound in DEFAULT_BUCKETS_MS)
+        + "; +Inf is added)",
+    )
 
 
 def _check_live_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -168,6 +189,32 @@ def _check_live_arguments(parser: argparse.ArgumentParser, args: argparse.Namesp
             args.address = listen_address(args.listen)
         except ValueError as error:
             parser.error(str(error))
+    if args.metrics_buckets is not None and args.metrics is None:
+        parser.error("--metrics-buckets needs --metrics")
+    if args.metrics is not None:
+        try:
+            args.metrics_address = listen_address(args.metrics)
+        except ValueError:
+            parser.error(
+                f"--metrics wants [HOST:]PORT with PORT from 0 to 65535, got {args.metrics!r}"
+            )
+        args.buckets = DEFAULT_BUCKETS_MS
+        if args.metrics_buckets is not None:
+            try:
+                args.buckets = check_buckets(_numbers(args.metrics_buckets))
+            except ValueError as error:
+                parser.error(f"--metrics-buckets: {error}")
+
+
+def _numbers(text: str) -> list[float]:
+    """``1,2.5,5`` as numbers; ``ValueError`` naming the first that is not one."""
+    numbers = []
+    for part in text.split(","):
+        try:
+            numbers.append(float(part))
+        except ValueError:
+            raise ValueError(f"{part.strip()!r} is not a number of milliseconds") from None
+    return numbers
 
 
 def listen_address(text: str) -> tuple[str, int]:
@@ -193,6 +240,7 @@ def _watch_live(args: argparse.Namespace) -> int:
         sources.append(Listener(tracker, host, port, "tcp" if args.tcp else "udp"))
     sources += [Follower(tracker, path) for path in args.follow]
     started: list[Listener | Follower] = []
+    metrics: MetricsServer | None = None
     try:
         for source in sources:
             source.start()
@@ -201,6 +249,13 @@ def _watch_live(args: argparse.Namespace) -> int:
             if isinstance(source, Listener) and source.open_to_network:
                 note = " (open to the network: other machines can send to it)"
             print(f"action-stats: {source.description}{note}", file=sys.stderr, flush=True)
+        if args.metrics is not None:
+            host, port = args.metrics_address
+            metrics = MetricsServer(tracker, host, port, args.buckets)
+            metrics.start()
+            note = " (open to the network: other machines can read it)"
+            note = note if metrics.open_to_network else ""
+            print(f"action-stats: {metrics.description}{note}", file=sys.stderr, flush=True)
     except OSError as error:
         print(f"action-stats: {reason(error)}", file=sys.stderr)
         for source in started:
@@ -216,14 +271,16 @@ def _watch_live(args: argparse.Namespace) -> int:
             pause.wait(max(left, 0.0))
             if deadline is not None and time.monotonic() >= deadline:
                 break
-            _print_live(tracker.snapshot(), started, shown)
+            _print_live(tracker.snapshot(), started, shown, metrics)
     except (KeyboardInterrupt, _Stopped):
         pass
     finally:
         _on_sigterm(previous)
         for source in started:
             source.stop()
-    _print_live(tracker.snapshot(), started, shown)
+        if metrics is not None:
+            metrics.stop()
+    _print_live(tracker.snapshot(), started, shown, metrics)
     return 0
 
 
@@ -243,10 +300,14 @@ def _raise_stopped(number: int, frame: FrameType | None) -> None:
 
 
 def _print_live(
-    snapshot: Snapshot, sources: Sequence[Listener | Follower], shown: list[int]
+    snapshot: Snapshot,
+    sources: Sequence[Listener | Follower],
+    shown: list[int],
+    metrics: MetricsServer | None = None,
 ) -> None:
-    """The stats table on stdout with each source's counts; new rejections on stderr
-    (``shown`` holds how many each source's were printed already)."""
+    """The stats table on stdout with each source's counts (and the metrics' scrapes);
+    new rejections on stderr (``shown`` holds how many each source's were printed
+    already)."""
     lines = [f"-- {time.strftime('%H:%M:%S')}"]
     for number, source in enumerate(sources):
         counts = source.counts()
@@ -261,6 +322,8 @@ def _print_live(
                 where = f"{error.source}: " if error.source else ""
                 print(f"{source.description}: {where}{error.reason}: {error.line}", file=sys.stderr)
             shown[number] = counts.rejected
+    if metrics is not None:
+        lines.append(f"{metrics.description}: {metrics.scrapes:,} scrapes")
     lines.append(format_table(snapshot))
     print("\n".join(lines), flush=True)
 

@@ -96,3 +96,13 @@ def divide(total_scaled: int, count: int) -> Number:
     if not remainder and quotient <= MAX_EXACT_INT:
         return quotient
     return total_scaled / denominator
+
+
+def unscaled(total_scaled: int) -> Number:
+    """The number ``total_scaled / 2**1074``: an ``int`` when whole and small enough to
+    print as one, else the correctly rounded float; ``math.inf`` beyond the double range
+    (two times of 1.7e308 sum to more than any double)."""
+    try:
+        return divide(total_scaled, 1)
+    except OverflowError:
+        return math.inf

@@ -77,6 +77,19 @@ class SampleStore:
         exact = np.quantile(data, qs, overwrite_input=True)
         return tuple(min(max(float(value), minimum), maximum) for value in exact)
 
+    def cumulative_counts(
+        self,
+        bounds: Sequence[float],
+        minimum: Number,
+        maximum: Number,
+        others: Sequence[SampleStore] = (),
+    ) -> tuple[int, ...]:
+        """How many of this store's samples and the ``others``' are <= each of ``bounds``
+        (ascending): exact, by one sort and a binary search per bound."""
+        data = np.sort(np.concatenate([self.view(), *(other.view() for other in others)]))
+        found = np.searchsorted(data, np.asarray(bounds, dtype=np.float64), side="right")
+        return tuple(found.tolist())
+
     @classmethod
     def of(cls, array: npt.NDArray[np.float64]) -> SampleStore:
         """A store holding ``array``'s values."""

@@ -42,6 +42,9 @@ class ActionState:
     name: str
     moments: Moments
     distribution: Distribution
+    first: float | None = None
+    """The clock (seconds since the epoch) when the action's first time came; None when
+    unknown (files written before it was kept)."""
 
 
 @dataclass(slots=True)

@@ -21,6 +21,8 @@ RELATIVE_ACCURACY = 0.01
 GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY)
 _LN_GAMMA = math.log(GAMMA)
 _INV_LN_GAMMA = 1 / _LN_GAMMA
+_LN_ESTIMATE = math.log(2 / (GAMMA + 1))
+"""A bucket's estimate is GAMMA**key times 2 / (GAMMA + 1): the log of that factor."""
 MAX_BINS = 2048
 """Bins kept per sketch; past this the lowest ones fold together. GAMMA**2048 spans a
 6.2e17 : 1 range, so ordinary data never folds."""
@@ -169,6 +171,44 @@ class LogSketch:
             value = low_value + (high_value - low_value) * (rank - lower)
             result.append(min(max(value, minimum), maximum))
         return tuple(result)
+
+    def cumulative_counts(
+        self,
+        bounds: Sequence[float],
+        minimum: Number,
+        maximum: Number,
+        others: Sequence[LogSketch] = (),
+    ) -> tuple[int, ...]:
+        """How many of this sketch's values and the ``others``' are <= each of ``bounds``
+        (ascending), as Prometheus counts histogram buckets. Exact while every part keeps
+        its values; else a value counts as its bucket's estimate (the one ``quantiles``
+        uses, within 1% of it), so each count lies between the true counts at
+        bound / 1.01 and bound / 0.99, and is exact for bounds below ``minimum`` or from
+        ``maximum`` up."""
+        exact = _exact_values([self, *others])
+        if exact is not None:
+            found = np.searchsorted(
+                np.sort(exact), np.asarray(bounds, dtype=np.float64), side="right"
+            )
+            return tuple(found.tolist())
+        if others:
+            return self.merged_with(others).cumulative_counts(bounds, minimum, maximum)
+        below = np.concatenate(([0], np.cumsum(self.bins)))  # below[i]: bins[:i] together
+        total = self.zeros + int(below[-1])
+        counts: list[int] = []
+        for bound in bounds:
+            if bound >= maximum:
+                counts.append(total)
+            elif bound < minimum:
+                counts.append(0)
+            elif bound <= 0:
+                counts.append(self.zeros)
+            else:
+                # The highest bucket whose estimate, 2 * GAMMA**k / (GAMMA + 1), is <= bound.
+                key = math.floor((math.log(bound) - _LN_ESTIMATE) * _INV_LN_GAMMA)
+                filled = min(max(key - self.offset + 1, 0), len(self.bins))
+                counts.append(self.zeros + int(below[filled]))
+        return tuple(counts)
 
     def _values_at(
         self, ranks: list[int], cumulative: npt.NDArray[np.int64], minimum: Number, maximum: Number

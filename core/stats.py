@@ -26,6 +26,14 @@ class ActionStats:
     """"exact"; "approximate" (the sketch's 1%, past EXACT_LIMIT times of "running"); or
     "folded" (a range beyond 6.2e17 : 1 folded the sketch's low buckets: the low
     percentiles read high by more than 1%)."""
+    total: Number = 0
+    """The sum of the times, exact as long as a double holds it (correctly rounded past
+    2**53, ``inf`` past the double range): what Prometheus calls ``_sum``."""
+    rate: float = field(default=0.0, compare=False)
+    """Times added per second: over the snapshot's window, or since the action's first
+    time for an all-time snapshot (see ``ActionTracker.snapshot``). It changes as time
+    passes with no add, so it is not compared: equal figures of the same samples are
+    equal, whenever taken (a viewer showing rates compares them itself)."""
 
     @property
     def percentiles_exact(self) -> bool:
@@ -46,6 +54,11 @@ class Snapshot:
     restored (``remove``, ``restore``: undo), so that a viewer knows when rows it shows
     describe samples that are gone. Not compared: equal figures are equal
     snapshots, whatever the tracker's history."""
+    window: int | None = None
+    """The seconds the figures cover (``snapshot(window=...)``), or None for all time.
+    Windowed figures and every ``rate`` change as time passes without any add, so
+    ``version`` alone does not tell a poller when to ask again: ask at least once a
+    second while showing them."""
     total_count: int = field(init=False, repr=False, compare=False)
     """Samples across all actions; summed once, as windows read it on every refresh."""
 

@@ -61,6 +61,19 @@ class Distribution(Protocol):
         and the ``others``' together, within [minimum, maximum]."""
         ...
 
+    def cumulative_counts(
+        self,
+        bounds: Sequence[float],
+        minimum: Number,
+        maximum: Number,
+        others: Sequence[Self] = (),
+    ) -> tuple[int, ...]:
+        """How many times of this distribution and the ``others`` are <= each of ``bounds``
+        (ascending, finite), given their ``minimum`` and ``maximum``: exact when
+        ``accuracy`` says "exact", else within the same relative accuracy as
+        ``quantiles``."""
+        ...
+
     def accuracy(self, others: Sequence[Self] = ()) -> Accuracy:
         """Whether ``quantiles`` over this distribution and the ``others`` is exact."""
         ...

@@ -12,11 +12,13 @@ through the private ``_add_checked``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import threading
+import time as _time
 from collections import deque
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 
@@ -25,7 +27,7 @@ import numpy.typing as npt
 import orjson
 
 from core.errors import InvalidActionError, SessionError
-from core.exactsum import Number
+from core.exactsum import Number, unscaled
 from core.loading import FileLoad, Source
 from core.moments import Moments
 from core.report import LoadProgress, LoadReport
@@ -49,8 +51,13 @@ class ActionTracker:
     export. Both give identical count, mean, min and max.
     """
 
-    def __init__(self, strategy: Strategy = "running") -> None:
+    def __init__(
+        self, strategy: Strategy = "running", *, clock: Callable[[], float] = _time.time
+    ) -> None:
+        """``clock`` gives the time in seconds (wall clock by default) that rates and
+        windows are measured by; tests pass one they control."""
         self._strategy: Strategy = check_strategy(strategy)
+        self._clock = clock
         self._new_distribution = NEW_DISTRIBUTION[self._strategy]
         self._local = threading.local()
         # Lock order: _structure_lock, then stripe locks in list order, then _names_lock.
@@ -59,10 +66,14 @@ class ActionTracker:
         self._names_lock = threading.Lock()
         self._stripes: list[Stripe] = []
         self._free_stripes: deque[Stripe] = deque()
-        self._names: dict[str, None] = {}  # first-seen order
+        # First-seen order; each name's value is the clock when its first time came,
+        # which all-time rates count from.
+        self._names: dict[str, float] = {}
         self._held: Stripe | None = None  # owned by no thread: restored and merged actions
         self._resets = 0
-        self._last_snapshot: Snapshot | None = None
+        # The last all-time snapshot and the clock's second it was taken in: its rates
+        # hold for that second only.
+        self._last_snapshot: tuple[Snapshot, int] | None = None
         # The last snapshot's figures by name, with the reset count they belong to: an
         # action whose count has not moved since is reused, not recomputed.
         self._known_stats: tuple[int, dict[str, ActionStats]] = (-1, {})
@@ -162,7 +173,12 @@ class ActionTracker:
         it, for ``restore`` to put back later (undo). Names without samples are absent."""
         cut = self._gather(with_distributions=True, only=None if names is None else set(names))
         actions = [
-            ActionState(name, Moments.merged(t.moments for t in tallies), _merged(tallies))
+            ActionState(
+                name,
+                Moments.merged(t.moments for t in tallies),
+                _merged(tallies),
+                cut.firsts.get(name),
+            )
             for name, tallies in cut.in_order()
         ]
         return TrackerState(self._strategy, cut.version, actions)
@@ -193,12 +209,13 @@ class ActionTracker:
         if len(state.actions) > MAX_ACTIONS:
             raise SessionError(f"the session holds more than {MAX_ACTIONS:,} actions")
         tracker = cls(state.strategy)
+        opened = tracker._clock()
         stripe = Stripe()  # owned by no thread: new adds go to the writers' own stripes
         for action in state.actions:
             tally = Tally(action.distribution)
             tally.moments = action.moments
             stripe.tallies[action.name] = tally
-            tracker._names[action.name] = None
+            tracker._names[action.name] = opened if action.first is None else action.first
         tracker._stripes.append(stripe)
         tracker._held = stripe
         tracker._resets = state.version
@@ -229,24 +246,87 @@ class ActionTracker:
         ).decode()
 
     def snapshot(self) -> Snapshot:
-        """An immutable, consistent view of every action's figures."""
+        """An immutable, consistent view of every action's figures.
+
+        Each ``rate`` counts the action's times per second from its first one to the
+        clock's current whole second (at least one second), so rates change as time
+        passes: the same snapshot is handed out again only while neither the version nor
+        the clock's second has changed."""
+        second = math.floor(self._clock())
         cached = self._last_snapshot
-        if cached is not None and cached.version == self.version:
-            return cached
+        if cached is not None and cached[0].version == self.version:
+            if cached[1] != second:
+                self._last_snapshot = cached = (self._rates_renewed(cached[0], second), second)
+            return cached[0]
         known = self._known_stats  # one read: another thread may replace it meanwhile
         cut = self._gather(with_distributions=True, known=known)
+        snapshot = self._snapshot(cut, second, known)
+        self._last_snapshot = (snapshot, second)
+        return snapshot
+
+    def histograms(
+        self, bounds: Sequence[float], actions: Collection[str] | None = None
+    ) -> dict[str, tuple[int, ...]]:
+        """For each action with times (every one, or those of ``actions`` held), how many
+        of its times are <= each of ``bounds`` (cumulative, like Prometheus' ``le``).
+
+        ``bounds`` must be finite numbers in ascending order (``ValueError`` otherwise).
+        The counts are exact while the action's percentiles are ("exact"); past that
+        (the "running" sketch) a time counts as its bucket's estimate, so each count lies
+        between the true counts at bound / 1.01 and bound / 0.99. For counts and sums
+        from the very same instant, use ``snapshot_and_histograms``."""
+        return self.snapshot_and_histograms(bounds, actions)[1]
+
+    def snapshot_and_histograms(
+        self, bounds: Sequence[float], actions: Collection[str] | None = None
+    ) -> tuple[Snapshot, dict[str, tuple[int, ...]]]:
+        """A snapshot of ``actions`` (every action when None) and their ``histograms``,
+        taken at one instant, so each action's last count never exceeds its ``count``
+        and the counts agree with the snapshot's (an exporter's ``le="+Inf"`` bucket)."""
+        checked = _check_bounds(bounds)
+        if isinstance(actions, str):
+            raise TypeError("actions must be a collection of names, not one name")
+        only = None if actions is None else set(actions)
+        second = math.floor(self._clock())
+        cut = self._gather(with_distributions=True, only=only)
+        counts = {name: _cumulative_counts(tallies, checked) for name, tallies in cut.in_order()}
+        return self._snapshot(cut, second), counts
+
+    def _rates_renewed(self, snapshot: Snapshot, now: int) -> Snapshot:
+        """``snapshot`` with its rates counted up to ``now``: itself when none changed."""
+        with self._names_lock:
+            firsts = dict(self._names)
+        renewed = []
+        for stats in snapshot.actions:
+            first = firsts.get(stats.action)
+            rate = stats.rate if first is None else _rate(stats.count, now - first)
+            renewed.append(stats if rate == stats.rate else dataclasses.replace(stats, rate=rate))
+        if all(new is old for new, old in zip(renewed, snapshot.actions, strict=True)):
+            return snapshot
+        return dataclasses.replace(snapshot, actions=tuple(renewed))
+
+    def _snapshot(
+        self, cut: _Cut, now: float, known: tuple[int, dict[str, ActionStats]] = (-1, {})
+    ) -> Snapshot:
+        """The snapshot of ``cut``, its rates counted up to ``now`` (the clock's whole
+        second, so that figures within one second are the same objects), reusing the
+        figures of ``known`` (the ones the cut was taken with) that it names unchanged."""
         actions = []
         for name in cut.names:
             stats = known[1].get(name) if name in cut.unchanged else None
-            if stats is None:
+            if stats is not None:
+                rate = _rate(stats.count, now - cut.firsts[name])
+                if rate != stats.rate:
+                    stats = dataclasses.replace(stats, rate=rate)
+            else:
                 tallies = cut.groups.get(name)
                 if tallies is None or not any(tally.moments.count for tally in tallies):
                     continue
-                stats = _stats(name, tallies)
+                stats = _stats(name, tallies, now - cut.firsts[name])
             actions.append(stats)
         snapshot = Snapshot(cut.version, tuple(actions), self._strategy, cut.resets)
-        self._known_stats = (cut.resets, {stats.action: stats for stats in actions})
-        self._last_snapshot = snapshot
+        if cut.only is None:
+            self._known_stats = (cut.resets, {stats.action: stats for stats in actions})
         return snapshot
 
     def samples(self, action: str) -> npt.NDArray[np.float64]:
@@ -347,7 +427,7 @@ class ActionTracker:
                 new = [name for name in distinct if name not in self._names]
                 if len(self._names) + len(new) > MAX_ACTIONS:
                     return False
-                self._names.update(dict.fromkeys(new))
+                self._names.update(dict.fromkeys(new, self._clock()))
                 for name in distinct:
                     if name not in tallies:  # empty, but unseen until the lock is let go
                         tallies[name] = Tally(self._new_distribution())
@@ -382,7 +462,18 @@ class ActionTracker:
                     for name in self._names
                     if name in incoming or (covered is not None and name not in covered)
                 ]
-                names = dict.fromkeys(kept + [action.name for action in state.actions])
+                # A merge's times arrive now; a restore puts back when they first came.
+                now = self._clock()
+                firsts = {
+                    action.name: now if merge or action.first is None else action.first
+                    for action in state.actions
+                }
+                names = {
+                    name: self._names[name] if merge or name not in incoming else firsts[name]
+                    for name in kept
+                }
+                for action in state.actions:
+                    names.setdefault(action.name, firsts[action.name])
                 if len(names) > MAX_ACTIONS:
                     raise InvalidActionError(
                         f"cannot add {len(names) - len(kept):,} new actions to the "
@@ -439,7 +530,7 @@ class ActionTracker:
                         f"cannot add action {name!r}: the tracker already holds "
                         f"{MAX_ACTIONS:,} distinct actions, the limit; reset it first"
                     )
-                self._names[name] = None
+                self._names[name] = self._clock()
             stripe.tallies[name] = tally
         return tally
 
@@ -482,8 +573,8 @@ class ActionTracker:
                         groups.setdefault(name, []).append(tally.copy(with_distributions))
             # Inside the cut: a reset right after it must not rename what was read.
             with self._names_lock:
-                names = list(self._names)
-        return _Cut(version, resets, names, groups, unchanged)
+                firsts = dict(self._names)
+        return _Cut(version, resets, list(firsts), groups, unchanged, firsts, only)
 
 
 def _merged(tallies: list[Tally]) -> Distribution:
@@ -492,15 +583,59 @@ def _merged(tallies: list[Tally]) -> Distribution:
     return first.merged_with([t.distribution for t in tallies[1:]]) if len(tallies) > 1 else first
 
 
-def _stats(name: str, tallies: list[Tally]) -> ActionStats:
+def _stats(name: str, tallies: list[Tally], seconds: float) -> ActionStats:
+    """The figures of one action's ``tallies``, whose times came over ``seconds``."""
     moments = Moments.merged(tally.moments for tally in tallies)
     low, high = moments.minimum, moments.maximum
     first, *others = (tally.distribution for tally in tallies)
     p50, p90, p99 = first.quantiles(QUANTILES, low, high, others)
     accuracy = first.accuracy(others)
+    count = moments.count
     return ActionStats(
-        name, moments.count, moments.mean, low, high, moments.stdev, p50, p90, p99, accuracy
+        name,
+        count,
+        moments.mean,
+        low,
+        high,
+        moments.stdev,
+        p50,
+        p90,
+        p99,
+        accuracy,
+        unscaled(moments.total_scaled),
+        _rate(count, seconds),
     )
+
+
+def _rate(count: int, seconds: float) -> float:
+    """``count`` times per second over ``seconds``, counted as at least one second: a
+    time that just came is one time per second, not thousands."""
+    return count / max(seconds, 1.0)
+
+
+def _cumulative_counts(tallies: list[Tally], bounds: tuple[float, ...]) -> tuple[int, ...]:
+    moments = Moments.merged(tally.moments for tally in tallies)
+    first, *others = (tally.distribution for tally in tallies)
+    return first.cumulative_counts(bounds, moments.minimum, moments.maximum, others)
+
+
+def _check_bounds(bounds: Sequence[float]) -> tuple[float, ...]:
+    """``bounds`` as a tuple of floats: finite numbers in ascending order, else
+    ``ValueError`` saying which one is wrong."""
+    checked: list[float] = []
+    for bound in bounds:
+        if type(bound) not in (int, float) and not isinstance(bound, (np.integer, np.floating)):
+            raise ValueError(f"histogram bounds must be numbers, got {bound!r}")
+        value = float(bound)
+        if not math.isfinite(value):
+            raise ValueError(f"histogram bounds must be finite numbers, got {bound!r}")
+        if checked and value < checked[-1]:
+            raise ValueError(
+                f"histogram bounds must be in ascending order: {bound!r} comes after "
+                f"{checked[-1]!r}"
+            )
+        checked.append(value)
+    return tuple(checked)
 
 
 def _unchanged(contents: list[list[tuple[str, Tally]]], known: dict[str, ActionStats]) -> set[str]:
@@ -527,6 +662,10 @@ class _Cut:
     groups: dict[str, list[Tally]]
     unchanged: set[str]
     """Names left out of ``groups`` because the caller's known figures still hold."""
+    firsts: dict[str, float]
+    """The clock when each name's first time came."""
+    only: set[str] | None
+    """The names the cut was limited to, if it was."""
 
     def in_order(self) -> list[tuple[str, list[Tally]]]:
         """Actions with samples, in first-seen order."""

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QMainWindow, QMenu
 
 from core import ActionTracker, Follower, Listener, LoadReport
 from core.loadgen import LoadResult
+from core.metrics import MetricsServer
 from gui.benchmark_panel import BenchmarkPanel
 from gui.charts import ChartsPanel
 from gui.edit_commands import EditCommands
@@ -26,6 +27,7 @@ from gui.live_view import LiveView
 from gui.load_feedback import LoadFeedback
 from gui.menus import BENCHMARK_SESSION, LIVE_SESSION, STRATEGY_MENU, USER_SESSION, build_menus
 from gui.messages import show_about, warn
+from gui.metrics_dialog import MetricsDialog
 from gui.recent_files import RecentFiles
 from gui.resources import app_icon, app_version
 from gui.saved_sessions import open_sessions
@@ -267,8 +269,15 @@ class MainWindow(QMainWindow):
         and show it. Raises ``OSError`` when it exists but cannot be read."""
         return self.source_commands.follow(path, from_start)
 
+    def serve_metrics(self, address: str) -> MetricsServer:
+        """Serve the Live session's figures to Prometheus at ``http://address/metrics``
+        (``[HOST:]PORT``, 127.0.0.1 unless a host is named), and show the session. Raises
+        ``ValueError`` for a bad address, ``PortInUseError`` when the port is taken."""
+        return self.source_commands.serve_metrics(address)
+
     def stop_sources(self) -> None:
-        """Stop every live source (the Live session keeps what they added)."""
+        """Stop every live source and the metrics server (the Live session keeps what
+        they added)."""
         self.sources.stop_all()
 
     def choose_listen(self) -> ListenDialog:
@@ -276,6 +285,9 @@ class MainWindow(QMainWindow):
 
     def choose_follow(self) -> None:
         self.source_commands.choose_follow()
+
+    def choose_metrics(self) -> MetricsDialog:
+        return self.source_commands.choose_metrics()
 
     # --- everyday commands ---------------------------------------------------------
 

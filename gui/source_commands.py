@@ -1,5 +1,6 @@
-"""The window's commands for live sources: Listen, Follow File, Stop All, and starting
-the remembered sources again when the application's window opens.
+"""The window's commands for live sources: Listen, Follow File, Serve Prometheus
+Metrics, Stop All, and starting the remembered sources again when the application's
+window opens.
 
 ``LiveSources`` does the work; this module asks the user (the Listen dialog, a file
 dialog) and words what could not start, over the window.
@@ -13,7 +14,9 @@ from pathlib import Path
 from PySide6.QtWidgets import QWidget
 
 from core import Follower, Listener
+from core.metrics import MetricsServer
 from gui.messages import warn
+from gui.metrics_dialog import MetricsDialog
 from gui.recent_files import RecentFiles
 from gui.sources import LiveSources
 from gui.sources_panel import ListenDialog
@@ -50,10 +53,23 @@ class SourceCommands:
         self._show_live()
         return follower
 
+    def serve_metrics(self, address: str) -> MetricsServer:
+        """See ``MainWindow.serve_metrics``."""
+        server = self._sources.serve_metrics(address)
+        self._show_live()
+        return server
+
     def choose_listen(self) -> ListenDialog:
         """Open the Listen dialog (window-modal); listens on what the user chooses."""
         dialog = ListenDialog(self._window, *self._sources.last_listen())
         dialog.chosen.connect(self._on_listen_chosen)
+        dialog.open()
+        return dialog
+
+    def choose_metrics(self) -> MetricsDialog:
+        """Open the metrics dialog (window-modal); serves where the user chooses."""
+        dialog = MetricsDialog(self._window, self._sources.last_metrics())
+        dialog.chosen.connect(self._on_metrics_chosen)
         dialog.open()
         return dialog
 
@@ -84,6 +100,9 @@ class SourceCommands:
 
     def _on_listen_chosen(self, address: str, protocol: str) -> None:
         self._start("Cannot listen", lambda: self.listen(address, protocol))
+
+    def _on_metrics_chosen(self, address: str) -> None:
+        self._start("Cannot serve metrics", lambda: self.serve_metrics(address))
 
     def _start(self, title: str, start: Callable[[], object]) -> None:
         try:

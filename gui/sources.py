@@ -1,4 +1,5 @@
-"""The live sources (StatsD listeners, followed files) that feed the *Live* session.
+"""The live sources (StatsD listeners, followed files) that feed the *Live* session, and
+the Prometheus metrics server that serves it.
 
 ``LiveSources`` owns the Live session's tracker, the running sources, their status (read
 on a timer, never per line) and what is remembered of them between runs. The window only
@@ -19,11 +20,13 @@ from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 from core import ActionTracker, Follower, Listener
 from core.cli import listen_address
 from core.livecounts import SourceCounts
+from core.metrics import MetricsServer
 from gui.user_session import UserSession
 
 log = logging.getLogger(__name__)
 
-Source = Listener | Follower
+Source = Listener | Follower | MetricsServer
+"""What the panel lists: the sources feeding the Live session, and its metrics server."""
 
 STATUS_MS = 500
 """How often the sources' counts are read for the panel: a second's rate needs no more."""
@@ -34,6 +37,9 @@ RESTART_KEY = "sources/restartAtStart"
 LISTEN_KEY = "sources/lastListen"
 """The address and protocol last listened on, offered again by the Listen dialog."""
 DEFAULT_LISTEN = ("127.0.0.1:8125", "udp")
+METRICS_KEY = "sources/lastMetrics"
+"""The address the Live session's metrics were last served on, offered again."""
+DEFAULT_METRICS = "127.0.0.1:9464"
 
 
 def live_session_path(session_path: Path) -> Path:
@@ -50,10 +56,14 @@ class SourceStatus:
     counts: SourceCounts
     lines_per_second: float
     open_to_network: bool
+    scrapes: int | None = None
+    """For the metrics server: the scrapes answered (its counts stay 0)."""
 
 
 class LiveSources(QObject):
-    """Starts, stops and watches the sources feeding the Live session's tracker.
+    """Starts, stops and watches the sources feeding the Live session's tracker, and
+    the metrics server that serves it to Prometheus (listed, stopped and remembered as
+    a source is).
 
     The tracker is made once and never replaced, so a running source never writes into
     a session that is no longer shown; a reset empties it in place.
@@ -116,6 +126,24 @@ class LiveSources(QObject):
         self._add(listener)
         return listener
 
+    def serve_metrics(self, address: str) -> MetricsServer:
+        """Serve the Live session's figures to Prometheus at ``http://address/metrics``
+        (``[HOST:]PORT``; 127.0.0.1 when no host is named). Raises ``ValueError`` for an
+        address that cannot be, ``PortInUseError`` when the port is taken, ``OSError``
+        otherwise."""
+        try:
+            host, port = listen_address(address.strip())
+        except ValueError:
+            raise ValueError(
+                f"“{address}” is not an address to serve metrics on: type a port (9464) "
+                "or HOST:PORT (127.0.0.1:9464), with a port from 0 to 65535"
+            ) from None
+        server = MetricsServer(self.tracker, host, port)
+        server.start()
+        self._settings.setValue(METRICS_KEY, address.strip())
+        self._add(server)
+        return server
+
     def follow(self, path: str | os.PathLike[str], from_start: bool = True) -> Follower:
         """Follow the file at ``path`` by name (from its start, or its end); raises
         ``OSError`` when it exists but cannot be read."""
@@ -168,6 +196,10 @@ class LiveSources(QObject):
         except (ValueError, TypeError):
             return DEFAULT_LISTEN
 
+    def last_metrics(self) -> str:
+        """The address the metrics were served on last, for the metrics dialog."""
+        return str(self._settings.value(METRICS_KEY, DEFAULT_METRICS))
+
     def remembered(self) -> list[dict[str, str]]:
         """The sources running when the user last started or stopped one."""
         try:
@@ -191,6 +223,8 @@ class LiveSources(QObject):
                     self.listen(entry["address"], entry.get("protocol", "udp"))
                 elif entry.get("kind") == "follow":
                     self.follow(entry["path"], from_start=False)
+                elif entry.get("kind") == "metrics":
+                    self.serve_metrics(entry["address"])
             except (OSError, ValueError, KeyError) as error:
                 problems.append(f"{_entry_text(entry)}: {error}")
         return problems
@@ -199,11 +233,15 @@ class LiveSources(QObject):
         entries = []
         for source in self._sources:
             if isinstance(source, Listener):
-                host, port = source.address
-                shown = f"[{host}]" if ":" in host else host
                 entries.append(
-                    {"kind": "listen", "address": f"{shown}:{port}", "protocol": source.protocol}
+                    {
+                        "kind": "listen",
+                        "address": _address_text(source.address),
+                        "protocol": source.protocol,
+                    }
                 )
+            elif isinstance(source, MetricsServer):
+                entries.append({"kind": "metrics", "address": _address_text(source.address)})
             else:
                 entries.append({"kind": "follow", "path": source.path})
         self._settings.setValue(LAST_KEY, orjson.dumps(entries).decode())
@@ -216,6 +254,18 @@ class LiveSources(QObject):
         now = time.monotonic()
         statuses = []
         for source in self._sources:
+            if isinstance(source, MetricsServer):
+                statuses.append(
+                    SourceStatus(
+                        source,
+                        source.description,
+                        SourceCounts(),
+                        0.0,
+                        source.open_to_network,
+                        source.scrapes,
+                    )
+                )
+                continue
             counts = source.counts()
             then, before = self._last_received.get(id(source), (now, counts.received))
             rate = (counts.received - before) / (now - then) if now > then else 0.0
@@ -257,7 +307,15 @@ class LiveSources(QObject):
         self.read_status()
 
 
+def _address_text(address: tuple[str, int]) -> str:
+    host, port = address
+    shown = f"[{host}]" if ":" in host else host
+    return f"{shown}:{port}"
+
+
 def _entry_text(entry: dict[str, str]) -> str:
     if entry.get("kind") == "listen":
         return f"{entry.get('protocol', 'udp')} {entry.get('address', '?')}"
+    if entry.get("kind") == "metrics":
+        return f"metrics {entry.get('address', '?')}"
     return f"follow {entry.get('path', '?')}"

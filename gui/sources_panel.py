@@ -24,7 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core import Follower, Listener
 from core.livecounts import LineError
+from core.metrics import MetricsServer
 from gui.sources import LiveSources, Source, SourceStatus
 
 COLUMNS = ("Source", "Lines/s", "Accepted", "Rejected", "Ignored", "Dropped", "")
@@ -33,16 +35,17 @@ SOURCES_TABLE_HEIGHT = 150
 """Pixels at most for the sources' rows (about four), so the stats table keeps its room."""
 
 
-def network_warning(descriptions: Sequence[str]) -> str:
-    """What the panel says about listeners reachable from other machines ("" if none)."""
+def network_warning(descriptions: Sequence[str], can: str = "send timings to it") -> str:
+    """What the panel says about listeners (or, with ``can``, metrics servers) reachable
+    from other machines ("" if none)."""
     if not descriptions:
         return ""
     names = ", ".join(descriptions)
     verb = "is" if len(descriptions) == 1 else "are"
-    return (
-        f"⚠ {names} {verb} open to the network: any machine that can reach this one can "
-        "send timings to it."
-    )
+    return f"⚠ {names} {verb} open to the network: any machine that can reach this one can {can}."
+
+
+METRICS_REACH = "read the Live session's figures from it"
 
 
 def errors_text(errors: Sequence[LineError]) -> str:
@@ -101,7 +104,7 @@ class SourcesPanel(QWidget):
         sources.sources_changed.connect(self._on_sources_changed)
         sources.status_changed.connect(self._on_status_changed)
 
-    def show_errors(self, source: Source) -> QDialog:
+    def show_errors(self, source: Listener | Follower) -> QDialog:
         """Open the latest rejected lines of ``source`` in a dialog (text selectable)."""
         dialog = QDialog(self.window())
         dialog.setObjectName("sourceErrors")
@@ -129,6 +132,7 @@ class SourcesPanel(QWidget):
     def _on_sources_changed(self) -> None:
         self._rows = list(self._sources.sources)
         self.table.setRowCount(len(self._rows))
+        self.table.clearSpans()
         for row, source in enumerate(self._rows):
             name = QTableWidgetItem(source.description)
             name.setToolTip(source.description)
@@ -137,6 +141,10 @@ class SourcesPanel(QWidget):
                 item = QTableWidgetItem("0")
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, column, item)
+            if isinstance(source, MetricsServer):
+                # Its figure is not lines: one cell across the line counts' columns.
+                self._set_text(row, NUMBER_COLUMNS[0], _scrapes(source.scrapes))
+                self.table.setSpan(row, NUMBER_COLUMNS[0], 1, len(NUMBER_COLUMNS))
             self.table.setCellWidget(row, len(COLUMNS) - 1, self._buttons(source))
         self._fit_rows()
         self._show_when_useful()
@@ -160,17 +168,18 @@ class SourcesPanel(QWidget):
         self.setVisible(self._live_shown and bool(self._rows))
 
     def _buttons(self, source: Source) -> QWidget:
-        errors = QPushButton("Errors…")
-        errors.setObjectName("sourceErrorsButton")
-        errors.setToolTip("Show the latest rejected lines")
-        errors.clicked.connect(lambda _checked=False: self.show_errors(source))
-        stop = QPushButton("Stop")
-        stop.setObjectName("stopSourceButton")
-        stop.clicked.connect(lambda _checked=False: self._sources.stop(source))
         holder = QWidget()
         layout = QHBoxLayout(holder)
         layout.setContentsMargins(2, 0, 2, 0)
-        layout.addWidget(errors)
+        if not isinstance(source, MetricsServer):  # it rejects no lines
+            errors = QPushButton("Errors…")
+            errors.setObjectName("sourceErrorsButton")
+            errors.setToolTip("Show the latest rejected lines")
+            errors.clicked.connect(lambda _checked=False: self.show_errors(source))
+            layout.addWidget(errors)
+        stop = QPushButton("Stop")
+        stop.setObjectName("stopSourceButton")
+        stop.clicked.connect(lambda _checked=False: self._sources.stop(source))
         layout.addWidget(stop)
         return holder
 
@@ -179,6 +188,9 @@ class SourcesPanel(QWidget):
         for row, source in enumerate(self._rows):
             status = by_source.get(id(source))
             if status is None:
+                continue
+            if status.scrapes is not None:
+                self._set_text(row, NUMBER_COLUMNS[0], _scrapes(status.scrapes))
                 continue
             counts = status.counts
             figures = (
@@ -189,12 +201,22 @@ class SourcesPanel(QWidget):
                 f"{counts.dropped:,}",
             )
             for column, text in zip(NUMBER_COLUMNS, figures, strict=True):
-                item = self.table.item(row, column)
-                if item is not None and item.text() != text:
-                    item.setText(text)
-        warning = network_warning([s.description for s in statuses if s.open_to_network])
+                self._set_text(row, column, text)
+        exposed = [status for status in statuses if status.open_to_network]
+        warnings = (
+            network_warning([s.description for s in exposed if s.scrapes is None]),
+            network_warning(
+                [s.description for s in exposed if s.scrapes is not None], METRICS_REACH
+            ),
+        )
+        warning = "\n".join(text for text in warnings if text)
         self.network_label.setText(warning)
         self.network_label.setVisible(bool(warning))
+
+    def _set_text(self, row: int, column: int, text: str) -> None:
+        item = self.table.item(row, column)
+        if item is not None and item.text() != text:
+            item.setText(text)
 
 
 def is_loopback(address: str) -> bool:
@@ -265,6 +287,10 @@ class ListenDialog(QDialog):
                 "⚠ The port will be open to the network: other machines will be "
                 "able to send timings to it."
             )
+
+
+def _scrapes(count: int) -> str:
+    return f"{count:,} scrape" if count == 1 else f"{count:,} scrapes"
 
 
 def _lines(count: int) -> str:

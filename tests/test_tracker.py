@@ -396,7 +396,7 @@ def test_every_public_way_in_is_a_checked_one() -> None:
     assert public == {
         "add_action", "add", "add_actions", "load", "start_load", "save", "open", "reset",
         "get_stats", "snapshot", "samples", "memory_bytes", "version", "strategy", "timer",
-        "capture", "restore", "remove", "merge",
+        "capture", "restore", "remove", "merge", "histograms", "snapshot_and_histograms",
     }  # fmt: skip
     tracker = ActionTracker()
     report = tracker.add_actions(['{"action": "x", "time": NaN}', b'{"action": "x", "time": 1}'])

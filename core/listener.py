@@ -14,6 +14,8 @@ import errno
 import ipaddress
 import socket
 import sys
+import threading
+import time
 from types import TracebackType
 
 import core.tcpreceiver
@@ -29,6 +31,8 @@ from core.udpreceiver import RECEIVE_BUFFER_BYTES
 PROTOCOLS = ("udp", "tcp")
 MAX_QUEUED_BYTES = 32 * 1024 * 1024
 """Bytes read but not yet parsed; past this the receiver drops and counts."""
+STOP_SECONDS = 0.45
+"""``stop`` returns within this (the contract's half second), a worker killed if need be."""
 WORKER_PROCESS = True
 """Whether a listener receives and parses in a worker process unless told otherwise
 (see ``Listener``)."""
@@ -84,6 +88,7 @@ class Listener:
         self._socket: socket.socket | None = None
         self._pipeline: LinePipeline | None = None
         self._worker: WorkerProcess | None = None
+        self._handing_over = threading.Lock()
         self._state = "new"
 
     @property
@@ -141,7 +146,8 @@ class Listener:
         self._state = "running"
         name = f"live-{self.description.replace(' ', '-')}"
         try:
-            if self._in_process:
+            # A worker takes a moment to start: meanwhile (UDP) this process reads.
+            if self._in_process or self._protocol == "udp":
                 self._pipeline = LinePipeline(
                     sock,
                     self._protocol,
@@ -151,7 +157,7 @@ class Listener:
                     max_queued=MAX_QUEUED_BYTES,
                 )
                 self._pipeline.start()
-            else:
+            if not self._in_process:
                 settings = WorkerSettings(
                     self._protocol,
                     self._tracker.strategy,
@@ -161,26 +167,44 @@ class Listener:
                     core.tcpreceiver.MAX_CONNECTIONS,
                     core.tcpreceiver.IDLE_SECONDS,
                 )
-                self._worker = WorkerProcess(sock, settings, self._tracker, self._tally)
+                self._worker = WorkerProcess(
+                    sock, settings, self._tracker, self._tally, self._hand_over
+                )
         except BaseException:
             self._state = "stopped"
+            if self._pipeline is not None:
+                self._pipeline.stop()
             sock.close()
             raise
 
     def stop(self) -> None:
         """Stop receiving, parse what was queued (for a moment at most), close the socket
-        and join the threads (and the worker process). Safe to call twice or before
+        and join the threads (and end the worker process). Safe to call twice or before
         ``start``."""
-        if self._state != "running":
+        deadline = time.monotonic() + STOP_SECONDS
+        with self._handing_over:
+            if self._state != "running":
+                self._state = "stopped"
+                return
             self._state = "stopped"
-            return
-        self._state = "stopped"
+        if self._worker is not None:
+            self._worker.request_stop()  # it stops meanwhile
         if self._pipeline is not None:
             self._pipeline.stop()
         if self._worker is not None:
-            self._worker.stop()
+            self._worker.stop(deadline)
         if self._socket is not None:
             self._socket.close()
+
+    def _hand_over(self) -> bool:
+        """The worker is ready (called on its merger thread): stop reading here (UDP) and
+        let it start, unless the listener is stopping."""
+        with self._handing_over:
+            if self._state != "running":
+                return False
+            if self._pipeline is not None:
+                self._pipeline.hand_over()
+            return True
 
     def __enter__(self) -> Listener:
         self.start()

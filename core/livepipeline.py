@@ -9,6 +9,7 @@ by a ``Listener`` in its own process, and by its worker process (``core.livework
 
 from __future__ import annotations
 
+import math
 import socket
 import threading
 import time
@@ -74,9 +75,23 @@ class LinePipeline:
             threading.Thread(target=self._parse, name=f"{name}-parser", daemon=True),
         ]
 
+    @property
+    def started(self) -> bool:
+        return self._threads[0].ident is not None
+
     def start(self) -> None:
         for thread in self._threads:
             thread.start()
+
+    def hand_over(self) -> None:
+        """Stop receiving (another reader takes the socket over) and let the parser
+        finish what was queued, however long that takes; ``stop`` still bounds it."""
+        receiver, _ = self._threads
+        self._stopping.set()
+        receiver.join(timeout=JOIN_SECONDS)
+        self._drain_until = math.inf
+        self._draining = True
+        self._wake.set()
 
     def stop(self) -> bool:
         """Stop receiving, parse what was queued (for ``DRAIN_SECONDS`` at most, the rest

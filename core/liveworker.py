@@ -28,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,14 +46,15 @@ at most, and the owner merges this many times a second."""
 SWITCH_INTERVAL = 0.0005
 """The worker's GIL switch interval: its receiver waits at most this long for the
 parser to let go, so short stalls do not fill the socket buffer (the default is 5 ms)."""
-STOP_SECONDS = 0.45
-"""``stop`` waits this long for the worker to hand on its last batch and exit; then it
-is killed, so that ``Listener.stop`` returns within half a second."""
 _WORKER_MAIN = "import sys, core.liveworker as w; w.main(sys.argv[1:])"
 """Not ``-m core.liveworker``: as ``__main__`` its classes would not be the ones the
 owner pickles."""
 _HEADER = struct.Struct("!I")
 _STOP = b"stop"
+_GO = b"go"
+_READY = b"ready"
+_WORDS = frozenset({_STOP, _GO, _READY})
+"""Control words, sent as they are; anything else is pickled (and never equals one)."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,13 @@ class WorkerSettings:
 
 class WorkerProcess:
     """The owner's side: starts the worker on a bound socket and merges its batches
-    into ``tracker`` on a thread, counting in ``tally``."""
+    into ``tracker`` on a thread, counting in ``tally``.
+
+    The worker says when it is ready (its start takes a while: a fresh interpreter
+    importing the engine), and ``on_ready`` is called on that thread; when it returns
+    True (the owner, which may have read the socket meanwhile, has stopped), the worker
+    is told to start reading. A worker stopped before that has read nothing, so it is
+    ended at once."""
 
     def __init__(
         self,
@@ -79,9 +87,14 @@ class WorkerProcess:
         settings: WorkerSettings,
         tracker: ActionTracker,
         tally: SourceTally,
+        on_ready: Callable[[], bool] = lambda: True,
     ) -> None:
         self._tracker = tracker
         self._tally = tally
+        self._on_ready = on_ready
+        self._sending = threading.Lock()
+        self._stop_sent = False
+        self._reading = False  # whether the worker was told to read the socket
         ours, theirs = socket.socketpair()
         self._channel = ours
         try:
@@ -102,12 +115,18 @@ class WorkerProcess:
         )
         self._merger.start()
 
-    def stop(self) -> None:
-        """Ask the worker to stop, merge its last batch and wait for it to exit (killing
-        it after ``STOP_SECONDS``); safe to call twice."""
-        deadline = time.monotonic() + STOP_SECONDS
-        with contextlib.suppress(OSError):
-            self._channel.sendall(_HEADER.pack(len(_STOP)) + _STOP)
+    def request_stop(self) -> None:
+        """Ask the worker to stop; it hands on its last batch and exits."""
+        self._say(_STOP)
+
+    def stop(self, deadline: float) -> None:
+        """Ask the worker to stop, merge its last batch and wait for it to exit, killing
+        it at ``deadline`` (``time.monotonic()``); safe to call twice."""
+        self.request_stop()
+        with self._sending:
+            reading = self._reading
+        if not reading:  # still starting, or waiting for the word: it read nothing
+            self._process.kill()
         self._merger.join(timeout=max(0.0, deadline - time.monotonic()))
         try:
             self._process.wait(timeout=max(0.01, deadline - time.monotonic()))
@@ -129,8 +148,22 @@ class WorkerProcess:
                 return
             if batch is None:
                 return
+            if batch == _READY:
+                if self._on_ready():
+                    self._say(_GO)
+                continue
             assert isinstance(batch, LiveBatch)
             apply_batch(batch, self._tracker, self._tally)
+
+    def _say(self, word: bytes) -> None:
+        """Send a control word (once the stop is sent, nothing more)."""
+        with self._sending:
+            if self._stop_sent:
+                return
+            self._stop_sent = word == _STOP
+            self._reading = self._reading or word == _GO
+            with contextlib.suppress(OSError):
+                self._channel.sendall(_HEADER.pack(len(word)) + word)
 
 
 def _worker_environment() -> dict[str, str]:
@@ -152,7 +185,7 @@ def _receive(channel: socket.socket) -> object:
     """The next message; raises EOFError when the other end closed."""
     (size,) = _HEADER.unpack(_read_exactly(channel, _HEADER.size))
     data = _read_exactly(channel, size)
-    return _STOP if data == _STOP else pickle.loads(data)
+    return data if data in _WORDS else pickle.loads(data)
 
 
 def _read_exactly(channel: socket.socket, size: int) -> bytes:
@@ -202,10 +235,18 @@ def run_worker(sock: socket.socket, channel: socket.socket) -> None:
         tick=hand_on,
         tick_seconds=BATCH_SECONDS,
     )
-    pipeline.start()
     with contextlib.suppress(OSError, EOFError):
+        with sending:
+            channel.sendall(_HEADER.pack(len(_READY)) + _READY)
+        if _receive(channel) != _GO:
+            raise EOFError("stopped before it started")
+        pipeline.start()
         while _receive(channel) != _STOP:
             pass
+    if not pipeline.started:
+        with contextlib.suppress(OSError), sending:
+            _send(channel, None)
+        return
     if pipeline.stop():
         hand_on()  # the parser has ended: this thread is the feeder's only user now
     with contextlib.suppress(OSError), sending:
@@ -222,4 +263,3 @@ def main(argv: list[str]) -> None:
     sys.stdout.flush()
     # Skips the interpreter's teardown (numpy's among others): the owner is waiting.
     os._exit(0)
-

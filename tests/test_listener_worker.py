@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 
@@ -177,3 +178,15 @@ def test_an_owner_that_vanishes_ends_its_worker() -> None:
 def test_the_worker_default_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(core.listener, "WORKER_PROCESS", False)
     assert Listener(ActionTracker()).in_process
+
+
+def test_zeros_from_two_threads_past_the_exact_limit_still_snapshot() -> None:
+    # A worker's batches and the lines read while it started land in two stripes; an
+    # action timed only at 0 ms then has no sketch bins in either.
+    tracker = ActionTracker()
+    for _ in range(2):
+        thread = threading.Thread(target=lambda: [tracker.add("zero", 0) for _ in range(600)])
+        thread.start()
+        thread.join()
+    [stats] = tracker.snapshot().actions
+    assert (stats.count, stats.max, stats.p99) == (1200, 0, 0)

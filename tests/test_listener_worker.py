@@ -184,9 +184,17 @@ def test_zeros_from_two_threads_past_the_exact_limit_still_snapshot() -> None:
     # A worker's batches and the lines read while it started land in two stripes; an
     # action timed only at 0 ms then has no sketch bins in either.
     tracker = ActionTracker()
-    for _ in range(2):
-        thread = threading.Thread(target=lambda: [tracker.add("zero", 0) for _ in range(600)])
+    both_added = threading.Barrier(2)  # alive together: each keeps a stripe of its own
+
+    def add_zeros() -> None:
+        for _ in range(600):
+            tracker.add("zero", 0)
+        both_added.wait(5)
+
+    threads = [threading.Thread(target=add_zeros) for _ in range(2)]
+    for thread in threads:
         thread.start()
+    for thread in threads:
         thread.join()
     [stats] = tracker.snapshot().actions
     assert (stats.count, stats.max, stats.p99) == (1200, 0, 0)

@@ -86,9 +86,11 @@ class Listener:
         self._in_process = in_process
         self._tally = SourceTally()
         self._socket: socket.socket | None = None
-        self._pipeline: LinePipeline | None = None
+        self._name = ""
+        self._pipelines: list[LinePipeline] = []
+        self._reading_here = False  # whether the latest pipeline receives
         self._worker: WorkerProcess | None = None
-        self._handing_over = threading.Lock()
+        self._lock = threading.Lock()  # the state, against hand-over from the merger
         self._state = "new"
 
     @property
@@ -144,36 +146,17 @@ class Listener:
         bound = sock.getsockname()
         self._address = (str(bound[0]), int(bound[1]))
         self._state = "running"
-        name = f"live-{self.description.replace(' ', '-')}"
+        self._name = f"live-{self.description.replace(' ', '-')}"
         try:
             # A worker takes a moment to start: meanwhile (UDP) this process reads.
             if self._in_process or self._protocol == "udp":
-                self._pipeline = LinePipeline(
-                    sock,
-                    self._protocol,
-                    LineFeeder(self._tracker, self._tally).feed,
-                    self._tally,
-                    name=name,
-                    max_queued=MAX_QUEUED_BYTES,
-                )
-                self._pipeline.start()
+                self._read_here()
             if not self._in_process:
-                settings = WorkerSettings(
-                    self._protocol,
-                    self._tracker.strategy,
-                    name,
-                    MAX_QUEUED_BYTES,
-                    core.tracker.MAX_ACTIONS,
-                    core.tcpreceiver.MAX_CONNECTIONS,
-                    core.tcpreceiver.IDLE_SECONDS,
-                )
-                self._worker = WorkerProcess(
-                    sock, settings, self._tracker, self._tally, self._hand_over
-                )
+                self._start_worker(sock)
         except BaseException:
             self._state = "stopped"
-            if self._pipeline is not None:
-                self._pipeline.stop()
+            for pipeline in self._pipelines:
+                pipeline.stop()
             sock.close()
             raise
 
@@ -182,29 +165,84 @@ class Listener:
         and join the threads (and end the worker process). Safe to call twice or before
         ``start``."""
         deadline = time.monotonic() + STOP_SECONDS
-        with self._handing_over:
+        with self._lock:
             if self._state != "running":
                 self._state = "stopped"
                 return
             self._state = "stopped"
         if self._worker is not None:
             self._worker.request_stop()  # it stops meanwhile
-        if self._pipeline is not None:
-            self._pipeline.stop()
+        for pipeline in self._pipelines:
+            pipeline.stop()
         if self._worker is not None:
             self._worker.stop(deadline)
         if self._socket is not None:
             self._socket.close()
 
+    def _read_here(self) -> None:
+        """Receive and parse in this process (from now on, or until a worker is ready)."""
+        assert self._socket is not None
+        pipeline = LinePipeline(
+            self._socket,
+            self._protocol,
+            LineFeeder(self._tracker, self._tally).feed,
+            self._tally,
+            name=self._name,
+            max_queued=MAX_QUEUED_BYTES,
+        )
+        pipeline.start()
+        self._pipelines.append(pipeline)
+        self._reading_here = True
+
+    def _start_worker(self, sock: socket.socket) -> None:
+        settings = WorkerSettings(
+            self._protocol,
+            self._tracker.strategy,
+            self._name,
+            MAX_QUEUED_BYTES,
+            core.tracker.MAX_ACTIONS,
+            core.tcpreceiver.MAX_CONNECTIONS,
+            core.tcpreceiver.IDLE_SECONDS,
+        )
+        try:
+            self._worker = WorkerProcess(
+                sock,
+                settings,
+                self._tracker,
+                self._tally,
+                on_ready=self._hand_over,
+                on_gone=self._worker_gone,
+            )
+        except OSError as error:  # no interpreter to start, say: this process parses
+            self._in_process = True
+            self._tally.note(
+                "", f"the worker process could not start ({reason(error)})", self.description
+            )
+            if not self._reading_here:
+                self._read_here()
+
     def _hand_over(self) -> bool:
         """The worker is ready (called on its merger thread): stop reading here (UDP) and
         let it start, unless the listener is stopping."""
-        with self._handing_over:
+        with self._lock:
             if self._state != "running":
                 return False
-            if self._pipeline is not None:
-                self._pipeline.hand_over()
+            if self._reading_here:
+                self._pipelines[-1].hand_over()
+                self._reading_here = False
             return True
+
+    def _worker_gone(self) -> None:
+        """The worker ended unasked (called on its merger thread): this process reads
+        from now on, and the errors say so."""
+        with self._lock:
+            if self._state != "running":
+                return
+            self._in_process = True
+            ended = "the worker process ended; lines are parsed in this process"
+            self._tally.note("", ended, self.description)
+            if not self._reading_here:
+                self._read_here()
 
     def __enter__(self) -> Listener:
         self.start()

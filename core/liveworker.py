@@ -79,7 +79,7 @@ class WorkerProcess:
     importing the engine), and ``on_ready`` is called on that thread; when it returns
     True (the owner, which may have read the socket meanwhile, has stopped), the worker
     is told to start reading. A worker stopped before that has read nothing, so it is
-    ended at once."""
+    ended at once. ``on_gone`` is called on that thread if the worker ends unasked."""
 
     def __init__(
         self,
@@ -87,11 +87,14 @@ class WorkerProcess:
         settings: WorkerSettings,
         tracker: ActionTracker,
         tally: SourceTally,
+        *,
         on_ready: Callable[[], bool] = lambda: True,
+        on_gone: Callable[[], None] = lambda: None,
     ) -> None:
         self._tracker = tracker
         self._tally = tally
         self._on_ready = on_ready
+        self._on_gone = on_gone
         self._sending = threading.Lock()
         self._stop_sent = False
         self._reading = False  # whether the worker was told to read the socket
@@ -141,6 +144,13 @@ class WorkerProcess:
 
     def _merge(self) -> None:
         """The merger thread: each batch into the tracker, until the worker's last."""
+        self._merge_batches()
+        with self._sending:
+            asked = self._stop_sent
+        if not asked:
+            self._on_gone()
+
+    def _merge_batches(self) -> None:
         while True:
             try:
                 batch = _receive(self._channel)

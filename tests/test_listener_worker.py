@@ -198,3 +198,44 @@ def test_zeros_from_two_threads_past_the_exact_limit_still_snapshot() -> None:
         thread.join()
     [stats] = tracker.snapshot().actions
     assert (stats.count, stats.max, stats.p99) == (1200, 0, 0)
+
+
+def _udp_send(address: tuple[str, int], *packets: bytes) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+        for packet in packets:
+            sender.sendto(packet, address)
+
+
+def test_a_worker_that_dies_leaves_this_process_reading() -> None:
+    tracker = ActionTracker()
+    with Listener(tracker, port=0, in_process=False) as listener:
+        worker = listener._worker
+        assert worker is not None
+        wait_until(lambda: worker._reading, timeout=30)
+        _udp_send(listener.address, b"before:1|ms")
+        wait_until(lambda: listener.counts().received == 1)
+        worker._process.kill()
+        wait_until(lambda: listener.in_process)
+        _udp_send(listener.address, b"after:2|ms")
+        wait_until(lambda: listener.counts().received == 2)
+    assert {stats.action for stats in tracker.snapshot().actions} == {"before", "after"}
+    [note] = listener.errors()
+    assert note.reason == "the worker process ended; lines are parsed in this process"
+
+
+@pytest.mark.parametrize("protocol", ["udp", "tcp"])
+def test_a_worker_that_cannot_start_leaves_this_process_reading(
+    monkeypatch: pytest.MonkeyPatch, protocol: str
+) -> None:
+    monkeypatch.setattr(core.liveworker.sys, "executable", "/nonexistent/python")
+    tracker = ActionTracker()
+    with Listener(tracker, port=0, protocol=protocol, in_process=False) as listener:
+        assert listener.in_process
+        if protocol == "udp":
+            _udp_send(listener.address, b"here:1|ms")
+        else:
+            with socket.create_connection(listener.address, timeout=5) as client:
+                client.sendall(b"here:1|ms\n")
+        wait_until(lambda: listener.counts().received == 1)
+    [note] = listener.errors()
+    assert note.reason.startswith("the worker process could not start")

@@ -36,10 +36,9 @@ import core.tcpreceiver
 import core.tracker
 from core.livebatch import BatchFeeder, LiveBatch, apply_batch
 from core.livecounts import SourceTally
-from core.livepipeline import JOIN_BYTES, JOIN_SECONDS, LinePipeline
+from core.livepipeline import LinePipeline
 from core.strategy import Strategy, check_strategy
 from core.tracker import ActionTracker
-from core.udpreceiver import UdpReceiver
 
 BATCH_SECONDS = 0.04
 """How often the worker hands on what it parsed: the table sees a line this much later
@@ -236,104 +235,32 @@ def run_worker(sock: socket.socket, channel: socket.socket) -> None:
         except OSError:
             gone.set()  # the owner is gone: nothing to hand on to
 
-    if settings.protocol == "udp":
-        reader: LinePipeline | _UdpReader = _UdpReader(sock, feeder.feed, tally, hand_on)
-    else:
-        reader = LinePipeline(
-            sock,
-            settings.protocol,
-            feeder.feed,
-            tally,
-            name=settings.name,
-            max_queued=settings.max_queued,
-            tick=hand_on,
-            tick_seconds=BATCH_SECONDS,
-        )
+    pipeline = LinePipeline(
+        sock,
+        settings.protocol,
+        feeder.feed,
+        tally,
+        name=settings.name,
+        max_queued=settings.max_queued,
+        tick=hand_on,
+        tick_seconds=BATCH_SECONDS,
+    )
     with contextlib.suppress(OSError, EOFError):
         with sending:
             channel.sendall(_HEADER.pack(len(_READY)) + _READY)
         if _receive(channel) != _GO:
             raise EOFError("stopped before it started")
-        reader.start()
+        pipeline.start()
         while _receive(channel) != _STOP:
             pass
-    if reader.started and reader.stop():
-        hand_on()  # its threads have ended: this thread is the feeder's only user now
+    if not pipeline.started:
+        with contextlib.suppress(OSError), sending:
+            _send(channel, None)
+        return
+    if pipeline.stop():
+        hand_on()  # the parser has ended: this thread is the feeder's only user now
     with contextlib.suppress(OSError), sending:
         _send(channel, None)
-
-
-class _UdpReader:
-    """The worker's UDP side on one thread: it reads what is waiting (up to a batch of
-    packets), parses it, and reads again. With no other busy thread in the process, no
-    hand-over of the GIL delays either, and the system's socket buffer is the queue."""
-
-    def __init__(
-        self,
-        sock: socket.socket,
-        feed: Callable[[bytes, object], None],
-        tally: SourceTally,
-        tick: Callable[[], None],
-    ) -> None:
-        self._feed = feed
-        self._tick = tick
-        self._next_tick = time.monotonic() + BATCH_SECONDS
-        self._read: list[tuple[bytes, object]] = []
-        self._stopping = threading.Event()
-        receiver = UdpReceiver(
-            sock,
-            self._gather,
-            tally,
-            self._stopping,
-            self._parse,
-            idle=self._tick_when_due,
-            poll_seconds=BATCH_SECONDS,
-        )
-        self._thread = threading.Thread(target=self._run, args=(receiver,), daemon=True)
-
-    @property
-    def started(self) -> bool:
-        return self._thread.ident is not None
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> bool:
-        """Stop reading, parse what was read, and join the thread; whether it ended."""
-        self._stopping.set()
-        self._thread.join(timeout=JOIN_SECONDS)
-        return not self._thread.is_alive()
-
-    def _run(self, receiver: UdpReceiver) -> None:
-        receiver.run()
-        self._parse()
-
-    def _gather(self, data: bytes, peer: object) -> None:
-        self._read.append((data, peer))
-
-    def _parse(self) -> None:
-        """Feed what was read, packets from one sender joined into blocks."""
-        read, self._read = self._read, []
-        feed = self._feed
-        parts: list[bytes] = []
-        size = 0
-        peer: object = None
-        for data, source in read:
-            if parts and (source != peer or size + len(data) >= JOIN_BYTES):
-                feed(parts[0] if len(parts) == 1 else b"\n".join(parts), peer)
-                parts, size = [], 0
-            parts.append(data)
-            size += len(data) + 1
-            peer = source
-        if parts:
-            feed(parts[0] if len(parts) == 1 else b"\n".join(parts), peer)
-        self._tick_when_due()
-
-    def _tick_when_due(self) -> None:
-        now = time.monotonic()
-        if now >= self._next_tick:
-            self._tick()
-            self._next_tick = now + BATCH_SECONDS
 
 
 def main(argv: list[str]) -> None:

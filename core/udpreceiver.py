@@ -30,8 +30,7 @@ _ANCILLARY_BYTES = socket.CMSG_SPACE(_DROPS.size) if hasattr(socket, "CMSG_SPACE
 
 class UdpReceiver:
     """Reads a bound UDP socket until ``stopping`` is set; hands each datagram and its
-    sender to ``enqueue``, calls ``wake`` after each batch, and ``idle`` (when given)
-    whenever nothing came for ``poll_seconds``."""
+    sender to ``enqueue``."""
 
     def __init__(
         self,
@@ -40,15 +39,10 @@ class UdpReceiver:
         tally: SourceTally,
         stopping: threading.Event,
         wake: Callable[[], None],
-        *,
-        idle: Callable[[], None] | None = None,
-        poll_seconds: float = POLL_SECONDS,
     ) -> None:
         self._socket = sock
         self._enqueue = enqueue
         self._wake = wake
-        self._idle = idle
-        self._poll_seconds = poll_seconds
         self._tally = tally
         self._stopping = stopping
         # The system's default buffer still works when refused, it only absorbs less.
@@ -64,7 +58,6 @@ class UdpReceiver:
         sock, enqueue, stopping, wake = self._socket, self._enqueue, self._stopping, self._wake
         system_dropped = self._tally.system_dropped
         counts_drops = self._counts_drops
-        idle, poll_seconds = self._idle, self._poll_seconds
         waiting = select.poll() if hasattr(select, "poll") else None
         if waiting is not None:
             waiting.register(sock, select.POLLIN)
@@ -81,12 +74,10 @@ class UdpReceiver:
                 if batch:
                     batch = 0
                     wake()
-                elif idle is not None:
-                    idle()
                 if waiting is not None:
-                    waiting.poll(poll_seconds * 1000)
+                    waiting.poll(POLL_SECONDS * 1000)
                 else:
-                    select.select([sock], [], [], poll_seconds)
+                    select.select([sock], [], [], POLL_SECONDS)
                 continue
             except OSError:
                 return  # the socket was closed under us: nothing more will come

@@ -349,26 +349,54 @@ def timer_table(calls: int, rounds: int) -> None:
 
 
 def feed_table(calls: int, rounds: int) -> None:
-    """Microseconds per line to parse and add, without sockets or threads: the ceiling
-    a parser thread with a whole core to itself could reach."""
+    """Microseconds per line to parse and add in-process (``LineFeeder``), and to parse
+    and gather by action in a worker (``BatchFeeder``, a batch taken every 1,000 packets),
+    without sockets or threads: the ceiling a parser thread with a whole core to itself
+    could reach."""
     from core.linefeed import LineFeeder
     from core.livecounts import SourceTally
 
-    feeder = LineFeeder(ActionTracker(), SourceTally())
     peer = ("127.0.0.1", 5000)
     single = b"bench.udp:12|ms"
     batch = b"\n".join(b"bench.udp:%d.5|ms" % (number % 97) for number in range(BATCH_LINES))
     shapes = [("1 timer/packet", single, 1), (f"{BATCH_LINES} timers/packet", batch, BATCH_LINES)]
-    results: dict[str, list[float]] = {name: [] for name, _, _ in shapes}
+    feeders = ("add (in-process)", "gather (worker)")
+    results: dict[tuple[str, str], list[float]] = {}
     for _ in range(rounds):
         for name, packet, lines in shapes:
-            per_packet = _per_call(functools.partial(feeder.feed, packet, peer), calls // lines)
-            results[name].append(per_packet / lines)
-    print(f"\nparse and add, no sockets, {rounds} interleaved rounds (fastest round)")
-    print(f"{'packets':<28}{'µs/line':>9}{'lines/s on one core':>21}")
+            for kind in feeders:
+                feed: Callable[[], None]
+                if kind == feeders[0]:
+                    adder = LineFeeder(ActionTracker(), SourceTally())
+                    feed = functools.partial(adder.feed, packet, peer)
+                else:
+                    feed = _gathering(packet, peer)
+                per_packet = _per_call(feed, calls // lines)
+                results.setdefault((name, kind), []).append(per_packet / lines)
+    print(f"\nparse, no sockets, {rounds} interleaved rounds (fastest round)")
+    print(f"{'packets':<18}{'then':<18}{'µs/line':>9}{'lines/s on one core':>21}")
     for name, _, _ in shapes:
-        value = min(results[name])
-        print(f"{name:<28}{value:>9.3f}{1e6 / value:>21,.0f}")
+        for kind in feeders:
+            value = min(results[(name, kind)])
+            print(f"{name:<18}{kind:<18}{value:>9.3f}{1e6 / value:>21,.0f}")
+
+
+def _gathering(packet: bytes, peer: object) -> Callable[[], None]:
+    """A call that gathers ``packet`` as a worker does, taking a batch every 1,000."""
+    from core.livebatch import BatchFeeder
+    from core.livecounts import SourceTally
+
+    gatherer = BatchFeeder("running", SourceTally())
+    fed = 0
+
+    def feed() -> None:
+        nonlocal fed
+        gatherer.feed(packet, peer)
+        fed += 1
+        if fed % 1000 == 0:
+            gatherer.take()
+
+    return feed
 
 
 STOP_TARGET_SECONDS = 0.5

@@ -14,15 +14,17 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 import core.tracker
 from core.errors import InvalidActionError
 from core.exactsum import Number
 from core.linefeed import MAX_LINE_BYTES, TOO_LONG, describe_peer, parse_line
 from core.livecounts import MAX_ERROR_LINE, LineError, SourceTally, TallyDelta
+from core.moments import Moments
 from core.session import ActionState, TrackerState
 from core.statsd import Ignored, plain_timer
 from core.strategy import NEW_DISTRIBUTION, Strategy
-from core.stripes import Tally
 from core.tracker import ActionTracker
 from core.validation import check_record
 
@@ -142,9 +144,12 @@ class BatchFeeder:
         actions = []
         for action, parts in by_action.items():
             values = parts[0] if len(parts) == 1 else [v for part in parts for v in part]
-            tally = Tally(new_distribution())
-            tally.fold(values)
-            actions.append(ActionState(action, tally.moments, tally.distribution))
+            array = np.array(values, dtype=np.float64)
+            moments = Moments()
+            moments.add(values, array)
+            distribution = new_distribution()
+            distribution.add(array)
+            actions.append(ActionState(action, moments, distribution))
         self._start_batch()
         return LiveBatch(TrackerState(self._strategy, 0, actions), lines, counted)
 

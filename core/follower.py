@@ -11,6 +11,11 @@ second needs nothing faster). At each poll:
 
 Nothing is read twice and nothing written before a poll is missed. An unfinished line
 left at a truncation or rotation can never be completed: it is rejected, with the reason.
+
+A refused line's reason starts with its line number in the file (``line 12: ...``) when
+the file was read from its start; in a file of JSON payloads (its first line is one), a
+line that is neither a payload nor StatsD is refused in the words of the payload rules,
+as loading the file would refuse it, not in StatsD's.
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ import os
 import threading
 from typing import BinaryIO
 
-from core.errors import reason
-from core.linefeed import TOO_LONG, LineFeeder, LineSplitter
+from core.errors import InvalidActionError, reason
+from core.linefeed import MAX_LINE_BYTES, TOO_LONG, LineSplitter, parse_line
 from core.livecounts import LineError, SourceCounts, SourceTally
+from core.statsd import Ignored, Timing
 from core.tracker import ActionTracker
+from core.validation import parse_payload
 
 POLL_SECONDS = 0.1
 """How often the file is looked at (the contract allows 250 ms at most)."""
@@ -51,8 +58,12 @@ class Follower:
         self._path = os.fspath(path)
         self._from_start = from_start
         self._tally = SourceTally()
-        self._feeder = LineFeeder(tracker, self._tally)
+        self._add = tracker.add
         self._splitter = LineSplitter()
+        self._lines_read: int | None = 0
+        """Newlines read from the current file; None when it was opened at its end."""
+        self._payloads: bool | None = None
+        """Whether the current file holds JSON payloads (its first line is one)."""
         self._file: BinaryIO | None = None
         self._identity: tuple[int, int] | None = None
         self._position = 0
@@ -161,6 +172,8 @@ class Follower:
             raise
         self._file = handle
         self._identity = (status.st_dev, status.st_ino)
+        self._lines_read = None if at_end and status.st_size else 0
+        self._payloads = None
         self._position = handle.tell()
         self._head = b""
         self._remember_head()
@@ -180,6 +193,8 @@ class Follower:
         assert self._file is not None
         self._file.seek(0)
         self._position = 0
+        self._lines_read = 0
+        self._payloads = None
         self._head = b""
 
     def _read_to_end(self) -> None:
@@ -193,9 +208,58 @@ class Follower:
             block, too_long = self._splitter.feed(chunk)
             for start in too_long:
                 self._tally.reject(start.decode("utf-8", "replace"), TOO_LONG, self._path)
+            first_line = None
+            if self._lines_read is not None:
+                self._lines_read += chunk.count(b"\n")
+                # The block's last line ends at the chunk's last newline.
+                first_line = self._lines_read - block.count(b"\n")
             if block:
-                self._feeder.feed(block, self._path)
+                self._feed(block, first_line)
         self._remember_head()
+
+    def _feed(self, block: bytes, first_line: int | None) -> None:
+        """Add the timings of ``block``'s lines (``first_line`` the number of its first
+        line, when known); count each line, and list the refused ones with the reason."""
+        rejections: list[tuple[str, str]] = []
+        accepted = ignored = 0
+        add = self._add
+        for at, raw in enumerate(block.split(b"\n")):
+            try:
+                if len(raw) > MAX_LINE_BYTES:
+                    raise InvalidActionError(TOO_LONG)
+                try:
+                    text = raw.decode()
+                except UnicodeDecodeError as error:
+                    raise InvalidActionError(
+                        f"the line is not UTF-8 text ({error.reason})"
+                    ) from None
+                line = text[:-1] if text.endswith("\r") else text  # CRLF writers
+                if not line:
+                    continue
+                if self._payloads is None:
+                    self._payloads = line.startswith("{")
+                parsed = self._parse(line)
+                if isinstance(parsed, Ignored):
+                    ignored += 1
+                    continue
+                for value in parsed.values:  # checked already: only the name can fail
+                    add(parsed.name, value)
+            except InvalidActionError as error:
+                why = str(error) if first_line is None else f"line {first_line + at}: {error}"
+                rejections.append((raw[:800].decode("utf-8", "replace"), why))
+            else:
+                accepted += 1
+        self._tally.add(accepted, ignored, rejections, self._path)
+
+    def _parse(self, line: str) -> Timing | Ignored:
+        """``parse_line``, refusing in the payload rules' words in a file of payloads."""
+        try:
+            return parse_line(line)
+        except InvalidActionError:
+            if not self._payloads or line.startswith("{"):
+                raise
+            parse_payload(line)  # raises, in the engine's words: it is no payload
+            raise
 
     def _remember_head(self) -> None:
         """Keep the file's first bytes (those read so far, up to ``HEAD_BYTES``)."""

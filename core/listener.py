@@ -1,37 +1,41 @@
 """``Listener``: StatsD timings (and JSON payloads) over UDP or TCP into a tracker.
 
 A receiver thread only reads the socket and queues what it read; a parser thread parses
-and adds. The receiver never waits for the parser (or for a tracker busy with a reader):
-when the queue is full it drops and counts, as Telegraf's StatsD input does, because
-a receiver that stalls loses packets in the system's buffer without anyone knowing.
+(``core.livepipeline``). By default both run in a worker process of their own
+(``core.liveworker``), which hands the tracker per-action batches a few tens of times a
+second, so that neither the receiving nor the parsing competes with the owner's threads
+(a window) for its GIL. In-process, the parser adds each line to the tracker itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import ipaddress
 import socket
+import sys
 import threading
 import time
-from collections import deque
 from types import TracebackType
 
+import core.tcpreceiver
+import core.tracker
 from core.errors import reason
 from core.linefeed import LineFeeder
 from core.livecounts import LineError, SourceCounts, SourceTally
-from core.tcpreceiver import TcpReceiver
+from core.livepipeline import LinePipeline
+from core.liveworker import WorkerProcess, WorkerSettings
 from core.tracker import ActionTracker
-from core.udpreceiver import UdpReceiver
+from core.udpreceiver import RECEIVE_BUFFER_BYTES
 
 PROTOCOLS = ("udp", "tcp")
 MAX_QUEUED_BYTES = 32 * 1024 * 1024
 """Bytes read but not yet parsed; past this the receiver drops and counts."""
-IDLE_WAIT_SECONDS = 0.1
-"""How long the idle parser sleeps before looking at the queue again; it is woken sooner
-by the receiver, so this only bounds how long ``stop`` waits."""
-DRAIN_SECONDS = 0.2
-"""On ``stop``, time left to parse what was queued; the rest is counted as dropped, so
-that ``stop`` returns within half a second whatever is queued."""
+STOP_SECONDS = 0.45
+"""``stop`` returns within this (the contract's half second), a worker killed if need be."""
+WORKER_PROCESS = True
+"""Whether a listener receives and parses in a worker process unless told otherwise
+(see ``Listener``)."""
 
 
 class PortInUseError(OSError):
@@ -46,6 +50,12 @@ class Listener:
     picks a free port; ``.address`` is then the bound one), ``stop()`` joins every thread
     within half a second; also a context manager. ``counts()`` and ``errors()`` say what
     arrived and what was refused.
+
+    ``in_process`` chooses where lines are received and parsed; by default (None) in a
+    worker process (``WORKER_PROCESS``) when the tracker is a plain ``ActionTracker``
+    with the "running" strategy, otherwise in this process: merging a batch into a
+    "samples" tracker copies every time the action holds, a subclass may watch
+    ``add``, and a frozen build (PyInstaller) cannot start ``python -c``.
     """
 
     def __init__(
@@ -54,6 +64,8 @@ class Listener:
         host: str = "127.0.0.1",
         port: int = 8125,
         protocol: str = "udp",
+        *,
+        in_process: bool | None = None,
     ) -> None:
         if protocol not in PROTOCOLS:
             raise ValueError(f"protocol must be 'udp' or 'tcp', got {protocol!r}")
@@ -62,18 +74,23 @@ class Listener:
         self._tracker = tracker
         self._protocol = protocol
         self._address: tuple[str, int] = (host, port)
+        if in_process is None:
+            in_process = not (
+                WORKER_PROCESS
+                and type(tracker) is ActionTracker
+                and tracker.strategy == "running"
+                and "add" not in vars(tracker)
+                and not getattr(sys, "frozen", False)
+                and bool(sys.executable)
+            )
+        self._in_process = in_process
         self._tally = SourceTally()
-        self._feeder = LineFeeder(tracker, self._tally)
-        self._queue: deque[tuple[bytes, object]] = deque()
-        self._queued_in = 0  # written by the receiver only
-        self._queued_out = 0  # written by the parser only
-        self._idle = False
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._draining = False
-        self._drain_until = 0.0
         self._socket: socket.socket | None = None
-        self._threads: list[threading.Thread] = []
+        self._name = ""
+        self._pipelines: list[LinePipeline] = []
+        self._reading_here = False  # whether the latest pipeline receives
+        self._worker: WorkerProcess | None = None
+        self._lock = threading.Lock()  # the state, against hand-over from the merger
         self._state = "new"
 
     @property
@@ -84,6 +101,11 @@ class Listener:
     @property
     def protocol(self) -> str:
         return self._protocol
+
+    @property
+    def in_process(self) -> bool:
+        """Whether lines are received and parsed in this process (not a worker's)."""
+        return self._in_process
 
     @property
     def open_to_network(self) -> bool:
@@ -124,37 +146,103 @@ class Listener:
         bound = sock.getsockname()
         self._address = (str(bound[0]), int(bound[1]))
         self._state = "running"
-        receiver: UdpReceiver | TcpReceiver
-        if self._protocol == "udp":
-            receiver = UdpReceiver(
-                sock, self._enqueue_quietly, self._tally, self._stopping, self._wake_parser
-            )
-        else:
-            receiver = TcpReceiver(sock, self._enqueue, self._tally, self._stopping)
-        name = f"live-{self.description.replace(' ', '-')}"
-        self._threads = [
-            threading.Thread(target=receiver.run, name=f"{name}-receiver", daemon=True),
-            threading.Thread(target=self._parse, name=f"{name}-parser", daemon=True),
-        ]
-        for thread in self._threads:
-            thread.start()
+        self._name = f"live-{self.description.replace(' ', '-')}"
+        try:
+            # A worker takes a moment to start: meanwhile (UDP) this process reads.
+            if self._in_process or self._protocol == "udp":
+                self._read_here()
+            if not self._in_process:
+                self._start_worker(sock)
+        except BaseException:
+            self._state = "stopped"
+            for pipeline in self._pipelines:
+                pipeline.stop()
+            sock.close()
+            raise
 
     def stop(self) -> None:
         """Stop receiving, parse what was queued (for a moment at most), close the socket
-        and join the threads. Safe to call twice or before ``start``."""
-        if self._state != "running":
+        and join the threads (and end the worker process). Safe to call twice or before
+        ``start``."""
+        deadline = time.monotonic() + STOP_SECONDS
+        with self._lock:
+            if self._state != "running":
+                self._state = "stopped"
+                return
             self._state = "stopped"
-            return
-        self._state = "stopped"
-        receiver, parser = self._threads
-        self._stopping.set()
-        receiver.join(timeout=0.25)
-        self._drain_until = time.monotonic() + DRAIN_SECONDS
-        self._draining = True
-        self._wake.set()
-        parser.join(timeout=0.25)
+        if self._worker is not None:
+            self._worker.request_stop()  # it stops meanwhile
+        for pipeline in self._pipelines:
+            pipeline.stop()
+        if self._worker is not None:
+            self._worker.stop(deadline)
         if self._socket is not None:
             self._socket.close()
+
+    def _read_here(self) -> None:
+        """Receive and parse in this process (from now on, or until a worker is ready)."""
+        assert self._socket is not None
+        pipeline = LinePipeline(
+            self._socket,
+            self._protocol,
+            LineFeeder(self._tracker, self._tally).feed,
+            self._tally,
+            name=self._name,
+            max_queued=MAX_QUEUED_BYTES,
+        )
+        pipeline.start()
+        self._pipelines.append(pipeline)
+        self._reading_here = True
+
+    def _start_worker(self, sock: socket.socket) -> None:
+        settings = WorkerSettings(
+            self._protocol,
+            self._tracker.strategy,
+            self._name,
+            MAX_QUEUED_BYTES,
+            core.tracker.MAX_ACTIONS,
+            core.tcpreceiver.MAX_CONNECTIONS,
+            core.tcpreceiver.IDLE_SECONDS,
+        )
+        try:
+            self._worker = WorkerProcess(
+                sock,
+                settings,
+                self._tracker,
+                self._tally,
+                on_ready=self._hand_over,
+                on_gone=self._worker_gone,
+            )
+        except OSError as error:  # no interpreter to start, say: this process parses
+            self._in_process = True
+            self._tally.note(
+                "", f"the worker process could not start ({reason(error)})", self.description
+            )
+            if not self._reading_here:
+                self._read_here()
+
+    def _hand_over(self) -> bool:
+        """The worker is ready (called on its merger thread): stop reading here (UDP) and
+        let it start, unless the listener is stopping."""
+        with self._lock:
+            if self._state != "running":
+                return False
+            if self._reading_here:
+                self._pipelines[-1].hand_over()
+                self._reading_here = False
+            return True
+
+    def _worker_gone(self) -> None:
+        """The worker ended unasked (called on its merger thread): this process reads
+        from now on, and the errors say so."""
+        with self._lock:
+            if self._state != "running":
+                return
+            self._in_process = True
+            ended = "the worker process ended; lines are parsed in this process"
+            self._tally.note("", ended, self.description)
+            if not self._reading_here:
+                self._read_here()
 
     def __enter__(self) -> Listener:
         self.start()
@@ -167,54 +255,6 @@ class Listener:
         trace: TracebackType | None,
     ) -> None:
         self.stop()
-
-    # --- threads -------------------------------------------------------------------
-
-    def _enqueue(self, data: bytes, peer: object) -> None:
-        """Called by the TCP receiver thread: queue ``data`` (or drop and count it) and
-        wake the parser."""
-        self._enqueue_quietly(data, peer)
-        self._wake_parser()
-
-    def _enqueue_quietly(self, data: bytes, peer: object) -> None:
-        """Queue ``data``, or drop and count it when the queue is full; the UDP receiver
-        wakes the parser itself, once per batch."""
-        if self._queued_in - self._queued_out + len(data) > MAX_QUEUED_BYTES:
-            self._tally.drop(_line_count(data))
-            return
-        self._queued_in += len(data)
-        self._queue.append((data, peer))
-
-    def _wake_parser(self) -> None:
-        """Wake the parser if it sleeps; it announces its sleep in ``_idle``."""
-        if self._idle:
-            self._wake.set()
-
-    def _parse(self) -> None:
-        """The parser thread: feed queued data to the tracker until stopped."""
-        queue = self._queue
-        feed = self._feeder.feed
-        while True:
-            try:
-                data, peer = queue.popleft()
-            except IndexError:
-                if self._draining:
-                    return
-                # Announce sleep, then look again: data queued in between is seen either
-                # by this second look or by the receiver, which then wakes us.
-                self._idle = True
-                self._wake.clear()
-                if not queue:
-                    self._wake.wait(IDLE_WAIT_SECONDS)
-                self._idle = False
-                continue
-            self._queued_out += len(data)
-            if self._draining and time.monotonic() > self._drain_until:
-                lost = _line_count(data) + sum(_line_count(item) for item, _ in queue)
-                queue.clear()
-                self._tally.drop(lost)
-                return
-            feed(data, peer)
 
 
 def _bind(host: str, port: int, protocol: str) -> socket.socket:
@@ -230,6 +270,11 @@ def _bind(host: str, port: int, protocol: str) -> socket.socket:
             # Lets a restarted listener take its port back while old connections linger
             # in TIME_WAIT; two live listeners still cannot share it.
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if protocol == "udp":
+            # Set before anything is read: packets wait here while a worker starts. The
+            # system's default buffer still works when refused, it only absorbs less.
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
         sock.bind(address)
         if protocol == "tcp":
             sock.listen(socket.SOMAXCONN)
@@ -242,8 +287,3 @@ def _bind(host: str, port: int, protocol: str) -> socket.socket:
             ) from None
         raise OSError(f"cannot listen on {host}:{port} ({protocol}): {reason(error)}") from None
     return sock
-
-
-def _line_count(data: bytes) -> int:
-    """Lines in a packet or block, counting a last one without its newline."""
-    return data.count(b"\n") + (not data.endswith(b"\n"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 MAX_ERRORS_KEPT = 100
@@ -27,6 +28,20 @@ class SourceCounts:
     rejected: int = 0
     ignored: int = 0
     dropped: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TallyDelta:
+    """What a tally counted since it was last taken (``SourceTally.take``), for another
+    process's tally to ``absorb``; ``system_dropped`` is the system's running total."""
+
+    received: int
+    accepted: int
+    rejected: int
+    ignored: int
+    dropped: int
+    system_dropped: int
+    errors: tuple[LineError, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +96,41 @@ class SourceTally:
         """Record the system's own running total of packets it dropped."""
         with self._lock:
             self._system_dropped = max(self._system_dropped, total)
+
+    def take(self) -> TallyDelta:
+        """What was counted since the last ``take`` (errors included), starting afresh;
+        a worker process sends it to the tally its owner reads."""
+        with self._lock:
+            delta = TallyDelta(
+                self._received,
+                self._accepted,
+                self._rejected,
+                self._ignored,
+                self._dropped,
+                self._system_dropped,
+                tuple(self._errors),
+            )
+            self._received = self._accepted = self._rejected = self._ignored = 0
+            self._dropped = 0
+            self._errors.clear()
+        return delta
+
+    def absorb(
+        self, delta: TallyDelta, accepted: int = 0, rejections: Sequence[tuple[LineError, int]] = ()
+    ) -> None:
+        """Count what another tally took, plus ``accepted`` lines and ``rejections``
+        (each error with the number of lines it stands for), all at once: a reader sees
+        every line received already counted by its outcome."""
+        rejected = sum(lines for _, lines in rejections)
+        with self._lock:
+            self._received += delta.received + accepted + rejected
+            self._accepted += delta.accepted + accepted
+            self._rejected += delta.rejected + rejected
+            self._ignored += delta.ignored
+            self._dropped += delta.dropped
+            self._system_dropped = max(self._system_dropped, delta.system_dropped)
+            self._errors.extend(delta.errors)
+            self._errors.extend(error for error, _ in rejections)
 
     def counts(self) -> SourceCounts:
         with self._lock:

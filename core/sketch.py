@@ -126,8 +126,8 @@ class LogSketch:
             return "exact"
         if self.folded or any(other.folded for other in others):
             return "folded"
-        if others:
-            filled = [part for part in (self, *others) if len(part.bins)]
+        filled = [part for part in (self, *others) if len(part.bins)]
+        if len(filled) > 1:  # no filled part at all when every value is 0
             low = min(part.offset for part in filled)
             high = max(part.offset + len(part.bins) for part in filled)
             if high - low > MAX_BINS:  # the parts fold only when merged

@@ -34,6 +34,8 @@ _SLACK = 10  # columns allocated past RING_SECONDS: compaction every 10 new seco
 # that each figure of consecutive seconds is contiguous for numpy.
 _SECOND, _COUNT, _MIN, _MAX, _KIND, _MEAN, _M2, _SUM0, _SUM1, _SUM2 = range(10)
 _FIGURES = 10
+RING_FIGURES = _FIGURES
+"""Figures kept per second (rows of the table; sessions save it whole)."""
 _MIN_IS_INT, _MAX_IS_INT = 1, 2  # _KIND holds scale_exp * 4 + these bits
 _LIMB_BITS = 30
 _LIMB_MASK = (1 << _LIMB_BITS) - 1
@@ -150,7 +152,9 @@ class SecondRing:
         self.exotic = dict(rows.exotic)
         self.folded = rows.folded
         if self.buckets is not None and rows.buckets is not None:
-            self.buckets = rows.buckets.copy()
+            top = int(rows.buckets.max()) if rows.buckets.size else 0
+            narrow = next(t for t in _COUNT_TYPES if np.iinfo(t).max >= top)
+            self.buckets = rows.buckets.astype(narrow)
             self.offset = rows.offset
 
     @classmethod

@@ -48,8 +48,10 @@ def payloads(count: int, seed: int = 1) -> list[str]:
 
 
 def measure(subject: str, entry: str, threads: int, count: int) -> float:
-    """Calls (or records) per second for one subject and entry, run in this process;
-    the ``core`` imported is whichever comes first on ``sys.path``."""
+    """Calls (or records) per second of CPU time for one subject and entry, run in this
+    process; the ``core`` imported is whichever comes first on ``sys.path``. CPU time,
+    not wall time: on a machine shared with other jobs, wall time swings by 2x from one
+    run to the next, while the CPU time a call takes does not."""
     data = payloads(count)
     if subject == "original":
         from bench.baseline import OriginalRunningTracker
@@ -84,10 +86,10 @@ def measure(subject: str, entry: str, threads: int, count: int) -> float:
     for worker in workers:
         worker.start()
     barrier.wait()
-    began = time.perf_counter()
+    began = time.process_time()
     for worker in workers:
         worker.join()
-    return threads * count / (time.perf_counter() - began)
+    return threads * count / (time.process_time() - began)
 
 
 def child(core_folder: str, subject: str, entry: str, threads: int, count: int) -> None:
@@ -133,7 +135,10 @@ def hot_path_table(before: str, rounds: int, count: int) -> None:
                     kind = "original" if name == "original" else "engine"
                     rate = run_child(where, kind, entry, threads, count)
                     rates.setdefault((name, entry, threads), []).append(rate)
-    print(f"\nhot path: {count:,} calls per thread, {rounds} interleaved rounds (best)")
+    print(
+        f"\nhot path: calls per CPU second, {count:,} calls per thread, "
+        f"{rounds} interleaved rounds (best)"
+    )
     print(
         f"{'entry':<12}{'threads':>8}{'original':>12}{'before':>12}{'now':>12}"
         f"{'now/before':>12}{'now/orig':>10}"
@@ -169,7 +174,9 @@ class ManualClock:
 def windowed_snapshot_table(repeat: int) -> None:
     from core import STRATEGIES, ActionTracker
 
-    print(f"\nsnapshot of 200 actions, 20 times a second each for 60 s, median of {repeat} (ms)")
+    print(
+        f"\nsnapshot of 200 actions, 20 times a second each for 60 s, median of {repeat} (CPU ms)"
+    )
     print(f"{'strategy':<10}{'all time':>10}{'window 10':>11}{'window 60':>11}{'window 300':>12}")
     rng = random.Random(5)
     for strategy in STRATEGIES:
@@ -187,9 +194,9 @@ def windowed_snapshot_table(repeat: int) -> None:
             times = []
             for index in range(repeat):
                 tracker.add(names[index % 200], 100.0)  # a change: no cached snapshot
-                began = time.perf_counter()
+                began = time.process_time()  # CPU time: the machine may be shared
                 tracker.snapshot(window)
-                times.append(time.perf_counter() - began)
+                times.append(time.process_time() - began)
             costs.append(statistics.median(times) * 1e3)
         print(
             f"{strategy:<10}"

@@ -163,6 +163,13 @@ class SecondRing:
         old for the newest are dropped."""
         parts = [rows for ring in rings if (rows := ring.all_rows()) is not None]
         result = cls(buckets)
+        if len(parts) == 1:
+            result.load(parts[0])
+            return result
+        joined = _joined(parts) if parts else None
+        if joined is not None:
+            result.load(joined)
+            return result
         for second in sorted({s for rows in parts for s in rows.seconds()}):
             for rows in parts:
                 index = rows.index_of(second)
@@ -427,6 +434,56 @@ class RingRows:
         sketch.folded = self.folded
         sketch.exact = None
         return sketch
+
+
+def _joined(parts: list[RingRows]) -> RingRows | None:
+    """The seconds of ``parts`` in one ``RingRows``, put in order by numpy, when no second
+    is in two parts (the usual case: each column is then taken as it is); None when
+    some are, for ``SecondRing.merged`` to merge them one by one."""
+    shift = min(rows.shift for rows in parts)
+    tables = []
+    for rows in parts:
+        table = rows.table
+        if rows.shift != shift:  # the sums of this part, at the finer shift
+            table = table.copy()
+            for index, second in enumerate(rows.seconds()):
+                if second not in rows.big_sums:
+                    total = _from_limbs(*table[_SUM0 : _SUM2 + 1, index]) << rows.shift
+                    shifted = total >> shift
+                    if shifted >> _SUM_BITS:
+                        return None
+                    table[_SUM0, index] = shifted & _LIMB_MASK
+                    table[_SUM1, index] = (shifted >> _LIMB_BITS) & _LIMB_MASK
+                    table[_SUM2, index] = shifted >> (2 * _LIMB_BITS)
+        tables.append(table)
+    table = np.concatenate(tables, axis=1)
+    order = np.argsort(table[_SECOND], kind="stable")
+    seconds = table[_SECOND, order]
+    if (np.diff(seconds) == 0).any():
+        return None
+    order = order[seconds >= seconds[-1] - RING_SECONDS + 1]
+    buckets = None
+    offset = 0
+    with_buckets = [rows for rows in parts if rows.buckets is not None]
+    if with_buckets:
+        offset = min(rows.offset for rows in with_buckets)
+        end = max(rows.offset + rows.buckets.shape[1] - 1 for rows in with_buckets)  # type: ignore[union-attr]
+        if end - offset > MAX_BINS:
+            return None
+        aligned = []
+        for rows in parts:
+            cells = rows.buckets
+            assert cells is not None
+            placed = np.zeros((cells.shape[0], end - offset + 1), dtype=np.int64)
+            placed[:, 0] = cells[:, 0]
+            first = rows.offset - offset + 1
+            placed[:, first : first + cells.shape[1] - 1] = cells[:, 1:]
+            aligned.append(placed)
+        buckets = np.concatenate(aligned)[order]
+    big = {second: total for rows in parts for second, total in rows.big_sums.items()}
+    exotic = {second: pair for rows in parts for second, pair in rows.exotic.items()}
+    folded = any(rows.folded for rows in parts)
+    return RingRows(table[:, order], shift, big, buckets, offset, folded, exotic)
 
 
 def window_moments(groups: Sequence[Sequence[RingRows]]) -> list[Moments]:

@@ -412,3 +412,44 @@ def test_sessions_from_before_windows_open_with_an_empty_ring(tmp_path: Path) ->
     assert opened.snapshot().get("a").rate == 1.0  # counted from the opening
     opened.add("a", 7)
     assert opened.snapshot(window=1).get("a").count == 1  # type: ignore[union-attr]
+
+
+@strategies
+@pytest.mark.parametrize("overlap", [False, True])
+def test_rings_of_several_threads_merge_into_one(strategy: str, overlap: bool) -> None:
+    # Threads adding in different seconds are merged column by column by numpy; a second
+    # that two threads share is merged on its own: both give the same figures.
+    clock = FakeClock()
+    tracker = ActionTracker(strategy, clock=clock)  # type: ignore[arg-type]
+    rng = np.random.default_rng(5)
+
+    turns = [threading.Event(), threading.Event()]
+    done = threading.Barrier(2)
+
+    def producer(turn: int, first_second: int) -> None:
+        turns[turn].wait(timeout=5)
+        for second in range(first_second, first_second + 5):
+            clock.now = START + second
+            for time in rng.lognormal(2, 1, 300).tolist():
+                tracker.add("a", time)
+        if turn == 0:
+            turns[1].set()
+        done.wait(timeout=5)  # both alive to the end: each keeps a stripe of its own
+
+    threads = [
+        threading.Thread(target=producer, args=(turn, first))
+        for turn, first in enumerate((0, 4 if overlap else 5))
+    ]
+    for thread in threads:
+        thread.start()
+    turns[0].set()
+    for thread in threads:
+        thread.join(timeout=10)
+        assert not thread.is_alive()
+    assert len(tracker._gather(with_distributions=True).groups["a"]) == 2
+    restored = ActionTracker(strategy, clock=clock)  # type: ignore[arg-type]
+    restored.restore(tracker.capture())
+    for window in (1, 3, 7, 300):
+        assert_same_figures(
+            restored.snapshot(window=window).get("a"), tracker.snapshot(window=window).get("a")
+        )

@@ -17,13 +17,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from core.exactsum import MAX_EXACT_INT, Number
 from core.moments import Moments, combined_terms
-from core.sketch import MAX_BINS, LogSketch, bucket_counts
+from core.sketch import MAX_BINS, Counted, LogSketch, bucket_counts
 from core.strategy import Distribution
 
 RING_SECONDS = 300
@@ -44,6 +45,9 @@ _SUM_BITS = 3 * _LIMB_BITS
 (exact in float64, and so are their sums over 300 seconds) when it fits in 90 bits;
 larger ones go to ``big_sums``."""
 _COUNT_TYPES = (np.uint8, np.uint16, np.uint32, np.int64)
+_COUNT_LIMITS: dict[np.dtype[Any], int] = {
+    np.dtype(kind): int(np.iinfo(kind).max) for kind in _COUNT_TYPES
+}
 
 
 class SecondRing:
@@ -90,12 +94,19 @@ class SecondRing:
             held += int(self.buckets.nbytes)
         return held
 
-    def fold(self, second: int, batch: Moments, array: npt.NDArray[np.float64]) -> None:
-        """Add a batch (its ``Moments`` and the times as float64) to ``second``'s column."""
+    def fold(
+        self,
+        second: int,
+        batch: Moments,
+        array: npt.NDArray[np.float64],
+        counted: Counted | None = None,
+    ) -> None:
+        """Add a batch (its ``Moments``, the times as float64 and, when known, their
+        counts by bucket) to ``second``'s column."""
         column = self._column(second)
         self._add_moments(column, batch)
         if self.buckets is not None:
-            zeros, low, counts = bucket_counts(array)
+            zeros, low, counts = counted if counted is not None else bucket_counts(array)
             self._add_buckets(column, zeros, low, counts)
 
     def fold_aggregate(self, second: int, moments: Moments, kept: Distribution | None) -> None:
@@ -308,7 +319,7 @@ class SecondRing:
             first = low - self.offset + 1
             line[first : first + len(counts)] += counts
         top = int(line.max())
-        if top > np.iinfo(buckets.dtype).max:
+        if top > _COUNT_LIMITS[buckets.dtype]:
             wider = next(t for t in _COUNT_TYPES if np.iinfo(t).max >= top)
             buckets = buckets.astype(wider)
             self.buckets = buckets

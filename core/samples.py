@@ -25,7 +25,7 @@ class SampleStore:
         self._data: npt.NDArray[np.float64] = np.empty(0, dtype=np.float64)
         self.size = 0
 
-    def add(self, array: npt.NDArray[np.float64]) -> None:
+    def add(self, array: npt.NDArray[np.float64]) -> None:  # keeps no bucket counts
         """Append a batch, reallocating when full (old views stay valid)."""
         end = self.size + len(array)
         if end > len(self._data):

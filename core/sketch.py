@@ -61,17 +61,20 @@ class LogSketch:
         exact = self.exact
         return int(self.bins.nbytes) + (int(exact.nbytes) if exact is not None else 0)
 
-    def add(self, array: npt.NDArray[np.float64]) -> None:
-        """Count every value of a batch (all finite and >= 0)."""
+    def add(self, array: npt.NDArray[np.float64]) -> Counted:
+        """Count every value of a batch (all finite and >= 0); returns its counts by
+        bucket, so that the ring can take them without working them out again."""
         exact = self.exact
         if exact is not None:
             self.exact = (
                 np.concatenate((exact, array)) if len(exact) + len(array) <= EXACT_LIMIT else None
             )
-        zeros, low, counts = bucket_counts(array)
+        counted = bucket_counts(array)
+        zeros, low, counts = counted
         self.zeros += zeros
         if len(counts):
             self._add_counts(low, counts)
+        return counted
 
     def latest(self, count: int) -> LogSketch:
         """The exact values of the last ``count`` values added, while this sketch keeps
@@ -253,7 +256,11 @@ class LogSketch:
         return values
 
 
-def bucket_counts(array: npt.NDArray[np.float64]) -> tuple[int, int, npt.NDArray[np.int64]]:
+Counted = tuple[int, int, "npt.NDArray[np.int64]"]
+"""A batch's counts by bucket: (zeros, first bucket key, counts from it on)."""
+
+
+def bucket_counts(array: npt.NDArray[np.float64]) -> Counted:
     """How many of a batch's values (finite, >= 0) are zero, and the counts of the others
     by bucket: (zeros, first bucket key, counts from it on)."""
     positive = array if array.min() > 0 else array[array > 0]

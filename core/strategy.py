@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from core.exactsum import Number
 from core.samples import SampleStore
-from core.sketch import Accuracy, LogSketch
+from core.sketch import Accuracy, Counted, LogSketch
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -42,8 +42,10 @@ class Distribution(Protocol):
         """Bytes held by the distribution's arrays."""
         ...
 
-    def add(self, array: npt.NDArray[np.float64]) -> None:
-        """Take in a batch of times (all finite and >= 0)."""
+    def add(self, array: npt.NDArray[np.float64]) -> Counted | None:
+        """Take in a batch of times (all finite and >= 0); a kind that counts them by
+        sketch bucket returns the batch's counts (for the ring, so they are worked out
+        once), else None."""
         ...
 
     def frozen(self) -> Self:

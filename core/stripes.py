@@ -52,8 +52,8 @@ class Tally:
         batch = Moments()  # figured once, for all time and for its second
         batch.add(values, array)
         self.moments.absorb(batch)
-        self.distribution.add(array)
-        self.ring.fold(second, batch, array)
+        counted = self.distribution.add(array)
+        self.ring.fold(second, batch, array, counted)
 
     def flush(self, second: int) -> None:
         """Fold the buffered times, which came in ``second``, into the aggregates (caller

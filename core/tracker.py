@@ -315,7 +315,7 @@ class ActionTracker:
         (the "running" sketch) a time counts as its bucket's estimate, so each count lies
         between the true counts at bound / 1.01 and bound / 0.99. For counts and sums
         from the very same instant, use ``snapshot_and_histograms``."""
-        return self.snapshot_and_histograms(bounds, actions, window)[1]
+        return self._histograms(bounds, actions, window)[1]
 
     def snapshot_and_histograms(
         self,
@@ -326,21 +326,27 @@ class ActionTracker:
         """A snapshot of ``actions`` (every action when None) and their ``histograms``,
         taken at one instant, so each action's last count never exceeds its ``count``
         and the counts agree with the snapshot's (an exporter's ``le="+Inf"`` bucket)."""
+        cut, counts, now = self._histograms(bounds, actions, window)
+        if window is None:
+            return self._snapshot(cut, math.floor(now)), counts
+        return self._window_snapshot(cut, now, window), counts
+
+    def _histograms(
+        self, bounds: Sequence[float], actions: Collection[str] | None, window: int | None
+    ) -> tuple[_Cut, dict[str, tuple[int, ...]], float]:
+        """The cut ``histograms`` counts from, its counts, and the clock it was taken at
+        (the percentiles of a snapshot are worked out only when one is asked for)."""
         checked = _check_bounds(bounds)
         if isinstance(actions, str):
             raise TypeError("actions must be a collection of names, not one name")
         only = None if actions is None else set(actions)
+        now = self._clock()
         if window is not None:
-            window = check_window(window)
-            now = self._clock()
-            cut = self._gather(only=only, since=window_start(now, window))
-            snapshot = self._window_snapshot(cut, now, window)
+            cut = self._gather(only=only, since=window_start(now, check_window(window)))
         else:
-            second = math.floor(self._clock())
             cut = self._gather(with_distributions=True, only=only)
-            snapshot = self._snapshot(cut, second)
         counts = {name: _cumulative_counts(tallies, checked) for name, tallies in cut.in_order()}
-        return snapshot, counts
+        return cut, counts, now
 
     def _windowed_snapshot(self, window: int) -> Snapshot:
         """``snapshot(window)``, handed out again while the version and second hold."""

@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from core.exactsum import Number
+from core.orderstats import linear_quantiles, needed_ranks
 
 _GROWTH = 1.5  # capacity stays within 1.5x the size: 8 bytes a sample, 12 at worst
 _MIN_CAPACITY = 64
@@ -24,7 +25,7 @@ class SampleStore:
         self._data: npt.NDArray[np.float64] = np.empty(0, dtype=np.float64)
         self.size = 0
 
-    def add(self, array: npt.NDArray[np.float64]) -> None:
+    def add(self, array: npt.NDArray[np.float64]) -> None:  # keeps no bucket counts
         """Append a batch, reallocating when full (old views stay valid)."""
         end = self.size + len(array)
         if end > len(self._data):
@@ -74,7 +75,10 @@ class SampleStore:
         # One private copy, partitioned in place: a fresh array for a merge and another
         # inside np.quantile would double the cost, which is mostly touching new memory.
         data = np.concatenate([self.view(), *(other.view() for other in others)])
-        exact = np.quantile(data, qs, overwrite_input=True)
+        # A partition at just the order statistics read, then numpy's own arithmetic:
+        # np.quantile's checks cost more than the work for a window of a few thousand.
+        data.partition(needed_ranks(len(data), qs))
+        exact = linear_quantiles(data, qs)
         return tuple(min(max(float(value), minimum), maximum) for value in exact)
 
     def cumulative_counts(
@@ -89,6 +93,21 @@ class SampleStore:
         data = np.sort(np.concatenate([self.view(), *(other.view() for other in others)]))
         found = np.searchsorted(data, np.asarray(bounds, dtype=np.float64), side="right")
         return tuple(found.tolist())
+
+    def latest(self, count: int) -> SampleStore:
+        """A store of the last ``count`` samples added (sharing them, never written to)."""
+        clone = SampleStore()
+        clone._data = self.view()[self.size - count :]
+        clone.size = count
+        return clone
+
+    def kept(self) -> npt.NDArray[np.float64]:
+        """Every sample in arrival order (a read-only view)."""
+        return self.view()
+
+    def with_kept(self, values: npt.NDArray[np.float64]) -> SampleStore:
+        """A store of ``values`` (these samples in another order)."""
+        return SampleStore.of(values)
 
     @classmethod
     def of(cls, array: npt.NDArray[np.float64]) -> SampleStore:

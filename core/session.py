@@ -24,6 +24,7 @@ import orjson
 from core.errors import SessionError
 from core.exactsum import Number
 from core.moments import Moments
+from core.ring import RING_FIGURES, RING_SECONDS, RingRows, SecondRing
 from core.samples import SampleStore
 from core.sketch import EXACT_LIMIT, GAMMA, MAX_BINS, LogSketch
 from core.strategy import Distribution, Strategy, check_strategy
@@ -45,6 +46,8 @@ class ActionState:
     first: float | None = None
     """The clock (seconds since the epoch) when the action's first time came; None when
     unknown (files written before it was kept)."""
+    ring: SecondRing | None = None
+    """Its recent times per second, for windows; None when unknown."""
 
 
 @dataclass(slots=True)
@@ -100,6 +103,29 @@ def write_session(path: str | os.PathLike[str], state: TrackerState) -> None:
             offset += samples.nbytes
         else:
             raise TypeError(f"no session layout for {type(kept).__name__}")
+        if action.first is not None:
+            entry["first"] = action.first
+        rows = action.ring.all_rows() if action.ring is not None else None
+        if rows is not None:  # absent in files from before windows: they open with none
+            table = np.ascontiguousarray(rows.table, dtype=_FLOAT64)
+            ring: dict[str, object] = {
+                "table": [offset, table.size],
+                "shift": rows.shift,
+                "big_sums": {
+                    str(second): format(total, "x") for second, total in rows.big_sums.items()
+                },
+                "exotic": [[second, low, high] for second, (low, high) in rows.exotic.items()],
+                "folded": rows.folded,
+            }
+            arrays.append(table)
+            offset += table.nbytes
+            if rows.buckets is not None:
+                buckets = np.ascontiguousarray(rows.buckets, dtype=_INT64)
+                ring["buckets"] = [offset, buckets.size]
+                ring["offset"] = rows.offset
+                arrays.append(buckets)
+                offset += buckets.nbytes
+            entry["ring"] = ring
         described.append(entry)
     meta = orjson.dumps(
         {"strategy": state.strategy, "version": state.version, "actions": described}
@@ -165,7 +191,7 @@ def read_session(path: str | os.PathLike[str]) -> TrackerState:
         return _parse_body(body[:meta_bytes], memoryview(body)[meta_bytes:])
     except SessionError:
         raise
-    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as error:
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError) as error:
         raise SessionError(f"the session is damaged: {error}") from None
 
 
@@ -247,11 +273,79 @@ def _parse_action(entry: dict[str, Any], strategy: Strategy, data: memoryview) -
             sketch.exact = _array(data, sketch_entry["exact"], _FLOAT64).astype(np.float64)
             if len(sketch.exact) != count or count > EXACT_LIMIT:
                 raise SessionError(f"the session is damaged: exact times disagree for {name!r}")
-        return ActionState(name, moments, sketch)
+        return ActionState(
+            name, moments, sketch, _first(entry), _ring(entry, data, count, name, True)
+        )
     samples = _array(data, entry["samples"], _FLOAT64).astype(np.float64)
     if len(samples) != count:
         raise SessionError(f"the session is damaged: sample count disagrees for {name!r}")
-    return ActionState(name, moments, SampleStore.of(samples))
+    ring = _ring(entry, data, count, name, False)
+    return ActionState(name, moments, SampleStore.of(samples), _first(entry), ring)
+
+
+def _first(entry: dict[str, Any]) -> float | None:
+    """When the action's first time came; None in files from before it was kept."""
+    if "first" not in entry:
+        return None
+    first = _number(entry["first"])
+    if not math.isfinite(first):
+        raise SessionError("the session is damaged: bad first time")
+    return float(first)
+
+
+def _ring(
+    entry: dict[str, Any], data: memoryview, count: int, name: str, buckets: bool
+) -> SecondRing | None:
+    """The action's per-second ring; None in files from before windows were kept."""
+    if "ring" not in entry:
+        return None
+    saved = entry["ring"]
+    damaged = SessionError(f"the session is damaged: bad recent seconds for {name!r}")
+    flat = _array(data, saved["table"], _FLOAT64).astype(np.float64)
+    if len(flat) % RING_FIGURES:
+        raise damaged
+    table = flat.reshape(RING_FIGURES, len(flat) // RING_FIGURES)
+    seconds = table[0]
+    counts = table[1]
+    if (
+        not np.isfinite(table).all()
+        or (len(seconds) > 1 and not (np.diff(seconds) > 0).all())
+        or (counts < 1).any()
+        or int(counts.sum()) > count
+        or len(seconds) > RING_SECONDS
+    ):
+        raise damaged
+    bucket_rows = None
+    offset = 0
+    if buckets:
+        cells = _array(data, saved["buckets"], _INT64).astype(np.int64)
+        if not len(seconds) or len(cells) % len(seconds):
+            raise damaged
+        bucket_rows = cells.reshape(len(seconds), len(cells) // len(seconds))
+        if bucket_rows.shape[1] > MAX_BINS + 1 or (bucket_rows < 0).any():
+            raise damaged
+        if (bucket_rows.sum(axis=1) != counts).any():
+            raise damaged
+        offset = _whole(saved["offset"], "offset", signed=True)
+    big_sums = {int(second): int(total, 16) for second, total in saved["big_sums"].items()}
+    exotic = {
+        _whole(second, "second", signed=True): (_number(low), _number(high))
+        for second, low, high in saved["exotic"]
+    }
+    if type(saved["folded"]) is not bool:
+        raise damaged
+    rows = RingRows(
+        table,
+        _whole(saved["shift"], "shift"),
+        big_sums,
+        bucket_rows,
+        offset,
+        saved["folded"],
+        exotic,
+    )
+    ring = SecondRing(buckets)
+    ring.load(rows)
+    return ring
 
 
 def _folded(entry: dict[str, Any], sketch: LogSketch, minimum: Number, name: str) -> bool:

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from core.exactsum import Number
+from core.orderstats import linear_quantiles
 
 RELATIVE_ACCURACY = 0.01
 GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY)
@@ -60,19 +61,42 @@ class LogSketch:
         exact = self.exact
         return int(self.bins.nbytes) + (int(exact.nbytes) if exact is not None else 0)
 
-    def add(self, array: npt.NDArray[np.float64]) -> None:
-        """Count every value of a batch (all finite and >= 0)."""
+    def add(self, array: npt.NDArray[np.float64]) -> Counted:
+        """Count every value of a batch (all finite and >= 0); returns its counts by
+        bucket, so that the ring can take them without working them out again."""
         exact = self.exact
         if exact is not None:
             self.exact = (
                 np.concatenate((exact, array)) if len(exact) + len(array) <= EXACT_LIMIT else None
             )
-        positive = array if array.min() > 0 else array[array > 0]
-        self.zeros += len(array) - len(positive)
-        if len(positive):
-            keys = np.ceil(np.log(positive) * _INV_LN_GAMMA).astype(np.int64)
-            low = int(keys.min())
-            self._add_counts(low, np.bincount(keys - low))
+        counted = bucket_counts(array)
+        zeros, low, counts = counted
+        self.zeros += zeros
+        if len(counts):
+            self._add_counts(low, counts)
+        return counted
+
+    def latest(self, count: int) -> LogSketch:
+        """The exact values of the last ``count`` values added, while this sketch keeps
+        them, in a sketch whose buckets are left for the caller to fill (from a ring)."""
+        window = LogSketch()
+        exact = self.exact
+        if exact is None or count > len(exact):
+            window.exact = None
+        elif count:
+            window.exact = exact[len(exact) - count :]
+        return window
+
+    def kept(self) -> npt.NDArray[np.float64] | None:
+        """The values kept in arrival order (the exact ones), or None."""
+        return self.exact
+
+    def with_kept(self, values: npt.NDArray[np.float64]) -> LogSketch:
+        """This sketch with its kept values replaced by ``values`` (the same values in
+        another order)."""
+        clone = self.copy()
+        clone.exact = values
+        return clone
 
     def _add_counts(self, low: int, counts: npt.NDArray[np.int64]) -> None:
         """Add ``counts`` whose first element is bucket ``low``, folding the lowest buckets
@@ -146,7 +170,7 @@ class LogSketch:
         [minimum, maximum]; exact while every part still keeps its values."""
         exact = _exact_values([self, *others])
         if exact is not None:
-            found = _linear_quantiles(np.sort(exact).tolist(), qs)
+            found = linear_quantiles(np.sort(exact).tolist(), qs)
             return tuple(min(max(value, minimum), maximum) for value in found)
         if others:
             return self.merged_with(others).quantiles(qs, minimum, maximum)
@@ -232,28 +256,24 @@ class LogSketch:
         return values
 
 
+Counted = tuple[int, int, "npt.NDArray[np.int64]"]
+"""A batch's counts by bucket: (zeros, first bucket key, counts from it on)."""
+
+
+def bucket_counts(array: npt.NDArray[np.float64]) -> Counted:
+    """How many of a batch's values (finite, >= 0) are zero, and the counts of the others
+    by bucket: (zeros, first bucket key, counts from it on)."""
+    positive = array if array.min() > 0 else array[array > 0]
+    zeros = len(array) - len(positive)
+    if not len(positive):
+        return zeros, 0, np.zeros(0, dtype=np.int64)
+    keys = np.ceil(np.log(positive) * _INV_LN_GAMMA).astype(np.int64)
+    low = int(keys.min())
+    return zeros, low, np.bincount(keys - low)
+
+
 _NO_VALUES: npt.NDArray[np.float64] = np.empty(0, dtype=np.float64)
 _NO_VALUES.flags.writeable = False
-
-
-def _linear_quantiles(ordered: list[float], qs: Iterable[float]) -> list[float]:
-    """``np.quantile(ordered, qs)`` to the last bit (its default "linear" method, in the
-    same arithmetic), for a few sorted values: np.quantile's own overhead per call is
-    many times the work, and a snapshot of 10,000 small actions makes 10,000 calls."""
-    last = len(ordered) - 1
-    result = []
-    for q in qs:
-        virtual = last * q
-        lower = math.floor(virtual)
-        if lower >= last:
-            result.append(ordered[last])
-            continue
-        low, high = ordered[lower], ordered[lower + 1]
-        gamma = virtual - lower
-        difference = high - low
-        # numpy's _lerp: from the nearer end, so that gamma 1 gives high exactly.
-        result.append(high - difference * (1 - gamma) if gamma >= 0.5 else low + difference * gamma)
-    return result
 
 
 def _exact_values(parts: Sequence[LogSketch]) -> npt.NDArray[np.float64] | None:

@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from core.exactsum import Number
 from core.samples import SampleStore
-from core.sketch import Accuracy, LogSketch
+from core.sketch import Accuracy, Counted, LogSketch
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -42,8 +42,10 @@ class Distribution(Protocol):
         """Bytes held by the distribution's arrays."""
         ...
 
-    def add(self, array: npt.NDArray[np.float64]) -> None:
-        """Take in a batch of times (all finite and >= 0)."""
+    def add(self, array: npt.NDArray[np.float64]) -> Counted | None:
+        """Take in a batch of times (all finite and >= 0); a kind that counts them by
+        sketch bucket returns the batch's counts (for the ring, so they are worked out
+        once), else None."""
         ...
 
     def frozen(self) -> Self:
@@ -78,6 +80,22 @@ class Distribution(Protocol):
         """Whether ``quantiles`` over this distribution and the ``others`` is exact."""
         ...
 
+    def latest(self, count: int) -> Self:
+        """The last ``count`` times added (a window's), as far as this kind keeps them
+        one by one: all of them, or a small sketch's exact ones in a sketch whose buckets
+        the caller fills from a ring (see ``RING_BUCKETS``)."""
+        ...
+
+    def kept(self) -> npt.NDArray[np.float64] | None:
+        """The times this distribution keeps, in arrival order (all, or a small sketch's
+        exact ones), or None."""
+        ...
+
+    def with_kept(self, values: npt.NDArray[np.float64]) -> Self:
+        """This distribution with its kept times replaced by ``values``: the same times
+        in another order."""
+        ...
+
     def values(self) -> npt.NDArray[np.float64] | None:
         """Every time in arrival order, when this kind keeps them; None otherwise."""
         ...
@@ -88,3 +106,7 @@ NEW_DISTRIBUTION: dict[Strategy, Callable[[], Distribution]] = {
     "samples": SampleStore,
 }
 """An empty distribution of each strategy's kind."""
+
+RING_BUCKETS: dict[Strategy, bool] = {"running": True, "samples": False}
+"""Whether a strategy's per-second ring keeps sketch bucket counts: a kind that keeps
+every time finds a window's times among them, and needs none."""

@@ -1,0 +1,598 @@
+"""Per-second aggregates of one action's recent times, for windows of time.
+
+A ``SecondRing`` keeps, for each of the last ``RING_SECONDS`` seconds that had times,
+their count, exact sum, min, max and variance terms, and (for the "running" strategy)
+their sketch bucket counts. Every figure merges exactly, so a window's count, mean, min
+and max are exact, and its percentiles are the sketch's over exactly the window's times.
+
+The figures live in one float64 table (10 numbers a second, the exact sum among them
+as three 30-bit limbs), the bucket counts in one matrix whose integer type widens only
+when a count needs it: a busy action's five minutes stay within 64 KiB
+(bench/windows.py measures it). Seconds are only appended or, for the newest, added to;
+a new second drops those that fell out of the longest window.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from core.exactsum import MAX_EXACT_INT, Number
+from core.moments import Moments, combined_terms
+from core.sketch import MAX_BINS, Counted, LogSketch, bucket_counts
+from core.strategy import Distribution
+
+RING_SECONDS = 300
+"""The longest window, in seconds: rows older than this behind the newest are dropped."""
+_SLACK = 10  # columns allocated past RING_SECONDS: compaction every 10 new seconds
+
+# The table is figure by second: one row per figure below, one column per second, so
+# that each figure of consecutive seconds is contiguous for numpy.
+_SECOND, _COUNT, _MIN, _MAX, _KIND, _MEAN, _M2, _SUM0, _SUM1, _SUM2 = range(10)
+_FIGURES = 10
+RING_FIGURES = _FIGURES
+"""Figures kept per second (rows of the table; sessions save it whole)."""
+_MIN_IS_INT, _MAX_IS_INT = 1, 2  # _KIND holds scale_exp * 4 + these bits
+_LIMB_BITS = 30
+_LIMB_MASK = (1 << _LIMB_BITS) - 1
+_SUM_BITS = 3 * _LIMB_BITS
+"""A second's sum, shifted right by the ring's ``shift``, is kept in three 30-bit limbs
+(exact in float64, and so are their sums over 300 seconds) when it fits in 90 bits;
+larger ones go to ``big_sums``."""
+_COUNT_TYPES = (np.uint8, np.uint16, np.uint32, np.int64)
+_COUNT_LIMITS: dict[np.dtype[Any], int] = {
+    np.dtype(kind): int(np.iinfo(kind).max) for kind in _COUNT_TYPES
+}
+
+
+class SecondRing:
+    """The per-second aggregates of one action in one stripe (``buckets``: with sketch
+    bucket counts). Changed under the stripe's lock; readers copy columns under it."""
+
+    __slots__ = (
+        "big_sums",
+        "buckets",
+        "end",
+        "exotic",
+        "folded",
+        "offset",
+        "shift",
+        "start",
+        "table",
+    )
+
+    def __init__(self, buckets: bool) -> None:
+        self.table: npt.NDArray[np.float64] = np.zeros((_FIGURES, 0))
+        self.start = 0  # columns before it fell out of the ring
+        self.end = 0  # columns from it on are free
+        self.shift = 2 * 1074
+        """Every second's exact sum (times 2**1074) has at least this many low zero
+        bits; the limbs hold the sums shifted right by it, so they take a few bits."""
+        self.big_sums: dict[int, int] = {}
+        """Exact sums (times 2**1074) of seconds whose shifted sum passes 90 bits."""
+        self.buckets: npt.NDArray[np.integer] | None = (
+            np.zeros((0, 1), dtype=np.uint8) if buckets else None
+        )
+        """Row per second: column 0 counts zeros, column i the bucket ``offset + i - 1``."""
+        self.offset = 0
+        self.folded = False
+        self.exotic: dict[int, tuple[Number, Number]] = {}
+        """Min and max of the seconds where one is an int beyond 2**53 (float64 would
+        round it), by second."""
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the table and the bucket matrix (the rare big sums and exotic
+        extremes aside)."""
+        held = int(self.table.nbytes)
+        if self.buckets is not None:
+            held += int(self.buckets.nbytes)
+        return held
+
+    def fold(
+        self,
+        second: int,
+        batch: Moments,
+        array: npt.NDArray[np.float64],
+        counted: Counted | None = None,
+    ) -> None:
+        """Add a batch (its ``Moments``, the times as float64 and, when known, their
+        counts by bucket) to ``second``'s column."""
+        column = self._column(second)
+        self._add_moments(column, batch)
+        if self.buckets is not None:
+            zeros, low, counts = counted if counted is not None else bucket_counts(array)
+            self._add_buckets(column, zeros, low, counts)
+
+    def fold_aggregate(self, second: int, moments: Moments, kept: Distribution | None) -> None:
+        """Add already aggregated times (a merged state) to ``second``'s column; ``kept``,
+        their distribution, gives the bucket counts when this ring keeps them (a sketch).
+        """
+        if not moments.count:
+            return
+        column = self._column(second)
+        self._add_moments(column, moments)
+        if self.buckets is not None:
+            if not isinstance(kept, LogSketch):
+                raise TypeError("a ring with buckets needs the times' sketch")
+            self._add_buckets(column, kept.zeros, kept.offset, kept.bins)
+            self.folded |= kept.folded
+
+    def since(self, first: int) -> RingRows | None:
+        """A private copy of the seconds from ``first`` on, or None when there are none
+        (caller holds the stripe lock)."""
+        seconds = self.table[_SECOND, self.start : self.end]
+        begin = self.start + int(np.searchsorted(seconds, first, side="left"))
+        return self._rows(begin) if begin < self.end else None
+
+    def all_rows(self) -> RingRows | None:
+        """Every second kept, as ``since`` copies them."""
+        return self._rows(self.start) if self.end > self.start else None
+
+    def _rows(self, begin: int) -> RingRows:
+        end = self.end
+        table = self.table[:, begin:end].copy()
+        exotic: dict[int, tuple[Number, Number]] = {}
+        big: dict[int, int] = {}
+        if self.exotic or self.big_sums:
+            first = int(table[_SECOND, 0])
+            exotic = {second: pair for second, pair in self.exotic.items() if second >= first}
+            big = {second: total for second, total in self.big_sums.items() if second >= first}
+        buckets = None if self.buckets is None else self.buckets[begin:end].copy()
+        return RingRows(table, self.shift, big, buckets, self.offset, self.folded, exotic)
+
+    def copy(self) -> SecondRing:
+        """A ring holding the same seconds, sharing nothing that changes."""
+        rows = self.all_rows()
+        clone = SecondRing(self.buckets is not None)
+        if rows is not None:
+            clone.load(rows)
+        return clone
+
+    def load(self, rows: RingRows) -> None:
+        """Take ``rows`` as this (empty) ring's seconds."""
+        self.table = rows.table.copy()
+        self.start, self.end = 0, rows.table.shape[1]
+        self.shift = rows.shift
+        self.big_sums = dict(rows.big_sums)
+        self.exotic = dict(rows.exotic)
+        self.folded = rows.folded
+        if self.buckets is not None and rows.buckets is not None:
+            top = int(rows.buckets.max()) if rows.buckets.size else 0
+            narrow = next(t for t in _COUNT_TYPES if np.iinfo(t).max >= top)
+            self.buckets = rows.buckets.astype(narrow)
+            self.offset = rows.offset
+
+    @classmethod
+    def merged(cls, rings: Iterable[SecondRing], buckets: bool) -> SecondRing:
+        """One ring holding every second of ``rings``, equal seconds merged; seconds too
+        old for the newest are dropped."""
+        parts = [rows for ring in rings if (rows := ring.all_rows()) is not None]
+        result = cls(buckets)
+        if len(parts) == 1:
+            result.load(parts[0])
+            return result
+        joined = _joined(parts) if parts else None
+        if joined is not None:
+            result.load(joined)
+            return result
+        for second in sorted({s for rows in parts for s in rows.seconds()}):
+            for rows in parts:
+                index = rows.index_of(second)
+                if index is not None:
+                    result.fold_aggregate(second, rows.moments_of(index), rows.sketch(index))
+        return result
+
+    # --- inside ----------------------------------------------------------------------
+
+    def _column(self, second: int) -> int:
+        """The column of ``second``, added when new. A second older than the newest one
+        (the clock went back) is counted in the newest: seconds only go forward."""
+        end = self.end
+        if end > self.start and second <= self.table[_SECOND, end - 1]:
+            return end - 1
+        oldest = second - RING_SECONDS + 1
+        seconds = self.table[_SECOND, self.start : end]
+        self.start += int(np.searchsorted(seconds, oldest, side="left"))
+        if self.exotic:
+            self.exotic = {s: pair for s, pair in self.exotic.items() if s >= oldest}
+        if self.big_sums:
+            self.big_sums = {s: total for s, total in self.big_sums.items() if s >= oldest}
+        if end == self.table.shape[1]:
+            self._compact()
+            end = self.end
+        self.table[:, end] = 0.0
+        self.table[_SECOND, end] = second
+        if self.buckets is not None:
+            self.buckets[end] = 0
+        self.end = end + 1
+        return end
+
+    def _compact(self) -> None:
+        """Move the kept seconds to the front of new arrays with room for more."""
+        start, end = self.start, self.end
+        live = end - start
+        capacity = max(min(max(4, 2 * live), RING_SECONDS + _SLACK), live + 1)
+        table = np.zeros((_FIGURES, capacity))
+        table[:, :live] = self.table[:, start:end]
+        self.table = table
+        if self.buckets is not None:
+            buckets = np.zeros((capacity, self.buckets.shape[1]), dtype=self.buckets.dtype)
+            buckets[:live] = self.buckets[start:end]
+            self.buckets = buckets
+        self.start, self.end = 0, live
+
+    def _add_moments(self, column: int, batch: Moments) -> None:
+        table = self.table
+        low, high = batch.minimum, batch.maximum
+        second = int(table[_SECOND, column])
+        count = int(table[_COUNT, column])
+        if count:
+            old_low, old_high = _extremes_of(table[:, column], self.exotic.get(second))
+            low, high = min(old_low, low), max(old_high, high)
+            exp, mean, m2 = combined_terms(
+                (count, _exp_of(table[_KIND, column]), float(table[_MEAN, column]),
+                 float(table[_M2, column])),
+                (batch.count, batch.scale_exp, batch.scaled_mean, batch.scaled_m2),
+            )  # fmt: skip
+        else:
+            exp, mean, m2 = batch.scale_exp, batch.scaled_mean, batch.scaled_m2
+        bits = (_MIN_IS_INT if type(low) is int else 0) | (_MAX_IS_INT if type(high) is int else 0)
+        table[_COUNT, column] = count + batch.count
+        table[_MIN, column], table[_MAX, column] = low, high
+        table[_KIND, column] = exp * 4 + bits
+        table[_MEAN, column], table[_M2, column] = mean, m2
+        if (type(low) is int and low > MAX_EXACT_INT) or (
+            type(high) is int and high > MAX_EXACT_INT
+        ):
+            self.exotic[second] = (low, high)
+        else:
+            self.exotic.pop(second, None)
+        if batch.total_scaled:
+            self._set_sum(column, self._sum_of(column) + batch.total_scaled)
+
+    def _sum_of(self, column: int) -> int:
+        """The exact sum (times 2**1074) of ``column``'s second."""
+        table = self.table
+        big = self.big_sums.get(int(table[_SECOND, column]))
+        if big is not None:
+            return big
+        return (
+            _from_limbs(table[_SUM0, column], table[_SUM1, column], table[_SUM2, column])
+            << self.shift
+        )
+
+    def _set_sum(self, column: int, total: int) -> None:
+        zeros = (total & -total).bit_length() - 1
+        if zeros < self.shift:  # finer than every sum so far: shift them all
+            totals = {c: self._sum_of(c) for c in range(self.start, self.end) if c != column}
+            self.shift = zeros
+            for other, value in totals.items():
+                self._store_sum(other, value)
+        self._store_sum(column, total)
+
+    def _store_sum(self, column: int, total: int) -> None:
+        second = int(self.table[_SECOND, column])
+        shifted = total >> self.shift
+        if shifted >> _SUM_BITS:
+            self.big_sums[second] = total
+            shifted = 0
+        else:
+            self.big_sums.pop(second, None)
+        self.table[_SUM0, column] = shifted & _LIMB_MASK
+        self.table[_SUM1, column] = (shifted >> _LIMB_BITS) & _LIMB_MASK
+        self.table[_SUM2, column] = shifted >> (2 * _LIMB_BITS)
+
+    def _add_buckets(self, row: int, zeros: int, low: int, counts: npt.NDArray[np.integer]) -> None:
+        buckets = self.buckets
+        assert buckets is not None
+        if len(counts):
+            width = buckets.shape[1] - 1
+            if width == 0:
+                begin, end = low, low + len(counts)
+            else:
+                begin = min(self.offset, low)
+                end = max(self.offset + width, low + len(counts))
+            if end - begin > MAX_BINS:
+                begin = end - MAX_BINS
+                self.folded = True
+            if begin != self.offset or end - begin != width:
+                # Folding columns together may pass a narrow type's range: widen it then.
+                kind = buckets.dtype if begin <= self.offset or not width else np.int64
+                grown = np.zeros((len(buckets), end - begin + 1), dtype=kind)
+                grown[:, 0] = buckets[:, 0]
+                if width:
+                    _fold_columns(grown, begin, buckets[:, 1:], self.offset)
+                buckets, self.buckets, self.offset = grown, grown, begin
+        line = buckets[row].astype(np.int64)
+        line[0] += zeros
+        if len(counts):
+            skip = self.offset - low
+            if skip > 0:  # below the kept range: folded into its lowest bucket
+                line[1] += int(counts[:skip].sum())
+                counts, low = counts[skip:], self.offset
+            first = low - self.offset + 1
+            line[first : first + len(counts)] += counts
+        top = int(line.max())
+        if top > _COUNT_LIMITS[buckets.dtype]:
+            wider = next(t for t in _COUNT_TYPES if np.iinfo(t).max >= top)
+            buckets = buckets.astype(wider)
+            self.buckets = buckets
+        buckets[row] = line
+
+
+def _from_limbs(low: float, middle: float, high: float) -> int:
+    return (int(high) << (2 * _LIMB_BITS)) + (int(middle) << _LIMB_BITS) + int(low)
+
+
+def _exp_of(kind: float) -> int:
+    return (int(kind) - (int(kind) & 3)) // 4
+
+
+def _fold_columns(
+    target: npt.NDArray[np.integer], target_offset: int, columns: npt.NDArray[np.integer], low: int
+) -> None:
+    """Add bucket ``columns`` (first bucket ``low``) into ``target``'s bucket columns
+    (from column 1, first bucket ``target_offset``); lower ones land in the lowest."""
+    skip = target_offset - low
+    if skip > 0:
+        target[:, 1] += columns[:, :skip].sum(axis=1, dtype=np.int64).astype(target.dtype)
+        columns, low = columns[:, skip:], target_offset
+    first = low - target_offset + 1
+    target[:, first : first + columns.shape[1]] += columns
+
+
+def _extremes_of(
+    column: npt.NDArray[np.float64], exotic: tuple[Number, Number] | None
+) -> tuple[Number, Number]:
+    """A second's min and max as they were given (int or float)."""
+    if exotic is not None:
+        return exotic
+    bits = int(column[_KIND]) & 3
+    low: Number = float(column[_MIN])
+    high: Number = float(column[_MAX])
+    if bits & _MIN_IS_INT:
+        low = int(low)
+    if bits & _MAX_IS_INT:
+        high = int(high)
+    return low, high
+
+
+@dataclass(frozen=True, slots=True)
+class RingRows:
+    """A private copy of consecutive seconds of a ring (a window's part in one stripe)."""
+
+    table: npt.NDArray[np.float64]
+    shift: int
+    big_sums: dict[int, int]
+    buckets: npt.NDArray[np.integer] | None
+    offset: int
+    folded: bool
+    exotic: dict[int, tuple[Number, Number]]
+
+    @property
+    def count(self) -> int:
+        return int(self.table[_COUNT].sum())
+
+    def seconds(self) -> list[int]:
+        return [int(second) for second in self.table[_SECOND].tolist()]
+
+    def index_of(self, second: int) -> int | None:
+        seconds = self.table[_SECOND]
+        index = int(np.searchsorted(seconds, second))
+        return index if index < len(seconds) and seconds[index] == second else None
+
+    def moments_of(self, index: int) -> Moments:
+        """The ``Moments`` of one second."""
+        column = self.table[:, index]
+        second = int(column[_SECOND])
+        low, high = _extremes_of(column, self.exotic.get(second))
+        big = self.big_sums.get(second)
+        total = (
+            big
+            if big is not None
+            else _from_limbs(column[_SUM0], column[_SUM1], column[_SUM2]) << self.shift
+        )
+        return Moments(
+            int(column[_COUNT]),
+            total,
+            low,
+            high,
+            _exp_of(column[_KIND]),
+            float(column[_MEAN]),
+            float(column[_M2]),
+        )
+
+    def extremes(self) -> tuple[Number, Number]:
+        """Min and max over these seconds, as given (int or float)."""
+        pairs = [
+            _extremes_of(self.table[:, index], self.exotic.get(second))
+            for index, second in enumerate(self.seconds())
+        ]
+        return min(low for low, _ in pairs), max(high for _, high in pairs)
+
+    def distribution(self, latest: Distribution) -> Distribution:
+        """The distribution of these seconds' times, given ``latest``, the times as the
+        action's distribution keeps them (``Distribution.latest``): itself, or for a
+        ring with buckets a sketch of the seconds' counts with ``latest``'s exact values."""
+        sketch = self.sketch()
+        if sketch is None:
+            return latest
+        if not isinstance(latest, LogSketch):
+            raise TypeError(f"a ring with buckets goes with a sketch, not {type(latest).__name__}")
+        sketch.exact = latest.exact
+        return sketch
+
+    def sketch(self, index: int | None = None) -> LogSketch | None:
+        """The bucket counts of these seconds together (or of second ``index``), as a
+        sketch without exact values; None for a ring without buckets."""
+        if self.buckets is None:
+            return None
+        rows = self.buckets if index is None else self.buckets[index : index + 1]
+        counts = rows.sum(axis=0, dtype=np.int64)
+        sketch = LogSketch()
+        sketch.zeros = int(counts[0])
+        filled = np.flatnonzero(counts[1:])
+        if len(filled):
+            first, last = int(filled[0]), int(filled[-1])
+            sketch.bins = counts[1 + first : 2 + last]
+            sketch.offset = self.offset + first
+        sketch.folded = self.folded
+        sketch.exact = None
+        return sketch
+
+
+def _joined(parts: list[RingRows]) -> RingRows | None:
+    """The seconds of ``parts`` in one ``RingRows``, put in order by numpy, when no second
+    is in two parts (the usual case: each column is then taken as it is); None when
+    some are, for ``SecondRing.merged`` to merge them one by one."""
+    shift = min(rows.shift for rows in parts)
+    tables = []
+    for rows in parts:
+        table = rows.table
+        if rows.shift != shift:  # the sums of this part, at the finer shift
+            table = table.copy()
+            for index, second in enumerate(rows.seconds()):
+                if second not in rows.big_sums:
+                    total = _from_limbs(*table[_SUM0 : _SUM2 + 1, index]) << rows.shift
+                    shifted = total >> shift
+                    if shifted >> _SUM_BITS:
+                        return None
+                    table[_SUM0, index] = shifted & _LIMB_MASK
+                    table[_SUM1, index] = (shifted >> _LIMB_BITS) & _LIMB_MASK
+                    table[_SUM2, index] = shifted >> (2 * _LIMB_BITS)
+        tables.append(table)
+    table = np.concatenate(tables, axis=1)
+    order = np.argsort(table[_SECOND], kind="stable")
+    seconds = table[_SECOND, order]
+    if (np.diff(seconds) == 0).any():
+        return None
+    order = order[seconds >= seconds[-1] - RING_SECONDS + 1]
+    buckets = None
+    offset = 0
+    with_buckets = [rows for rows in parts if rows.buckets is not None]
+    if with_buckets:
+        offset = min(rows.offset for rows in with_buckets)
+        end = max(rows.offset + rows.buckets.shape[1] - 1 for rows in with_buckets)  # type: ignore[union-attr]
+        if end - offset > MAX_BINS:
+            return None
+        aligned = []
+        for rows in parts:
+            cells = rows.buckets
+            assert cells is not None
+            placed = np.zeros((cells.shape[0], end - offset + 1), dtype=np.int64)
+            placed[:, 0] = cells[:, 0]
+            first = rows.offset - offset + 1
+            placed[:, first : first + cells.shape[1] - 1] = cells[:, 1:]
+            aligned.append(placed)
+        buckets = np.concatenate(aligned)[order]
+    big = {second: total for rows in parts for second, total in rows.big_sums.items()}
+    exotic = {second: pair for rows in parts for second, pair in rows.exotic.items()}
+    folded = any(rows.folded for rows in parts)
+    return RingRows(table[:, order], shift, big, buckets, offset, folded, exotic)
+
+
+def window_moments(groups: Sequence[Sequence[RingRows]]) -> list[Moments]:
+    """The ``Moments`` of each group of window parts (an action's, one per stripe), all
+    groups worked out together by numpy: a window over many actions takes a few dozen
+    numpy calls, not a few dozen per action."""
+    parts = [rows for group in groups for rows in group]
+    table = (
+        np.concatenate([rows.table for rows in parts], axis=1) if len(parts) > 1 else parts[0].table
+    )
+    part_sizes = [rows.table.shape[1] for rows in parts]
+    group_sizes = [sum(rows.table.shape[1] for rows in group) for group in groups]
+    group_starts = np.cumsum([0, *group_sizes[:-1]])
+    part_starts = np.cumsum([0, *part_sizes[:-1]])
+    group_of = np.repeat(np.arange(len(groups)), group_sizes)
+    counts = table[_COUNT]
+    totals = np.add.reduceat(counts, group_starts)
+    lows = np.minimum.reduceat(table[_MIN], group_starts)
+    highs = np.maximum.reduceat(table[_MAX], group_starts)
+    kinds = table[_KIND].astype(np.int64)
+    bits = kinds & 3
+    exps = (kinds - bits) // 4
+    low_ints = np.maximum.reduceat(
+        (table[_MIN] == lows[group_of]) & (bits & _MIN_IS_INT > 0), group_starts
+    )
+    high_ints = np.maximum.reduceat(
+        (table[_MAX] == highs[group_of]) & (bits & _MAX_IS_INT > 0), group_starts
+    )
+    scales = np.maximum.reduceat(exps, group_starts)
+    shifts = exps - scales[group_of]
+    means = np.ldexp(table[_MEAN], shifts)
+    m2s = np.ldexp(table[_M2], 2 * shifts)
+    group_means = np.add.reduceat(counts * means, group_starts) / totals
+    deviations = means - group_means[group_of]
+    group_m2s = np.add.reduceat(m2s + counts * deviations * deviations, group_starts)
+    limbs = np.add.reduceat(table[_SUM0 : _SUM2 + 1], part_starts, axis=1).tolist()
+    result = []
+    index = 0
+    for number, group in enumerate(groups):
+        total = 0
+        for rows in group:
+            total += _from_limbs(limbs[0][index], limbs[1][index], limbs[2][index]) << rows.shift
+            total += sum(rows.big_sums.values())
+            index += 1
+        if any(rows.exotic for rows in group):
+            pairs = [rows.extremes() for rows in group]
+            low: Number = min(pair[0] for pair in pairs)
+            high: Number = max(pair[1] for pair in pairs)
+        else:
+            low = int(lows[number]) if low_ints[number] else float(lows[number])
+            high = int(highs[number]) if high_ints[number] else float(highs[number])
+        result.append(
+            Moments(
+                count=int(totals[number]),
+                total_scaled=total,
+                minimum=low,
+                maximum=high,
+                scale_exp=int(scales[number]),
+                scaled_mean=float(group_means[number]),
+                scaled_m2=max(float(group_m2s[number]), 0.0),
+            )
+        )
+    return result
+
+
+def window_start(now: float, window: int) -> int:
+    """The first second of a ``window``-second window at clock ``now``: the window holds
+    the current second and the ``window - 1`` before it."""
+    return math.floor(now) - window + 1
+
+
+def merged_in_time_order(
+    parts: list[tuple[Distribution, SecondRing]], buckets: bool
+) -> tuple[Distribution, SecondRing]:
+    """One distribution and one ring holding every part's times, the kept times put in
+    the order of their seconds, so that a window's times are still the last ones kept
+    (the parts' older times, which no ring row holds any more, first)."""
+    first, *others = (distribution for distribution, _ in parts)
+    if not others:
+        return first, parts[0][1].copy()
+    merged = first.merged_with(others)
+    ring = SecondRing.merged((part_ring for _, part_ring in parts), buckets)
+    if merged.kept() is None:
+        return merged, ring
+    older: list[npt.NDArray[np.float64]] = []
+    recent: list[npt.NDArray[np.float64]] = []
+    seconds: list[npt.NDArray[np.float64]] = []
+    for distribution, part_ring in parts:
+        values = distribution.kept()
+        assert values is not None  # the merged distribution keeps them only if all do
+        rows = part_ring.all_rows()
+        count = rows.count if rows is not None else 0
+        older.append(values[: len(values) - count])
+        recent.append(values[len(values) - count :])
+        if rows is not None:
+            repeats = rows.table[_COUNT].astype(np.int64)
+            seconds.append(np.repeat(rows.table[_SECOND], repeats))
+    order = np.argsort(np.concatenate(seconds), kind="stable") if seconds else None
+    latest = np.concatenate(recent)
+    ordered = np.concatenate([*older, latest[order] if order is not None else latest])
+    return merged.with_kept(ordered), ring

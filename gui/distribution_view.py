@@ -1,0 +1,239 @@
+"""The distribution view: the selected actions' histograms and their p50/p90/p99 over
+time (as Locust's response-time chart), overlaid with a legend when several are selected.
+
+It only stores what arrives (bins from the poller's thread, percentiles from the session's
+history) and draws in ``redraw``, which the charts panel calls on its bounded timer and
+only while this view is visible.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from gui.average_history import AverageHistory, PercentileSteps
+from gui.histogram_bins import MAX_SHOWN, Histograms
+from gui.plot_scale import nice_ceiling, scaled_label, value_scale
+
+COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
+"""One per overlaid action, in the table's order (as many as MAX_SHOWN)."""
+PERCENTILE_LINES = (
+    ("p50", Qt.PenStyle.SolidLine),
+    ("p90", Qt.PenStyle.DashLine),
+    ("p99", Qt.PenStyle.DotLine),
+)
+HINT = "Select one or more actions in the table to see how their times are distributed."
+
+
+def _plot(title: str, left: str, bottom: str, units: str | None = None) -> pg.PlotWidget:
+    plot = pg.PlotWidget(background="w")
+    plot.setTitle(title, color="#333", size="10pt")
+    plot.setLabel("left", left)
+    plot.setLabel("bottom", bottom, units=units)
+    plot.showGrid(x=True, y=True, alpha=0.25)
+    plot.setMouseEnabled(x=False, y=False)
+    plot.setMenuEnabled(False)
+    plot.disableAutoRange()
+    plot.getAxis("left").enableAutoSIPrefix(False)
+    plot.getAxis("bottom").enableAutoSIPrefix(False)
+    return plot
+
+
+class DistributionView(QWidget):
+    """Histogram of the selected actions' times beside their percentiles over time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("distributionView")
+        self.hint = QLabel(HINT)
+        self.hint.setObjectName("distributionHint")
+        self.hint.setWordWrap(True)
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.histogram_plot = _plot("Distribution of times", "samples per bin", "time")
+        self._histogram_legend = self.histogram_plot.addLegend(offset=(-10, 10))
+        self.percentiles_plot = _plot("Percentiles over time", "time", "elapsed", units="s")
+        self._percentiles_legend = self.percentiles_plot.addLegend(offset=(-10, 10))
+        self._bars: list[pg.PlotDataItem] = []
+        self._lines: list[pg.PlotDataItem] = []
+        self._selected: tuple[str, ...] = ()
+        self._histograms: Histograms | None = None
+        self._bar_names: list[str] = []
+        self._line_names: list[tuple[str, str]] = []
+        self._x_scale = self._y_scale = 1.0
+        self._log: bool | None = None
+        self._axis: tuple[bool, float] | None = None
+        self._window_words = "all time"
+
+        plots = QHBoxLayout()
+        plots.setContentsMargins(0, 0, 0, 0)
+        plots.addWidget(self.histogram_plot, 1)
+        plots.addWidget(self.percentiles_plot, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.hint)
+        layout.addLayout(plots, 1)
+
+    # --- what arrives -----------------------------------------------------------------
+
+    @property
+    def selected(self) -> tuple[str, ...]:
+        return self._selected
+
+    def set_selected(self, names: tuple[str, ...]) -> None:
+        """The actions selected in the table, in its order; their bins come later."""
+        self._selected = names
+        self.hint.setVisible(not names)
+        if self._histograms is not None and not set(self._histograms.counts) & set(names):
+            self._histograms = None
+
+    def show_histograms(self, histograms: Histograms | None) -> None:
+        self._histograms = histograms
+
+    def set_window_words(self, words: str) -> None:
+        """Name the window shown ("all time", "last minute") in the plots' titles."""
+        self._window_words = words
+        suffix = "" if words == "all time" else f", {words}"
+        self.histogram_plot.setTitle(f"Distribution of times{suffix}", color="#333", size="10pt")
+        self.percentiles_plot.setTitle(f"Percentiles over time{suffix}", color="#333", size="10pt")
+
+    # --- drawing ----------------------------------------------------------------------
+
+    def redraw(self, history: AverageHistory) -> None:
+        """Draw the stored bins and ``history``'s percentiles of the selected actions."""
+        self._redraw_histogram()
+        self._redraw_percentiles(history)
+
+    def _redraw_histogram(self) -> None:
+        histograms = self._histograms
+        names = [n for n in self._selected if histograms is not None and n in histograms.counts]
+        names = names[:MAX_SHOWN]
+        self._have_bars(names)
+        if histograms is None or not names:
+            return
+        edges = np.array(histograms.edges)
+        if histograms.log != self._log:
+            self._log = histograms.log
+            self.histogram_plot.setLogMode(x=histograms.log, y=False)
+        scale = 1.0 if histograms.log else value_scale(float(np.max(np.abs(edges))))
+        self._x_scale = scale
+        if (histograms.log, scale) != self._axis:
+            self._axis = (histograms.log, scale)
+            axis = scaled_label("time", scale)
+            self.histogram_plot.setLabel(
+                "bottom", f"{axis}, log scale" if histograms.log else f"{axis}, linear scale"
+            )
+        x = edges / scale
+        top = 0
+        for bar, name in zip(self._bars, names, strict=True):
+            counts = np.array(histograms.counts[name], dtype=np.float64)
+            bar.setData(x, counts, stepMode="center", fillLevel=0)
+            top = max(top, int(counts.max(initial=0)))
+        self.histogram_plot.setYRange(0, nice_ceiling(top * 1.05), padding=0)
+        low, high = (np.log10(x[0]), np.log10(x[-1])) if histograms.log else (x[0], x[-1])
+        self.histogram_plot.setXRange(low, high, padding=0.02)
+
+    def _have_bars(self, names: list[str]) -> None:
+        """One filled step curve per name, in order, each named in the legend."""
+        if names == self._bar_names:
+            return
+        for bar in self._bars:
+            self.histogram_plot.removeItem(bar)
+            self._histogram_legend.removeItem(bar)
+        self._bars = []
+        for index, name in enumerate(names):
+            color = QColor(COLORS[index % len(COLORS)])
+            fill = QColor(color)
+            fill.setAlpha(70 if len(names) > 1 else 140)
+            bar = self.histogram_plot.plot(
+                pen=pg.mkPen(color, width=1.5), brush=fill, name=name, stepMode="center"
+            )
+            self._bars.append(bar)
+        self._bar_names = list(names)
+
+    def _redraw_percentiles(self, history: AverageHistory) -> None:
+        shown = [
+            (name, steps)
+            for name in self._selected[:MAX_SHOWN]
+            if (steps := history.percentile_steps(name)) is not None
+        ]
+        single = len(shown) == 1
+        wanted = [(name, label) for name, _steps in shown for label, _style in PERCENTILE_LINES]
+        self._have_lines(wanted, single)
+        if not shown:
+            return
+        top = max(max(steps.p99, default=0.0) for _name, steps in shown)
+        scale = value_scale(top)
+        if scale != self._y_scale:
+            self._y_scale = scale
+            self.percentiles_plot.setLabel("left", scaled_label("time", scale))
+        lines = iter(self._lines)
+        for _name, steps in shown:
+            edges = np.array(steps.edges)
+            for label, _style in PERCENTILE_LINES:
+                values = np.array(getattr(steps, label)) / scale
+                next(lines).setData(edges, values, stepMode="center")
+        self.percentiles_plot.setYRange(0, nice_ceiling(top / scale * 1.05), padding=0)
+        self.percentiles_plot.setXRange(0, nice_ceiling(max(history.latest, 1.0)), padding=0.02)
+
+    def _have_lines(self, wanted: list[tuple[str, str]], single: bool) -> None:
+        """Three lines per action (p50 solid, p90 dashed, p99 dotted) in its colour; the
+        legend names the percentiles for one action, the actions for several."""
+        if wanted == self._line_names:
+            return
+        for line in self._lines:
+            self.percentiles_plot.removeItem(line)
+            self._percentiles_legend.removeItem(line)
+        self._lines = []
+        for index, (name, label) in enumerate(wanted):
+            style = dict(PERCENTILE_LINES)[label]
+            color = COLORS[(index // len(PERCENTILE_LINES)) % len(COLORS)]
+            legend: str | None
+            if single:
+                legend = label
+            else:
+                legend = f"{name} (p50, p90 dashed, p99 dotted)" if label == "p50" else None
+            line = self.percentiles_plot.plot(
+                pen=pg.mkPen(color, width=2, style=style), name=legend
+            )
+            self._lines.append(line)
+        self._line_names = list(wanted)
+
+    # --- read back (tests, screenshots) ----------------------------------------------
+
+    @property
+    def log_scale(self) -> bool:
+        """Whether the histogram's time axis is logarithmic as drawn."""
+        return bool(self.histogram_plot.getPlotItem().ctrl.logXCheck.isChecked())
+
+    def plotted_bins(self) -> dict[str, tuple[tuple[float, ...], tuple[int, ...]]]:
+        """Per action drawn: the bins' edges and counts, read back from its curve (as last
+        redrawn, in times, unscaled)."""
+        plotted = {}
+        for name, bar in zip(self._bar_names, self._bars, strict=True):
+            edges, counts = bar.getOriginalDataset()
+            if edges is None or counts is None:
+                continue
+            plotted[name] = (
+                tuple(float(edge) * self._x_scale for edge in edges),
+                tuple(int(count) for count in counts),
+            )
+        return plotted
+
+    def plotted_percentiles(self) -> dict[str, PercentileSteps]:
+        """Per action drawn: its p50/p90/p99 steps, read back from its three lines."""
+        drawn: dict[str, dict[str, tuple[float, ...]]] = {}
+        edges: dict[str, tuple[float, ...]] = {}
+        for (name, label), line in zip(self._line_names, self._lines, strict=True):
+            xs, ys = line.getOriginalDataset()
+            if xs is None or ys is None:
+                continue
+            edges[name] = tuple(float(x) for x in xs)
+            drawn.setdefault(name, {})[label] = tuple(float(y) * self._y_scale for y in ys)
+        return {
+            name: PercentileSteps(edges[name], lines["p50"], lines["p90"], lines["p99"])
+            for name, lines in drawn.items()
+            if len(lines) == len(PERCENTILE_LINES)
+        }

@@ -1,0 +1,82 @@
+"""The distribution view's bins, in plain Python and numpy (no Qt): where the edges go,
+and the counts per bin from the tracker's cumulative counts. Run on the poller's thread."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from core import ActionTracker, Snapshot
+
+BINS = 40
+"""Bins of a histogram: enough to show a shape, few enough to read each bar."""
+LOG_RATIO = 100.0
+"""Times spread over this ratio (largest / smallest) or more get log-spaced bins: over two
+decades, linear bins would put nearly all samples of a skewed distribution in the first."""
+MAX_SHOWN = 6
+"""Actions overlaid at once: beyond that the bars hide one another."""
+
+
+@dataclass(frozen=True)
+class Histograms:
+    """The selected actions' bins for one snapshot.
+
+    ``edges`` are the bins' bounds, ascending; bin ``i`` holds the times ``t`` with
+    ``edges[i] < t <= edges[i + 1]`` (as Prometheus's ``le`` buckets), the first one
+    ``edges[0]`` itself too. ``counts`` has, per action in table order, one count per bin.
+    """
+
+    edges: tuple[float, ...]
+    log: bool
+    counts: dict[str, tuple[int, ...]]
+    window: int | None
+
+
+def bin_edges(low: float, high: float, bins: int = BINS) -> tuple[tuple[float, ...], bool]:
+    """Edges of ``bins`` bins from ``low`` to ``high`` (the selected actions' min and max),
+    and whether they are log-spaced (when ``high / low >= LOG_RATIO``)."""
+    if not high > low:  # one value (or none): one bar around it
+        half = abs(low) / 2 or 0.5
+        return tuple(np.linspace(low - half, low + half, bins + 1).tolist()), False
+    if low > 0 and high / low >= LOG_RATIO:
+        edges = np.logspace(math.log10(low), math.log10(high), bins + 1)
+        edges[0], edges[-1] = low, high  # exactly: the extremes fall inside, not beyond
+        return tuple(edges.tolist()), True
+    edges = np.linspace(low, high, bins + 1)
+    if not np.all(np.isfinite(edges)):  # high - low beyond the largest double
+        edges = np.linspace(low / 2, high / 2, bins + 1) * 2
+    edges[0], edges[-1] = low, high
+    return tuple(edges.tolist()), False
+
+
+def bins_from_cumulative(cumulative: Sequence[int]) -> tuple[int, ...]:
+    """Counts per bin from counts of times <= each edge: the first bin takes the times at
+    the lowest edge (the minimum) as well, so every time from min to max is counted."""
+    counts = np.diff(np.asarray(cumulative, dtype=np.int64))
+    if len(counts):
+        counts[0] += cumulative[0]
+    return tuple(int(count) for count in counts)
+
+
+def histograms_for(
+    tracker: ActionTracker, snapshot: Snapshot, actions: Sequence[str]
+) -> Histograms | None:
+    """The bins of ``actions`` (those of them in ``snapshot``, the first MAX_SHOWN in its
+    order) over the snapshot's window; None when none of them is in it."""
+    wanted = set(actions)
+    shown = [stats for stats in snapshot.actions if stats.action in wanted][:MAX_SHOWN]
+    if not shown:
+        return None
+    low = float(min(stats.min for stats in shown))
+    high = float(max(stats.max for stats in shown))
+    edges, log = bin_edges(low, high)
+    names = [stats.action for stats in shown]
+    if snapshot.window is None:
+        cumulative = tracker.histograms(edges, names)
+    else:
+        cumulative = tracker.histograms(edges, names, window=snapshot.window)
+    counts = {name: bins_from_cumulative(cumulative[name]) for name in names if name in cumulative}
+    return Histograms(edges, log, counts, snapshot.window)

@@ -356,6 +356,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--load-records", type=int, default=1_000_000, help="lines of the file the window loads"
     )
+    parser.add_argument(
+        "--distribution",
+        action="store_true",
+        help="while the window's benchmark runs, select its actions and show their distribution",
+    )
     args = parser.parse_args(argv)
     seconds, repeats = max(0.5, args.seconds), max(3, args.repeats)
 
@@ -367,7 +372,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc.freeze()  # as gui.app.main does once the window exists
         extra: list[QTableView] = []
         try:
-            run(window, seconds, repeats, extra, folder=home, load_records=args.load_records)
+            run(
+                window,
+                seconds,
+                repeats,
+                extra,
+                folder=home,
+                load_records=args.load_records,
+                distribution=args.distribution,
+            )
         finally:
             if window.benchmark.busy:
                 window.benchmark.stop()
@@ -398,6 +411,7 @@ def run(
     *,
     folder: str,
     load_records: int,
+    distribution: bool = False,
 ) -> None:
     window.resize(1280, 800)
     window.show()
@@ -454,6 +468,9 @@ def run(
     window.benchmark.set_spec(LoadSpec(producers=PRODUCERS, duration=LOAD_CAP))
     window.benchmark.start()
     run_loop(SETTLE)
+    if distribution:  # the distribution view's histograms are taken and drawn meanwhile
+        window.table.selectAll()
+        window.charts.setCurrentWidget(window.charts.distribution)
     bench_tracker = window.benchmark.tracker
     assert bench_tracker is not None
     shown = window.shown_tracker is bench_tracker
@@ -513,6 +530,7 @@ def run(
         f"\n{TIMER_MS} ms PreciseTimer on the GUI thread, lateness = interval - {TIMER_MS} ms,"
         f" {seconds:g} s each, the window's timers running; the benchmark session"
         f" {'shown' if shown else 'NOT shown'} while it ran ({bench_rate:,.0f} adds/s)"
+        + (", its actions' distribution shown" if distribution else "")
     )
     print(f"{'phase':<44}{'ticks':>7}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
     phases = (

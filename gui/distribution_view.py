@@ -53,15 +53,21 @@ class DistributionView(QWidget):
         self.hint.setWordWrap(True)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.histogram_plot = _plot("Distribution of times", "samples per bin", "time")
-        self._histogram_legend = self.histogram_plot.addLegend(offset=(-10, 10))
+        self._histogram_legend = self.histogram_plot.addLegend(
+            offset=(-10, 10), brush=(255, 255, 255, 210), labelTextColor="#333"
+        )
         self.percentiles_plot = _plot("Percentiles over time", "time", "elapsed", units="s")
-        self._percentiles_legend = self.percentiles_plot.addLegend(offset=(-10, 10))
+        self._percentiles_legend = self.percentiles_plot.addLegend(
+            offset=(-10, 10), brush=(255, 255, 255, 210), labelTextColor="#333"
+        )
         self._bars: list[pg.PlotDataItem] = []
         self._lines: list[pg.PlotDataItem] = []
         self._selected: tuple[str, ...] = ()
         self._histograms: Histograms | None = None
         self._bar_names: list[str] = []
         self._line_names: list[tuple[str, str]] = []
+        self._single = False
+        self._style_keys: list[pg.PlotDataItem] = []
         self._x_scale = self._y_scale = 1.0
         self._log: bool | None = None
         self._axis: tuple[bool, float] | None = None
@@ -180,26 +186,28 @@ class DistributionView(QWidget):
 
     def _have_lines(self, wanted: list[tuple[str, str]], single: bool) -> None:
         """Three lines per action (p50 solid, p90 dashed, p99 dotted) in its colour; the
-        legend names the percentiles for one action, the actions for several."""
-        if wanted == self._line_names:
+        legend names the percentiles for one action; for several, the actions in their
+        colours and the percentiles as grey line styles."""
+        if (wanted, single) == (self._line_names, self._single):
             return
-        for line in self._lines:
+        for line in [*self._lines, *self._style_keys]:
             self.percentiles_plot.removeItem(line)
             self._percentiles_legend.removeItem(line)
-        self._lines = []
+        self._lines, self._style_keys = [], []
         for index, (name, label) in enumerate(wanted):
             style = dict(PERCENTILE_LINES)[label]
             color = COLORS[(index // len(PERCENTILE_LINES)) % len(COLORS)]
-            legend: str | None
-            if single:
-                legend = label
-            else:
-                legend = f"{name} (p50, p90 dashed, p99 dotted)" if label == "p50" else None
+            legend = label if single else (name if label == "p50" else None)
             line = self.percentiles_plot.plot(
                 pen=pg.mkPen(color, width=2, style=style), name=legend
             )
             self._lines.append(line)
-        self._line_names = list(wanted)
+        if wanted and not single:
+            for label, style in PERCENTILE_LINES:  # no data: a key in the legend only
+                key = self.percentiles_plot.plot(pen=pg.mkPen("#555", width=2, style=style))
+                self._percentiles_legend.addItem(key, label)
+                self._style_keys.append(key)
+        self._line_names, self._single = list(wanted), single
 
     # --- read back (tests, screenshots) ----------------------------------------------
 

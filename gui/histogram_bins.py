@@ -13,9 +13,11 @@ from core import ActionTracker, Snapshot
 
 BINS = 40
 """Bins of a histogram: enough to show a shape, few enough to read each bar."""
-LOG_RATIO = 100.0
-"""Times spread over this ratio (largest / smallest) or more get log-spaced bins: over two
-decades, linear bins would put nearly all samples of a skewed distribution in the first."""
+LOG_RATIO = 1000.0
+"""Times spread over this ratio (largest / smallest) or more get log-spaced bins: over
+three decades, linear bins put nearly all samples of a skewed distribution (latencies,
+lognormal) in the first few. Below it linear bins read better: a normal distribution of
+many samples has a rare outlier a hundred times below its mean."""
 MAX_SHOWN = 6
 """Actions overlaid at once: beyond that the bars hide one another."""
 

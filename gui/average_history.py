@@ -66,6 +66,7 @@ class AverageHistory:
         self._watched: tuple[str, ...] = ()
         # Per action: when its percentiles changed, and to what (times, p50, p90, p99).
         self._percentiles: dict[str, _Percentiles] = {}
+        self._changes = 0
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -92,6 +93,7 @@ class AverageHistory:
             return
         self._version = snapshot.version
         self._snapshot = snapshot
+        self._changes += 1
         if snapshot.resets != self._resets:
             if self._resets is not None:  # the samples drawn so far are gone
                 self.origin = now
@@ -122,6 +124,11 @@ class AverageHistory:
         return Steps((*times, self._latest), tuple(means))
 
     @property
+    def changes(self) -> int:
+        """Grows whenever what the history holds may have changed (a snapshot, a watch)."""
+        return self._changes
+
+    @property
     def watched(self) -> tuple[str, ...]:
         return self._watched
 
@@ -129,6 +136,7 @@ class AverageHistory:
         """Keep the percentiles of ``names`` (the selected actions) from now on, besides
         the frequent ones'; those not kept yet start at the latest snapshot's figures."""
         self._watched = tuple(names)
+        self._changes += 1
         if self._snapshot is not None:
             drawn = set(self._shown)
             self._record_percentiles(self._latest, self._snapshot, drawn)

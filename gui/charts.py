@@ -27,6 +27,10 @@ HISTORY = 1200
 """Throughput points kept: two minutes at the refresh rate."""
 REDRAW_SECONDS = 0.25
 """Charts redraw at most 4 times a second, on the table's refresh timer."""
+DISTRIBUTION_REDRAW_SECONDS = 0.5
+"""The distribution view (two plots, up to 6 histograms and 18 lines) redraws at most
+twice a second: each of its curves costs Python calls that wait for the GIL while
+producers run, and its figures move slowly."""
 
 __all__ = ["LARGEST_PLOTTED", "MAX_LINES", "ChartsPanel"]
 
@@ -186,7 +190,12 @@ class ChartsPanel(QTabWidget):
         hidden charts are never redrawn and the visible one only a few times a second.
         """
         now = time.monotonic()
-        if not self._dirty or not self.isVisible() or now - self._redrawn < REDRAW_SECONDS:
+        interval = (
+            DISTRIBUTION_REDRAW_SECONDS
+            if self.currentWidget() is self.distribution
+            else REDRAW_SECONDS
+        )
+        if not self._dirty or not self.isVisible() or now - self._redrawn < interval:
             return
         self._dirty = False
         self._redrawn = now

@@ -71,6 +71,10 @@ class DistributionView(QWidget):
         self._x_scale = self._y_scale = 1.0
         self._log: bool | None = None
         self._axis: tuple[bool, float] | None = None
+        self._drawn_histograms: object = None
+        self._drawn_percentiles: object = None
+        self._histogram_ranges: tuple[float, float, float] | None = None
+        self._percentile_ranges: tuple[float, float] | None = None
         self._window_words = "all time"
 
         plots = QHBoxLayout()
@@ -108,14 +112,21 @@ class DistributionView(QWidget):
     # --- drawing ----------------------------------------------------------------------
 
     def redraw(self, history: AverageHistory) -> None:
-        """Draw the stored bins and ``history``'s percentiles of the selected actions."""
-        self._redraw_histogram()
-        self._redraw_percentiles(history)
-
-    def _redraw_histogram(self) -> None:
+        """Draw the stored bins and ``history``'s percentiles of the selected actions;
+        either is left as it is when what it would draw has not changed (pyqtgraph's
+        updates run Python, which waits for the GIL while producers run)."""
         histograms = self._histograms
         names = [n for n in self._selected if histograms is not None and n in histograms.counts]
         names = names[:MAX_SHOWN]
+        if (histograms, names) != self._drawn_histograms:
+            self._drawn_histograms = (histograms, names)
+            self._redraw_histogram(histograms, names)
+        drawn = (history, history.changes, self._selected)
+        if drawn != self._drawn_percentiles:
+            self._drawn_percentiles = drawn
+            self._redraw_percentiles(history)
+
+    def _redraw_histogram(self, histograms: Histograms | None, names: list[str]) -> None:
         self._have_bars(names)
         if histograms is None or not names:
             return
@@ -137,9 +148,14 @@ class DistributionView(QWidget):
             counts = np.array(histograms.counts[name], dtype=np.float64)
             bar.setData(x, counts, stepMode="center", fillLevel=0)
             top = max(top, int(counts.max(initial=0)))
-        self.histogram_plot.setYRange(0, nice_ceiling(top * 1.05), padding=0)
+        # Set only when they change (rarely: the edges are round numbers), so pyqtgraph
+        # keeps its axis pictures.
         low, high = (np.log10(x[0]), np.log10(x[-1])) if histograms.log else (x[0], x[-1])
-        self.histogram_plot.setXRange(low, high, padding=0.02)
+        ranges = (float(low), float(high), nice_ceiling(top * 1.05))
+        if ranges != self._histogram_ranges:
+            self._histogram_ranges = ranges
+            self.histogram_plot.setXRange(ranges[0], ranges[1], padding=0.02)
+            self.histogram_plot.setYRange(0, ranges[2], padding=0)
 
     def _have_bars(self, names: list[str]) -> None:
         """One filled step curve per name, in order, each named in the legend."""
@@ -181,8 +197,11 @@ class DistributionView(QWidget):
             for label, _style in PERCENTILE_LINES:
                 values = np.array(getattr(steps, label)) / scale
                 next(lines).setData(edges, values, stepMode="center")
-        self.percentiles_plot.setYRange(0, nice_ceiling(top / scale * 1.05), padding=0)
-        self.percentiles_plot.setXRange(0, nice_ceiling(max(history.latest, 1.0)), padding=0.02)
+        ranges = (nice_ceiling(max(history.latest, 1.0)), nice_ceiling(top / scale * 1.05))
+        if ranges != self._percentile_ranges:
+            self._percentile_ranges = ranges
+            self.percentiles_plot.setXRange(0, ranges[0], padding=0.02)
+            self.percentiles_plot.setYRange(0, ranges[1], padding=0)
 
     def _have_lines(self, wanted: list[tuple[str, str]], single: bool) -> None:
         """Three lines per action (p50 solid, p90 dashed, p99 dotted) in its colour; the

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core import ActionTracker, Snapshot
+from gui.plot_scale import nice_ceiling
 
 BINS = 40
 """Bins of a histogram: enough to show a shape, few enough to read each bar."""
@@ -38,19 +39,33 @@ class Histograms:
 
 
 def bin_edges(low: float, high: float, bins: int = BINS) -> tuple[tuple[float, ...], bool]:
-    """Edges of ``bins`` bins from ``low`` to ``high`` (the selected actions' min and max),
-    and whether they are log-spaced (when ``high / low >= LOG_RATIO``)."""
+    """Edges of about ``bins`` bins (at most) covering ``low`` to ``high`` (the selected
+    actions' min and max), and whether they are log-spaced (when ``high / low >=
+    LOG_RATIO``). The edges are round numbers (1, 2 or 5 times a power of ten apart;
+    log-spaced ones a whole fraction of a decade apart), so they stay put while the
+    extremes drift, and the axis and its bins read well."""
     if not high > low:  # one value (or none): one bar around it
         half = abs(low) / 2 or 0.5
         return tuple(np.linspace(low - half, low + half, bins + 1).tolist()), False
     if low > 0 and high / low >= LOG_RATIO:
-        edges = np.logspace(math.log10(low), math.log10(high), bins + 1)
-        edges[0], edges[-1] = low, high  # exactly: the extremes fall inside, not beyond
+        first, last = math.log10(low), math.log10(high)
+        # Less two bins, which rounding out to whole fractions of a decade may add.
+        per_decade = max(1, (bins - 2) // math.ceil(last - first))
+        steps = np.arange(math.floor(first * per_decade), math.ceil(last * per_decade) + 1)
+        with np.errstate(over="ignore"):
+            edges = 10.0 ** (steps / per_decade)
+        edges[0], edges[-1] = min(edges[0], low), max(edges[-1], high)
+        if not np.isfinite(edges[-1]):  # a decade beyond the largest double
+            edges[-1] = high
         return tuple(edges.tolist()), True
-    edges = np.linspace(low, high, bins + 1)
-    if not np.all(np.isfinite(edges)):  # high - low beyond the largest double
+    step = nice_ceiling((high - low) / (bins - 1))  # one less: the start rounds down
+    start = math.floor(low / step) * step
+    count = max(1, math.ceil((high - start) / step))
+    with np.errstate(over="ignore"):
+        edges = start + step * np.arange(count + 1)
+    if not np.all(np.isfinite(edges)) or edges[-1] < high:  # at the double range's end
         edges = np.linspace(low / 2, high / 2, bins + 1) * 2
-    edges[0], edges[-1] = low, high
+        edges[0], edges[-1] = low, high
     return tuple(edges.tolist()), False
 
 

@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 import gui.charts
 from core import ActionTracker
 from gui import MainWindow
-from gui.histogram_bins import LOG_RATIO, bin_edges, bins_from_cumulative
+from gui.histogram_bins import BINS, LOG_RATIO, bin_edges, bins_from_cumulative
 
 START = 1_000_000.0
 
@@ -30,6 +30,7 @@ class Clock:
 @pytest.fixture(autouse=True)
 def _redraw_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(gui.charts, "REDRAW_SECONDS", 0.0)
+    monkeypatch.setattr(gui.charts, "DISTRIBUTION_REDRAW_SECONDS", 0.0)
 
 
 def add(tracker: ActionTracker, name: str, times: Sequence[float]) -> None:
@@ -74,17 +75,26 @@ def assert_numpy_histogram(
 
 
 def test_bins_are_log_spaced_only_when_the_range_calls_for_it() -> None:
-    edges, log = bin_edges(80.0, 120.0)
+    edges, log = bin_edges(81.3, 118.9)
     assert not log
-    assert (edges[0], edges[-1]) == (80.0, 120.0)
-    assert np.allclose(np.diff(edges), np.diff(edges)[0])
-    edges, log = bin_edges(1.0, LOG_RATIO * 5)
+    assert edges[0] <= 81.3 < edges[1]
+    assert edges[-2] < 118.9 <= edges[-1]
+    assert np.allclose(np.diff(edges), 1.0)  # round steps: 80, 81, ... 119
+    assert len(edges) - 1 <= BINS
+    edges, log = bin_edges(1.5, LOG_RATIO * 5)
     assert log
-    assert (edges[0], edges[-1]) == (1.0, LOG_RATIO * 5)
+    assert edges[0] <= 1.5 < edges[1]
+    assert edges[-2] < LOG_RATIO * 5 <= edges[-1]
     assert np.allclose(np.diff(np.log10(edges)), np.diff(np.log10(edges))[0])
+    assert len(edges) - 1 <= BINS
     assert not bin_edges(0.0, 1e6)[1]  # a zero has no place on a log axis
     edges, _ = bin_edges(7.0, 7.0)  # one value: a bar around it
     assert edges[0] < 7.0 < edges[-1]
+    for low, high in ((0.0, 1.7e308), (1e-300, 1.7e308)):
+        edges, _ = bin_edges(low, high)
+        assert np.all(np.isfinite(edges))
+        assert edges[0] <= low
+        assert edges[-1] >= high
     assert bins_from_cumulative((2, 5, 5, 9)) == (5, 0, 4)
 
 

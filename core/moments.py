@@ -57,37 +57,35 @@ class Moments:
 
     def _combine(self, count: int, exp: int, mean: float, m2: float) -> None:
         """Chan et al.'s pairwise update, after bringing both sides to the larger scale."""
-        if not self.count:
-            self.scale_exp, self.scaled_mean, self.scaled_m2 = exp, mean, max(m2, 0.0)
-            self.count = count
+        self.scale_exp, self.scaled_mean, self.scaled_m2 = combined_terms(
+            (self.count, self.scale_exp, self.scaled_mean, self.scaled_m2), (count, exp, mean, m2)
+        )
+        self.count += count
+
+    def absorb(self, other: Moments) -> None:
+        """Add ``other``'s samples to these, as ``merged`` would (``other`` unchanged)."""
+        if not other.count:
             return
-        if exp > self.scale_exp:
-            self.scaled_mean = math.ldexp(self.scaled_mean, self.scale_exp - exp)
-            self.scaled_m2 = math.ldexp(self.scaled_m2, 2 * (self.scale_exp - exp))
-            self.scale_exp = exp
-        elif exp < self.scale_exp:
-            mean = math.ldexp(mean, exp - self.scale_exp)
-            m2 = math.ldexp(m2, 2 * (exp - self.scale_exp))
-        total = self.count + count
-        delta = mean - self.scaled_mean
-        self.scaled_mean += delta * count / total
-        self.scaled_m2 += m2 + delta * delta * (self.count * count / total)
-        self.count = total
+        if not self.count:
+            (
+                self.count, self.total_scaled, self.minimum, self.maximum,
+                self.scale_exp, self.scaled_mean, self.scaled_m2,
+            ) = (
+                other.count, other.total_scaled, other.minimum, other.maximum,
+                other.scale_exp, other.scaled_mean, other.scaled_m2,
+            )  # fmt: skip
+            return
+        self.minimum = min(self.minimum, other.minimum)
+        self.maximum = max(self.maximum, other.maximum)
+        self.total_scaled += other.total_scaled
+        self._combine(other.count, other.scale_exp, other.scaled_mean, other.scaled_m2)
 
     @classmethod
     def merged(cls, parts: Iterable[Moments]) -> Moments:
         """Return one ``Moments`` equal to all ``parts`` together; the parts are unchanged."""
         result = cls()
         for part in parts:
-            if not part.count:
-                continue
-            if not result.count:  # a plain copy: merging one part changes no bit
-                result = part.copy()
-                continue
-            result.minimum = min(result.minimum, part.minimum)
-            result.maximum = max(result.maximum, part.maximum)
-            result.total_scaled += part.total_scaled
-            result._combine(part.count, part.scale_exp, part.scaled_mean, part.scaled_m2)
+            result.absorb(part)  # the first part is copied: merging one part changes no bit
         return result
 
     def copy(self) -> Moments:
@@ -112,6 +110,31 @@ class Moments:
         if self.count < 2:
             return 0.0
         return math.ldexp(math.sqrt(max(self.scaled_m2, 0.0) / (self.count - 1)), self.scale_exp)
+
+
+Terms = tuple[int, int, float, float]
+"""Count, scale exponent, scaled mean and scaled M2 of a set of samples."""
+
+
+def combined_terms(left: Terms, right: Terms) -> tuple[int, float, float]:
+    """Scale exponent, scaled mean and scaled M2 of two sets of samples together, by
+    Chan et al.'s pairwise update after bringing both to the larger scale."""
+    count, exp, mean, m2 = left
+    other_count, other_exp, other_mean, other_m2 = right
+    if not count:
+        return other_exp, other_mean, max(other_m2, 0.0)
+    if other_exp > exp:
+        mean = math.ldexp(mean, exp - other_exp)
+        m2 = math.ldexp(m2, 2 * (exp - other_exp))
+        exp = other_exp
+    elif other_exp < exp:
+        other_mean = math.ldexp(other_mean, other_exp - exp)
+        other_m2 = math.ldexp(other_m2, 2 * (other_exp - exp))
+    total = count + other_count
+    delta = other_mean - mean
+    mean += delta * other_count / total
+    m2 += other_m2 + delta * delta * (count * other_count / total)
+    return exp, mean, m2
 
 
 _DOT_BLOCK = 10_000

@@ -90,6 +90,21 @@ class SampleStore:
         found = np.searchsorted(data, np.asarray(bounds, dtype=np.float64), side="right")
         return tuple(found.tolist())
 
+    def latest(self, count: int) -> SampleStore:
+        """A store of the last ``count`` samples added (sharing them, never written to)."""
+        clone = SampleStore()
+        clone._data = self.view()[self.size - count :]
+        clone.size = count
+        return clone
+
+    def kept(self) -> npt.NDArray[np.float64]:
+        """Every sample in arrival order (a read-only view)."""
+        return self.view()
+
+    def with_kept(self, values: npt.NDArray[np.float64]) -> SampleStore:
+        """A store of ``values`` (these samples in another order)."""
+        return SampleStore.of(values)
+
     @classmethod
     def of(cls, array: npt.NDArray[np.float64]) -> SampleStore:
         """A store holding ``array``'s values."""

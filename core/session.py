@@ -24,6 +24,7 @@ import orjson
 from core.errors import SessionError
 from core.exactsum import Number
 from core.moments import Moments
+from core.ring import SecondRing
 from core.samples import SampleStore
 from core.sketch import EXACT_LIMIT, GAMMA, MAX_BINS, LogSketch
 from core.strategy import Distribution, Strategy, check_strategy
@@ -45,6 +46,8 @@ class ActionState:
     first: float | None = None
     """The clock (seconds since the epoch) when the action's first time came; None when
     unknown (files written before it was kept)."""
+    ring: SecondRing | None = None
+    """Its recent times per second, for windows; None when unknown."""
 
 
 @dataclass(slots=True)

@@ -67,12 +67,32 @@ class LogSketch:
             self.exact = (
                 np.concatenate((exact, array)) if len(exact) + len(array) <= EXACT_LIMIT else None
             )
-        positive = array if array.min() > 0 else array[array > 0]
-        self.zeros += len(array) - len(positive)
-        if len(positive):
-            keys = np.ceil(np.log(positive) * _INV_LN_GAMMA).astype(np.int64)
-            low = int(keys.min())
-            self._add_counts(low, np.bincount(keys - low))
+        zeros, low, counts = bucket_counts(array)
+        self.zeros += zeros
+        if len(counts):
+            self._add_counts(low, counts)
+
+    def latest(self, count: int) -> LogSketch:
+        """The exact values of the last ``count`` values added, while this sketch keeps
+        them, in a sketch whose buckets are left for the caller to fill (from a ring)."""
+        window = LogSketch()
+        exact = self.exact
+        if exact is None or count > len(exact):
+            window.exact = None
+        elif count:
+            window.exact = exact[len(exact) - count :]
+        return window
+
+    def kept(self) -> npt.NDArray[np.float64] | None:
+        """The values kept in arrival order (the exact ones), or None."""
+        return self.exact
+
+    def with_kept(self, values: npt.NDArray[np.float64]) -> LogSketch:
+        """This sketch with its kept values replaced by ``values`` (the same values in
+        another order)."""
+        clone = self.copy()
+        clone.exact = values
+        return clone
 
     def _add_counts(self, low: int, counts: npt.NDArray[np.int64]) -> None:
         """Add ``counts`` whose first element is bucket ``low``, folding the lowest buckets
@@ -230,6 +250,18 @@ class LogSketch:
                 estimate = math.inf
             values.append(min(max(estimate, minimum), maximum))
         return values
+
+
+def bucket_counts(array: npt.NDArray[np.float64]) -> tuple[int, int, npt.NDArray[np.int64]]:
+    """How many of a batch's values (finite, >= 0) are zero, and the counts of the others
+    by bucket: (zeros, first bucket key, counts from it on)."""
+    positive = array if array.min() > 0 else array[array > 0]
+    zeros = len(array) - len(positive)
+    if not len(positive):
+        return zeros, 0, np.zeros(0, dtype=np.int64)
+    keys = np.ceil(np.log(positive) * _INV_LN_GAMMA).astype(np.int64)
+    low = int(keys.min())
+    return zeros, low, np.bincount(keys - low)
 
 
 _NO_VALUES: npt.NDArray[np.float64] = np.empty(0, dtype=np.float64)

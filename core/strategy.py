@@ -78,6 +78,22 @@ class Distribution(Protocol):
         """Whether ``quantiles`` over this distribution and the ``others`` is exact."""
         ...
 
+    def latest(self, count: int) -> Self:
+        """The last ``count`` times added (a window's), as far as this kind keeps them
+        one by one: all of them, or a small sketch's exact ones in a sketch whose buckets
+        the caller fills from a ring (see ``RING_BUCKETS``)."""
+        ...
+
+    def kept(self) -> npt.NDArray[np.float64] | None:
+        """The times this distribution keeps, in arrival order (all, or a small sketch's
+        exact ones), or None."""
+        ...
+
+    def with_kept(self, values: npt.NDArray[np.float64]) -> Self:
+        """This distribution with its kept times replaced by ``values``: the same times
+        in another order."""
+        ...
+
     def values(self) -> npt.NDArray[np.float64] | None:
         """Every time in arrival order, when this kind keeps them; None otherwise."""
         ...
@@ -88,3 +104,7 @@ NEW_DISTRIBUTION: dict[Strategy, Callable[[], Distribution]] = {
     "samples": SampleStore,
 }
 """An empty distribution of each strategy's kind."""
+
+RING_BUCKETS: dict[Strategy, bool] = {"running": True, "samples": False}
+"""Whether a strategy's per-second ring keeps sketch bucket counts: a kind that keeps
+every time finds a window's times among them, and needs none."""

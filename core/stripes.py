@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from core.exactsum import Number
 from core.moments import Moments
+from core.ring import RingRows, SecondRing
 from core.strategy import Distribution
 
 FLUSH_AT = 1024
@@ -26,27 +27,37 @@ numpy; larger batches spread numpy's fixed cost per call (bench/engine.py measur
 
 
 class Tally:
-    """One action's figures inside one stripe: times waiting to be folded (``pending``)
-    and the aggregates they are folded into."""
+    """One action's figures inside one stripe: times waiting to be folded (``pending``),
+    the all-time aggregates they are folded into, and the per-second ones (``ring``)."""
 
-    __slots__ = ("distribution", "moments", "pending")
+    __slots__ = ("distribution", "moments", "pending", "ring")
 
-    def __init__(self, distribution: Distribution) -> None:
+    def __init__(self, distribution: Distribution, ring: SecondRing) -> None:
         self.pending: list[Number] = []  # appended to by the owner thread without a lock
         self.moments = Moments()
         self.distribution = distribution
+        self.ring = ring
 
-    def fold(self, values: Sequence[Number], array: npt.NDArray[np.float64] | None = None) -> None:
-        """Fold a batch into the aggregates, ``array`` being the same as float64 when the
-        caller has it (caller holds the stripe lock, and has flushed the buffer first so
-        that order is kept)."""
+    def fold(
+        self,
+        values: Sequence[Number],
+        second: int,
+        array: npt.NDArray[np.float64] | None = None,
+    ) -> None:
+        """Fold a batch that came in ``second`` into the aggregates, ``array`` being the
+        same as float64 when the caller has it (caller holds the stripe lock, and has
+        flushed the buffer first so that order is kept)."""
         if array is None:
             array = np.array(values, dtype=np.float64)
-        self.moments.add(values, array)
+        batch = Moments()  # figured once, for all time and for its second
+        batch.add(values, array)
+        self.moments.absorb(batch)
         self.distribution.add(array)
+        self.ring.fold(second, batch, array)
 
-    def flush(self) -> None:
-        """Fold the buffered times into the aggregates (caller holds the stripe lock).
+    def flush(self, second: int) -> None:
+        """Fold the buffered times, which came in ``second``, into the aggregates (caller
+        holds the stripe lock).
 
         Slicing and deleting a list prefix are single operations under the GIL, so the
         owner may keep appending meanwhile: what it appends stays for the next fold.
@@ -56,18 +67,41 @@ class Tally:
         if count:
             values = pending[:count]
             del pending[:count]
-            self.fold(values)
+            self.fold(values, second)
 
-    def copy(self, with_distribution: bool) -> Tally:
+    def copy(self, with_distribution: bool, with_ring: bool = False) -> Tally:
         """A private copy of a flushed tally, so merging can happen outside the locks.
         Without ``with_distribution`` the distribution is shared, not copied: for callers
-        that read only the moments."""
+        that read only the moments; likewise the ring without ``with_ring``."""
         clone = Tally.__new__(Tally)  # not __init__: its fresh Moments would be thrown away
         clone.pending = []
         clone.moments = self.moments.copy()
         distribution = self.distribution
         clone.distribution = distribution.frozen() if with_distribution else distribution
+        clone.ring = self.ring.copy() if with_ring else self.ring
         return clone
+
+    def since(self, first: int) -> tuple[RingRows, Distribution] | None:
+        """The ring's rows from second ``first`` on, and their times as far as the
+        distribution keeps them one by one, both private; None when no time came since.
+        The caller holds the stripe lock, buffers flushed."""
+        rows = self.ring.since(first)
+        return None if rows is None else (rows, self.distribution.latest(rows.count))
+
+
+def window_tally(rows: RingRows, latest: Distribution) -> Tally:
+    """A private tally of a window's times in one stripe, from ``Tally.since``'s parts;
+    it is read, never folded into."""
+    tally = Tally.__new__(Tally)
+    tally.pending = []
+    tally.moments = rows.moments()
+    tally.distribution = rows.distribution(latest)
+    tally.ring = _DETACHED
+    return tally
+
+
+_DETACHED = SecondRing(buckets=False)
+"""The ring of window tallies, which nothing folds into."""
 
 
 class Stripe:
@@ -75,12 +109,17 @@ class Stripe:
     are inserted under the tracker's names lock instead, so read ``tallies`` as a whole
     only through ``ActionTracker._contents``."""
 
-    __slots__ = ("adds", "lock", "tallies")
+    __slots__ = ("adds", "lock", "second", "second_ends", "tallies")
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.tallies: dict[str, Tally] = {}
         self.adds = 0  # written only by the owner, never reset: versions are built on it
+        self.second = 0
+        """The clock's second in which the times now buffered came; moved on only by the
+        owner (``ActionTracker._roll``), after folding them."""
+        self.second_ends = 0.0
+        """When ``second`` ends: an add at or after it rolls the stripe over first."""
 
 
 class StripeClaim:
@@ -96,12 +135,12 @@ class StripeClaim:
         self.pool.append(self.stripe)  # deque.append is atomic: no lock in a finalizer
 
 
-def flush_all(contents: list[tuple[str, Tally]]) -> None:
-    """Fold the buffers of ``contents``, a copy of one stripe's tallies (caller holds that
-    stripe's lock)."""
+def flush_all(contents: list[tuple[str, Tally]], second: int) -> None:
+    """Fold the buffers of ``contents``, a copy of one stripe's tallies, whose times came
+    in ``second`` (the stripe's; caller holds that stripe's lock)."""
     for _, tally in contents:
         if tally.pending:  # tested here: a call per idle tally adds up over 10,000 actions
-            tally.flush()
+            tally.flush(second)
 
 
 Group = tuple[Sequence[Number], "npt.NDArray[np.float64] | None"]

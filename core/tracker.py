@@ -31,10 +31,25 @@ from core.exactsum import Number, unscaled
 from core.loading import FileLoad, Source
 from core.moments import Moments
 from core.report import LoadProgress, LoadReport
+from core.ring import RING_SECONDS, RingRows, SecondRing, merged_in_time_order, window_start
 from core.session import ActionState, TrackerState, read_session, write_session
 from core.stats import ActionStats, Snapshot
-from core.strategy import NEW_DISTRIBUTION, Distribution, Strategy, check_strategy
-from core.stripes import FLUSH_AT, Stripe, StripeClaim, Tally, flush_all, group_by_name
+from core.strategy import (
+    NEW_DISTRIBUTION,
+    RING_BUCKETS,
+    Distribution,
+    Strategy,
+    check_strategy,
+)
+from core.stripes import (
+    FLUSH_AT,
+    Stripe,
+    StripeClaim,
+    Tally,
+    flush_all,
+    group_by_name,
+    window_tally,
+)
 from core.timer import Timer
 from core.validation import CheckedRecords, check_record, parse_payload
 
@@ -59,6 +74,7 @@ class ActionTracker:
         self._strategy: Strategy = check_strategy(strategy)
         self._clock = clock
         self._new_distribution = NEW_DISTRIBUTION[self._strategy]
+        self._ring_buckets = RING_BUCKETS[self._strategy]
         self._local = threading.local()
         # Lock order: _structure_lock, then stripe locks in list order, then _names_lock.
         # Writers take none of them on the common path.
@@ -74,6 +90,7 @@ class ActionTracker:
         # The last all-time snapshot and the clock's second it was taken in: its rates
         # hold for that second only.
         self._last_snapshot: tuple[Snapshot, int] | None = None
+        self._last_windowed: dict[int, tuple[Snapshot, int]] = {}  # likewise, by window
         # The last snapshot's figures by name, with the reset count they belong to: an
         # action whose count has not moved since is reused, not recomputed.
         self._known_stats: tuple[int, dict[str, ActionStats]] = (-1, {})
@@ -101,6 +118,9 @@ class ActionTracker:
             stripe: Stripe = self._local.stripe
         except AttributeError:
             stripe = self._own_stripe()
+        now = self._clock()
+        if now >= stripe.second_ends:  # the buffered times' second is over
+            self._roll(stripe, now)
         tally = stripe.tallies.get(name)
         if tally is None:
             tally = self._open_tally(stripe, name, time)
@@ -109,7 +129,7 @@ class ActionTracker:
         stripe.adds += 1
         if len(tally.pending) >= FLUSH_AT:
             with stripe.lock:
-                tally.flush()
+                tally.flush(stripe.second)
 
     def add(self, action: str, time: Number) -> None:
         """Add one ``time`` (milliseconds) under ``action``, checked by exactly the rules of
@@ -171,16 +191,16 @@ class ActionTracker:
     def capture(self, names: Collection[str] | None = None) -> TrackerState:
         """The state of the actions ``names`` (every action when None), as ``save`` writes
         it, for ``restore`` to put back later (undo). Names without samples are absent."""
-        cut = self._gather(with_distributions=True, only=None if names is None else set(names))
-        actions = [
-            ActionState(
-                name,
-                Moments.merged(t.moments for t in tallies),
-                _merged(tallies),
-                cut.firsts.get(name),
+        cut = self._gather(
+            with_distributions=True, only=None if names is None else set(names), with_rings=True
+        )
+        actions = []
+        for name, tallies in cut.in_order():
+            distribution, ring = merged_in_time_order(
+                [(tally.distribution, tally.ring) for tally in tallies], self._ring_buckets
             )
-            for name, tallies in cut.in_order()
-        ]
+            moments = Moments.merged(t.moments for t in tallies)
+            actions.append(ActionState(name, moments, distribution, cut.firsts.get(name), ring))
         return TrackerState(self._strategy, cut.version, actions)
 
     def restore(self, state: TrackerState, names: Collection[str] | None = None) -> None:
@@ -201,18 +221,21 @@ class ActionTracker:
         self._replace(state, set(), merge=True)
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str]) -> ActionTracker:
-        """A tracker restored from a session saved by ``save``, figure for figure.
-        Raises ``SessionError`` for a damaged, foreign or newer file, ``OSError`` when it
-        cannot be read; no half-restored tracker is ever returned."""
+    def open(
+        cls, path: str | os.PathLike[str], *, clock: Callable[[], float] = _time.time
+    ) -> ActionTracker:
+        """A tracker restored from a session saved by ``save``, figure for figure, its
+        rates and windows measured by ``clock``. Raises ``SessionError`` for a damaged,
+        foreign or newer file, ``OSError`` when it cannot be read; no half-restored
+        tracker is ever returned."""
         state = read_session(path)
         if len(state.actions) > MAX_ACTIONS:
             raise SessionError(f"the session holds more than {MAX_ACTIONS:,} actions")
-        tracker = cls(state.strategy)
+        tracker = cls(state.strategy, clock=clock)
         opened = tracker._clock()
         stripe = Stripe()  # owned by no thread: new adds go to the writers' own stripes
         for action in state.actions:
-            tally = Tally(action.distribution)
+            tally = Tally(action.distribution, action.ring or tracker._new_ring())
             tally.moments = action.moments
             stripe.tallies[action.name] = tally
             tracker._names[action.name] = opened if action.first is None else action.first
@@ -245,13 +268,19 @@ class ActionTracker:
             ]
         ).decode()
 
-    def snapshot(self) -> Snapshot:
-        """An immutable, consistent view of every action's figures.
+    def snapshot(self, window: int | None = None) -> Snapshot:
+        """An immutable, consistent view of every action's figures: of all their times,
+        or with ``window`` (whole seconds, 1 to 300) of those added in the current second
+        of the clock and the ``window - 1`` before it; actions with none are left out.
 
-        Each ``rate`` counts the action's times per second from its first one to the
-        clock's current whole second (at least one second), so rates change as time
-        passes: the same snapshot is handed out again only while neither the version nor
-        the clock's second has changed."""
+        ``rate`` is times per second: for all time, from the action's first time to the
+        clock's current whole second; for a window, over the window's span up to now
+        (``window - 1`` seconds and the current one so far), or from the action's first
+        time when that came later; either way over at least one second. Rates and
+        windows change as time passes with no add: the same snapshot is handed out
+        again only while neither the version nor the clock's second has changed."""
+        if window is not None:
+            return self._windowed_snapshot(check_window(window))
         second = math.floor(self._clock())
         cached = self._last_snapshot
         if cached is not None and cached[0].version == self.version:
@@ -265,20 +294,27 @@ class ActionTracker:
         return snapshot
 
     def histograms(
-        self, bounds: Sequence[float], actions: Collection[str] | None = None
+        self,
+        bounds: Sequence[float],
+        actions: Collection[str] | None = None,
+        window: int | None = None,
     ) -> dict[str, tuple[int, ...]]:
-        """For each action with times (every one, or those of ``actions`` held), how many
-        of its times are <= each of ``bounds`` (cumulative, like Prometheus' ``le``).
+        """For each action with times (every one, or those of ``actions`` held; within
+        the last ``window`` seconds when given, as ``snapshot`` counts them), how many of
+        its times are <= each of ``bounds`` (cumulative, like Prometheus' ``le``).
 
         ``bounds`` must be finite numbers in ascending order (``ValueError`` otherwise).
         The counts are exact while the action's percentiles are ("exact"); past that
         (the "running" sketch) a time counts as its bucket's estimate, so each count lies
         between the true counts at bound / 1.01 and bound / 0.99. For counts and sums
         from the very same instant, use ``snapshot_and_histograms``."""
-        return self.snapshot_and_histograms(bounds, actions)[1]
+        return self.snapshot_and_histograms(bounds, actions, window)[1]
 
     def snapshot_and_histograms(
-        self, bounds: Sequence[float], actions: Collection[str] | None = None
+        self,
+        bounds: Sequence[float],
+        actions: Collection[str] | None = None,
+        window: int | None = None,
     ) -> tuple[Snapshot, dict[str, tuple[int, ...]]]:
         """A snapshot of ``actions`` (every action when None) and their ``histograms``,
         taken at one instant, so each action's last count never exceeds its ``count``
@@ -287,10 +323,38 @@ class ActionTracker:
         if isinstance(actions, str):
             raise TypeError("actions must be a collection of names, not one name")
         only = None if actions is None else set(actions)
-        second = math.floor(self._clock())
-        cut = self._gather(with_distributions=True, only=only)
+        if window is not None:
+            window = check_window(window)
+            now = self._clock()
+            cut = self._gather(only=only, since=window_start(now, window))
+            snapshot = self._window_snapshot(cut, now, window)
+        else:
+            second = math.floor(self._clock())
+            cut = self._gather(with_distributions=True, only=only)
+            snapshot = self._snapshot(cut, second)
         counts = {name: _cumulative_counts(tallies, checked) for name, tallies in cut.in_order()}
-        return self._snapshot(cut, second), counts
+        return snapshot, counts
+
+    def _windowed_snapshot(self, window: int) -> Snapshot:
+        """``snapshot(window)``, handed out again while the version and second hold."""
+        now = self._clock()
+        second = math.floor(now)
+        version = self.version
+        cached = self._last_windowed.get(window)
+        if cached is not None and cached[0].version == version and cached[1] == second:
+            return cached[0]
+        snapshot = self._window_snapshot(self._gather(since=window_start(now, window)), now, window)
+        self._last_windowed[window] = (snapshot, second)
+        return snapshot
+
+    def _window_snapshot(self, cut: _Cut, now: float, window: int) -> Snapshot:
+        """The snapshot of a window's ``cut`` taken at clock ``now``."""
+        start = window_start(now, window)
+        actions = [
+            _stats(name, tallies, now - max(start, cut.firsts[name]))
+            for name, tallies in cut.in_order()
+        ]
+        return Snapshot(cut.version, tuple(actions), self._strategy, cut.resets, window)
 
     def _rates_renewed(self, snapshot: Snapshot, now: int) -> Snapshot:
         """``snapshot`` with its rates counted up to ``now``: itself when none changed."""
@@ -373,6 +437,9 @@ class ActionTracker:
             stripe: Stripe = self._local.stripe
         except AttributeError:
             stripe = self._own_stripe()
+        now = self._clock()
+        if now >= stripe.second_ends:  # the buffered times' second is over
+            self._roll(stripe, now)
         tally = stripe.tallies.get(name)
         if tally is None:
             tally = self._open_tally(stripe, name, time)
@@ -381,7 +448,7 @@ class ActionTracker:
         stripe.adds += 1  # after the append: a reader that sees the count sees the time
         if len(tally.pending) >= FLUSH_AT:
             with stripe.lock:
-                tally.flush()
+                tally.flush(stripe.second)
 
     def _add_checked(self, records: CheckedRecords, report: LoadReport) -> None:
         """The one way checked records from a file or a batch come in, counted in
@@ -393,6 +460,9 @@ class ActionTracker:
             report.accepted += len(records.names)
             return
         stripe = self._own_stripe()
+        now = self._clock()
+        if now >= stripe.second_ends:
+            self._roll(stripe, now)
         for number, name, time in zip(records.numbers, records.names, records.times, strict=True):
             tally = stripe.tallies.get(name)
             if tally is None:
@@ -407,7 +477,7 @@ class ActionTracker:
             report.accepted += 1
             if len(tally.pending) >= FLUSH_AT:
                 with stripe.lock:
-                    tally.flush()
+                    tally.flush(stripe.second)
 
     def _fold_batch(self, records: CheckedRecords) -> bool:
         """Add every record at once, folding each action's times in one numpy pass. Adds
@@ -418,6 +488,9 @@ class ActionTracker:
             distinct = list(dict.fromkeys(names))
         groups = group_by_name(names, times, distinct, records.array)
         stripe = self._own_stripe()
+        now = self._clock()
+        if now >= stripe.second_ends:
+            self._roll(stripe, now)
         # The limit check, the registering of new names and the opening of their tallies
         # happen under this stripe's lock, which a reset needs: a reset between them
         # would let other names take the room, failing the batch half-folded.
@@ -430,11 +503,11 @@ class ActionTracker:
                 self._names.update(dict.fromkeys(new, self._clock()))
                 for name in distinct:
                     if name not in tallies:  # empty, but unseen until the lock is let go
-                        tallies[name] = Tally(self._new_distribution())
+                        tallies[name] = self._new_tally()
             for name, (values, array) in groups.items():
                 tally = tallies[name]
-                tally.flush()
-                tally.fold(values, array)
+                tally.flush(stripe.second)
+                tally.fold(values, stripe.second, array)
             stripe.adds += len(times)
         return True
 
@@ -489,11 +562,17 @@ class ActionTracker:
                     self._held = Stripe()
                     self._stripes.append(self._held)
                 held = self._held.tallies
+                second = math.floor(now)
                 for action in state.actions:
-                    tally = Tally(action.distribution.frozen())
+                    before = held.get(action.name)  # only when merging: covered names are gone
+                    if merge:  # the times come in now, whenever they came to the state
+                        ring = before.ring if before is not None else self._new_ring()
+                        ring.fold_aggregate(second, action.moments, action.distribution)
+                    else:
+                        ring = self._new_ring() if action.ring is None else action.ring.copy()
+                    tally = Tally(action.distribution.frozen(), ring)
                     tally.moments = action.moments.copy()
-                    before = held.get(action.name)
-                    if before is not None:  # only when merging: covered names are gone
+                    if before is not None:
                         tally.moments = Moments.merged([before.moments, tally.moments])
                         tally.distribution = before.distribution.merged_with([tally.distribution])
                     held[action.name] = tally
@@ -515,11 +594,26 @@ class ActionTracker:
                 return [(name, tallies[name]) for name in only if name in tallies]
             return list(stripe.tallies.items())
 
+    def _new_tally(self) -> Tally:
+        return Tally(self._new_distribution(), self._new_ring())
+
+    def _new_ring(self) -> SecondRing:
+        return SecondRing(self._ring_buckets)
+
+    def _roll(self, stripe: Stripe, now: float) -> None:
+        """Fold the times ``stripe`` holds into the second they came in, and start the
+        second of ``now``: called by the stripe's owner on its first add of a new second,
+        so each time is counted in the second of the clock when it was added."""
+        with stripe.lock:
+            flush_all(self._contents(stripe), stripe.second)
+            second = math.floor(now)
+            stripe.second, stripe.second_ends = second, float(second + 1)
+
     def _open_tally(self, stripe: Stripe, name: str, first: Number) -> Tally:
         """Register ``name`` if new and give it a tally in the caller's own stripe, holding
         ``first`` already: a reader may see the tally at once, and an empty one would
         show an action with no samples (an average of 0, a session that will not open)."""
-        tally = Tally(self._new_distribution())
+        tally = self._new_tally()
         tally.pending.append(first)
         # Registering and inserting under one lock: a reset in between would otherwise
         # leave a tally whose name is unknown, hiding its samples from every reader.
@@ -539,6 +633,8 @@ class ActionTracker:
         with_distributions: bool = False,
         known: tuple[int, dict[str, ActionStats]] | None = None,
         only: set[str] | None = None,
+        with_rings: bool = False,
+        since: int | None = None,
     ) -> _Cut:
         """Version, names in first-seen order, and a private copy of each action's tallies,
         all from one instant; without ``with_distributions``, only the moments are private.
@@ -548,15 +644,18 @@ class ActionTracker:
         from an earlier cut, with its reset count) whose count has not moved are listed
         in ``unchanged`` and not copied: samples are only ever added, so within one reset
         an equal count means the very same samples. With ``only``, just those actions'
-        tallies are copied.
+        tallies are copied. ``with_rings`` copies the rings too; ``since``, a second,
+        makes the cut a window's: each tally's figures from that second on (see
+        ``Tally.since``), none left out as unchanged.
         """
         with self._structure_lock:
             stripes = list(self._stripes)
             resets = self._resets
         for stripe in stripes:
             with stripe.lock:
-                flush_all(self._contents(stripe, only))
+                flush_all(self._contents(stripe, only), stripe.second)
         groups: dict[str, list[Tally]] = {}
+        parts: dict[str, list[tuple[RingRows, Distribution]]] = {}
         with ExitStack() as stack:
             for stripe in stripes:
                 stack.enter_context(stripe.lock)
@@ -564,16 +663,23 @@ class ActionTracker:
             # Counted before folding: every counted add has its time in a buffer already.
             version = resets + sum(stripe.adds for stripe in stripes)
             contents = [self._contents(stripe, only) for stripe in stripes]
-            for items in contents:
-                flush_all(items)
+            for stripe, items in zip(stripes, contents, strict=True):
+                flush_all(items, stripe.second)
             unchanged = _unchanged(contents, known[1]) if known and known[0] == resets else set()
             for items in contents:
                 for name, tally in items:
-                    if name not in unchanged and (only is None or name in only):
-                        groups.setdefault(name, []).append(tally.copy(with_distributions))
+                    if name in unchanged or (only is not None and name not in only):
+                        continue
+                    if since is None:
+                        copy = tally.copy(with_distributions, with_rings)
+                        groups.setdefault(name, []).append(copy)
+                    elif (part := tally.since(since)) is not None:
+                        parts.setdefault(name, []).append(part)
             # Inside the cut: a reset right after it must not rename what was read.
             with self._names_lock:
                 firsts = dict(self._names)
+        for name, pieces in parts.items():  # a window's figures, worked out of the locks
+            groups[name] = [window_tally(rows, latest) for rows, latest in pieces]
         return _Cut(version, resets, list(firsts), groups, unchanged, firsts, only)
 
 
@@ -617,6 +723,15 @@ def _cumulative_counts(tallies: list[Tally], bounds: tuple[float, ...]) -> tuple
     moments = Moments.merged(tally.moments for tally in tallies)
     first, *others = (tally.distribution for tally in tallies)
     return first.cumulative_counts(bounds, moments.minimum, moments.maximum, others)
+
+
+def check_window(window: object) -> int:
+    """``window`` as a number of seconds, 1 to RING_SECONDS; ``ValueError`` in words."""
+    if type(window) is not int or not 1 <= window <= RING_SECONDS:
+        raise ValueError(
+            f"a window is a whole number of seconds from 1 to {RING_SECONDS}, got {window!r}"
+        )
+    return window
 
 
 def _check_bounds(bounds: Sequence[float]) -> tuple[float, ...]:

@@ -60,16 +60,15 @@ class DistributionView(QWidget):
         self._percentiles_legend = self.percentiles_plot.addLegend(
             offset=(-10, 10), brush=(255, 255, 255, 210), labelTextColor="#333"
         )
-        self._bars: list[pg.PlotDataItem] = []
-        self._lines: list[pg.PlotDataItem] = []
+        self._bars: list[pg.PlotCurveItem] = []
+        self._lines: list[pg.PlotCurveItem] = []
         self._selected: tuple[str, ...] = ()
         self._histograms: Histograms | None = None
         self._bar_names: list[str] = []
         self._line_names: list[tuple[str, str]] = []
         self._single = False
-        self._style_keys: list[pg.PlotDataItem] = []
+        self._style_keys: list[pg.PlotCurveItem] = []
         self._x_scale = self._y_scale = 1.0
-        self._log: bool | None = None
         self._axis: tuple[bool, float] | None = None
         self._drawn_histograms: object = None
         self._drawn_percentiles: object = None
@@ -131,48 +130,52 @@ class DistributionView(QWidget):
         if histograms is None or not names:
             return
         edges = np.array(histograms.edges)
-        if histograms.log != self._log:
-            self._log = histograms.log
-            self.histogram_plot.setLogMode(x=histograms.log, y=False)
         scale = 1.0 if histograms.log else value_scale(float(np.max(np.abs(edges))))
         self._x_scale = scale
         if (histograms.log, scale) != self._axis:
             self._axis = (histograms.log, scale)
-            axis = scaled_label("time", scale)
-            self.histogram_plot.setLabel(
-                "bottom", f"{axis}, log scale" if histograms.log else f"{axis}, linear scale"
-            )
-        x = edges / scale
+            axis = self.histogram_plot.getAxis("bottom")
+            # The curves get log10 of the edges; the axis only labels them as powers of
+            # ten (what PlotItem.setLogMode does, without its slower PlotDataItems).
+            axis.setLogMode(histograms.log)
+            name = scaled_label("time", scale)
+            axis.setLabel(f"{name}, log scale" if histograms.log else f"{name}, linear scale")
+        x = np.log10(edges) if histograms.log else edges / scale
         top = 0
-        for bar, name in zip(self._bars, names, strict=True):
+        for bar, name in zip(self._bars, names, strict=False):
             counts = np.array(histograms.counts[name], dtype=np.float64)
-            bar.setData(x, counts, stepMode="center", fillLevel=0)
+            bar.setData(x, counts, stepMode="center")
             top = max(top, int(counts.max(initial=0)))
         # Set only when they change (rarely: the edges are round numbers), so pyqtgraph
         # keeps its axis pictures.
-        low, high = (np.log10(x[0]), np.log10(x[-1])) if histograms.log else (x[0], x[-1])
-        ranges = (float(low), float(high), nice_ceiling(top * 1.05))
+        ranges = (float(x[0]), float(x[-1]), nice_ceiling(top * 1.05))
         if ranges != self._histogram_ranges:
             self._histogram_ranges = ranges
             self.histogram_plot.setXRange(ranges[0], ranges[1], padding=0.02)
             self.histogram_plot.setYRange(0, ranges[2], padding=0)
 
     def _have_bars(self, names: list[str]) -> None:
-        """One filled step curve per name, in order, each named in the legend."""
+        """A filled step curve per name, in order, each named in the legend. Curves are
+        made once and kept (hidden when unused): making one costs milliseconds of Python,
+        many times that while producers hold the GIL."""
         if names == self._bar_names:
             return
         for bar in self._bars:
-            self.histogram_plot.removeItem(bar)
             self._histogram_legend.removeItem(bar)
-        self._bars = []
-        for index, name in enumerate(names):
+        while len(self._bars) < len(names):
+            index = len(self._bars)
             color = QColor(COLORS[index % len(COLORS)])
-            fill = QColor(color)
-            fill.setAlpha(70 if len(names) > 1 else 140)
-            bar = self.histogram_plot.plot(
-                pen=pg.mkPen(color, width=1.5), brush=fill, name=name, stepMode="center"
-            )
+            bar = pg.PlotCurveItem(pen=pg.mkPen(color, width=1.5), fillLevel=0)
+            self.histogram_plot.addItem(bar)
             self._bars.append(bar)
+        for index, bar in enumerate(self._bars):
+            used = index < len(names)
+            bar.setVisible(used)
+            if used:
+                fill = QColor(COLORS[index % len(COLORS)])
+                fill.setAlpha(70 if len(names) > 1 else 140)
+                bar.setBrush(fill)
+                self._histogram_legend.addItem(bar, names[index])
         self._bar_names = list(names)
 
     def _redraw_percentiles(self, history: AverageHistory) -> None:
@@ -206,26 +209,37 @@ class DistributionView(QWidget):
     def _have_lines(self, wanted: list[tuple[str, str]], single: bool) -> None:
         """Three lines per action (p50 solid, p90 dashed, p99 dotted) in its colour; the
         legend names the percentiles for one action; for several, the actions in their
-        colours and the percentiles as grey line styles."""
+        colours and the percentiles as grey line styles. Lines are kept, like bars."""
         if (wanted, single) == (self._line_names, self._single):
             return
+        legend = self._percentiles_legend
         for line in [*self._lines, *self._style_keys]:
-            self.percentiles_plot.removeItem(line)
-            self._percentiles_legend.removeItem(line)
-        self._lines, self._style_keys = [], []
-        for index, (name, label) in enumerate(wanted):
-            style = dict(PERCENTILE_LINES)[label]
+            legend.removeItem(line)
+        styles = dict(PERCENTILE_LINES)
+        while len(self._lines) < len(wanted):
+            index = len(self._lines)
+            style = styles[PERCENTILE_LINES[index % len(PERCENTILE_LINES)][0]]
             color = COLORS[(index // len(PERCENTILE_LINES)) % len(COLORS)]
-            legend = label if single else (name if label == "p50" else None)
-            line = self.percentiles_plot.plot(
-                pen=pg.mkPen(color, width=2, style=style), name=legend
-            )
+            line = pg.PlotCurveItem(pen=pg.mkPen(color, width=2, style=style))
+            self.percentiles_plot.addItem(line)
             self._lines.append(line)
+        if not self._style_keys:
+            for _label, style in PERCENTILE_LINES:  # no data: a key in the legend only
+                self._style_keys.append(
+                    pg.PlotCurveItem(pen=pg.mkPen("#555", width=2, style=style))
+                )
+        for index, line in enumerate(self._lines):
+            line.setVisible(index < len(wanted))
+            if index >= len(wanted):
+                continue
+            name, label = wanted[index]
+            if single:
+                legend.addItem(line, label)
+            elif label == "p50":
+                legend.addItem(line, name)
         if wanted and not single:
-            for label, style in PERCENTILE_LINES:  # no data: a key in the legend only
-                key = self.percentiles_plot.plot(pen=pg.mkPen("#555", width=2, style=style))
-                self._percentiles_legend.addItem(key, label)
-                self._style_keys.append(key)
+            for key, (label, _style) in zip(self._style_keys, PERCENTILE_LINES, strict=True):
+                legend.addItem(key, label)
         self._line_names, self._single = list(wanted), single
 
     # --- read back (tests, screenshots) ----------------------------------------------
@@ -233,18 +247,19 @@ class DistributionView(QWidget):
     @property
     def log_scale(self) -> bool:
         """Whether the histogram's time axis is logarithmic as drawn."""
-        return bool(self.histogram_plot.getPlotItem().ctrl.logXCheck.isChecked())
+        return bool(self.histogram_plot.getAxis("bottom").logMode)
 
     def plotted_bins(self) -> dict[str, tuple[tuple[float, ...], tuple[int, ...]]]:
         """Per action drawn: the bins' edges and counts, read back from its curve (as last
         redrawn, in times, unscaled)."""
         plotted = {}
-        for name, bar in zip(self._bar_names, self._bars, strict=True):
-            edges, counts = bar.getOriginalDataset()
-            if edges is None or counts is None:
+        for name, bar in zip(self._bar_names, self._bars, strict=False):
+            xs, counts = bar.getData()
+            if xs is None or counts is None:
                 continue
+            edges = 10.0 ** np.asarray(xs) if self.log_scale else np.asarray(xs) * self._x_scale
             plotted[name] = (
-                tuple(float(edge) * self._x_scale for edge in edges),
+                tuple(float(edge) for edge in edges),
                 tuple(int(count) for count in counts),
             )
         return plotted
@@ -253,8 +268,8 @@ class DistributionView(QWidget):
         """Per action drawn: its p50/p90/p99 steps, read back from its three lines."""
         drawn: dict[str, dict[str, tuple[float, ...]]] = {}
         edges: dict[str, tuple[float, ...]] = {}
-        for (name, label), line in zip(self._line_names, self._lines, strict=True):
-            xs, ys = line.getOriginalDataset()
+        for (name, label), line in zip(self._line_names, self._lines, strict=False):
+            xs, ys = line.getData()
             if xs is None or ys is None:
                 continue
             edges[name] = tuple(float(x) for x in xs)

@@ -62,11 +62,11 @@ def bin_edges(low: float, high: float, bins: int = BINS) -> tuple[tuple[float, .
     start = math.floor(low / step) * step
     count = max(1, math.ceil((high - start) / step))
     with np.errstate(over="ignore"):
-        edges = start + step * np.arange(count + 1)
-    if not np.all(np.isfinite(edges)) or edges[-1] < high:  # at the double range's end
-        edges = np.linspace(low / 2, high / 2, bins + 1) * 2
-        edges[0], edges[-1] = low, high
-    return tuple(edges.tolist()), False
+        linear = start + step * np.arange(count + 1, dtype=np.float64)
+    if not np.all(np.isfinite(linear)) or linear[-1] < high:  # at the double range's end
+        linear = np.linspace(low / 2, high / 2, bins + 1) * 2
+        linear[0], linear[-1] = low, high
+    return tuple(linear.tolist()), False
 
 
 def bins_from_cumulative(cumulative: Sequence[int]) -> tuple[int, ...]:

@@ -59,6 +59,8 @@ class SnapshotPoller:
         self._sequence = 0
         self._latest: TrackerSnapshot | None = None
         self._requested = False
+        self._forced = False
+        self._waiting = 0  # callers of wait_for_current
         self._wake = threading.Event()
         self._consumed = threading.Event()
         self._consumed.set()
@@ -120,9 +122,12 @@ class SnapshotPoller:
             target = tracker.version
             sequence = self._sequence if window is not None else -1
             if window is not None:
-                self._last = ()
+                self._forced = True  # a fresh one, even with figures as the last's
             self._requested = True
-            self._consumed.set()  # the caller takes this one itself
+            # The caller takes the next one itself: the poller must not wait for the GUI
+            # to consume the one before (the GUI thread is the caller, waiting here).
+            self._waiting += 1
+            self._consumed.set()
             self._wake.set()
 
             def current() -> bool:
@@ -136,6 +141,7 @@ class SnapshotPoller:
                 )
 
             self._lock.wait_for(current, timeout)
+            self._waiting -= 1
             latest = self._latest
         if latest is None or latest.tracker is not tracker or latest.window != window:
             return None
@@ -147,16 +153,17 @@ class SnapshotPoller:
         while not stop.is_set():
             self._wake.wait(POLL_MS / 1000)
             self._wake.clear()
-            if stop.is_set() or not self._consumed.is_set():
+            if stop.is_set() or not (self._consumed.is_set() or self._waiting):
                 continue
             with self._lock:
                 tracker, window, actions = self._tracker, self._window, self._histogram_actions
                 self._requested = False
                 key = (tracker, tracker.version, window, actions)
                 aged = time.monotonic() - self._last_taken >= REPOLL_SECONDS
-                if self._last == key and not aged:
+                if self._last == key and not aged and not self._forced:
                     continue
-                changed = self._last != key
+                changed = self._last != key or self._forced
+                self._forced = False
             # Outside the lock: these may wait for the GIL.
             snapshot = tracker.snapshot() if window is None else tracker.snapshot(window=window)
             with self._lock:

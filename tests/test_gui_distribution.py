@@ -187,7 +187,7 @@ def test_a_window_bins_only_its_own_times(
     select(window, "jump")
     bins = drawn_bins(qtbot, window, ["jump"])
     assert_numpy_histogram(bins["jump"], recent)
-    assert "last 10 s" in window.charts.distribution.histogram_plot.titleLabel.text
+    assert "last 10 s" in window.charts.distribution.histogram_plot.getPlotItem().titleLabel.text
 
 
 def test_a_reset_clears_the_selection_and_the_distribution(

@@ -88,9 +88,7 @@ def test_a_window_shows_exactly_the_times_of_its_seconds(
     assert_same_figures(tracker.snapshot(window=window).get("a"), reference(strategy, inside))
     bounds = [0, 10, 1e3, 1e6]
     expected = tuple(int(np.count_nonzero(np.array(inside) <= b)) for b in bounds)
-    assert tracker.histograms(bounds, window=window).get("a", ()) == (
-        expected if inside else ()
-    )
+    assert tracker.histograms(bounds, window=window).get("a", ()) == (expected if inside else ())
 
 
 @strategies

@@ -3,7 +3,9 @@ time (as Locust's response-time chart), overlaid with a legend when several are 
 
 It only stores what arrives (bins from the poller's thread, percentiles from the session's
 history) and draws in ``redraw``, which the charts panel calls on its bounded timer and
-only while this view is visible.
+only while this view is visible. Bars and lines are plain ``QGraphicsPathItem``s and the
+legend a label, all painted in C++: under load every Python call in a paint waits for the
+GIL, and pyqtgraph's curves and legends paint in Python.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QBrush, QColor, QPen
+from PySide6.QtWidgets import QGraphicsPathItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from gui.average_history import AverageHistory, PercentileSteps
 from gui.histogram_bins import MAX_SHOWN, Histograms
 from gui.plot_scale import nice_ceiling, scaled_label, value_scale
+from gui.step_paths import bars_path, read_bars, read_steps, steps_path
 
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 """One per overlaid action, in the table's order (as many as MAX_SHOWN)."""
@@ -26,6 +29,14 @@ PERCENTILE_LINES = (
     ("p99", Qt.PenStyle.DotLine),
 )
 HINT = "Select one or more actions in the table to see how their times are distributed."
+STYLE_KEYS = {"p50": "──", "p90": "– –", "p99": "···"}
+"""How the legend shows each percentile's line style."""
+
+
+def _pen(color: str, width: float, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
+    pen = QPen(QColor(color), width, style)
+    pen.setCosmetic(True)  # pixels wide, whatever the axes' scale
+    return pen
 
 
 def _plot(title: str, left: str, bottom: str, units: str | None = None) -> pg.PlotWidget:
@@ -53,21 +64,18 @@ class DistributionView(QWidget):
         self.hint.setWordWrap(True)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.histogram_plot = _plot("Distribution of times", "samples per bin", "time")
-        self._histogram_legend = self.histogram_plot.addLegend(
-            offset=(-10, 10), brush=(255, 255, 255, 210), labelTextColor="#333"
-        )
         self.percentiles_plot = _plot("Percentiles over time", "time", "elapsed", units="s")
-        self._percentiles_legend = self.percentiles_plot.addLegend(
-            offset=(-10, 10), brush=(255, 255, 255, 210), labelTextColor="#333"
-        )
-        self._bars: list[pg.PlotCurveItem] = []
-        self._lines: list[pg.PlotCurveItem] = []
+        self.legend = QLabel()
+        self.legend.setObjectName("distributionLegend")
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._bars: list[QGraphicsPathItem] = []
+        self._lines: list[QGraphicsPathItem] = []
         self._selected: tuple[str, ...] = ()
         self._histograms: Histograms | None = None
         self._bar_names: list[str] = []
         self._line_names: list[tuple[str, str]] = []
         self._single = False
-        self._style_keys: list[pg.PlotCurveItem] = []
         self._x_scale = self._y_scale = 1.0
         self._axis: tuple[bool, float] | None = None
         self._drawn_histograms: object = None
@@ -83,6 +91,7 @@ class DistributionView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.hint)
+        layout.addWidget(self.legend)
         layout.addLayout(plots, 1)
 
     # --- what arrives -----------------------------------------------------------------
@@ -95,6 +104,7 @@ class DistributionView(QWidget):
         """The actions selected in the table, in its order; their bins come later."""
         self._selected = names
         self.hint.setVisible(not names)
+        self.legend.setVisible(bool(names))
         if self._histograms is not None and not set(self._histograms.counts) & set(names):
             self._histograms = None
 
@@ -144,7 +154,7 @@ class DistributionView(QWidget):
         top = 0
         for bar, name in zip(self._bars, names, strict=False):
             counts = np.array(histograms.counts[name], dtype=np.float64)
-            bar.setData(x, counts, stepMode="center")
+            bar.setPath(bars_path(x, counts))
             top = max(top, int(counts.max(initial=0)))
         # Set only when they change (rarely: the edges are round numbers), so pyqtgraph
         # keeps its axis pictures.
@@ -155,28 +165,23 @@ class DistributionView(QWidget):
             self.histogram_plot.setYRange(0, ranges[2], padding=0)
 
     def _have_bars(self, names: list[str]) -> None:
-        """A filled step curve per name, in order, each named in the legend. Curves are
-        made once and kept (hidden when unused): making one costs milliseconds of Python,
-        many times that while producers hold the GIL."""
+        """A filled outline per name, in order. Items are made once and kept (hidden
+        when unused)."""
         if names == self._bar_names:
             return
-        for bar in self._bars:
-            self._histogram_legend.removeItem(bar)
         while len(self._bars) < len(names):
-            index = len(self._bars)
-            color = QColor(COLORS[index % len(COLORS)])
-            bar = pg.PlotCurveItem(pen=pg.mkPen(color, width=1.5), fillLevel=0)
+            color = COLORS[len(self._bars) % len(COLORS)]
+            bar = QGraphicsPathItem()
+            bar.setPen(_pen(color, 1.5))
             self.histogram_plot.addItem(bar)
             self._bars.append(bar)
         for index, bar in enumerate(self._bars):
-            used = index < len(names)
-            bar.setVisible(used)
-            if used:
-                fill = QColor(COLORS[index % len(COLORS)])
-                fill.setAlpha(70 if len(names) > 1 else 140)
-                bar.setBrush(fill)
-                self._histogram_legend.addItem(bar, names[index])
+            bar.setVisible(index < len(names))
+            fill = QColor(COLORS[index % len(COLORS)])
+            fill.setAlpha(70 if len(names) > 1 else 140)
+            bar.setBrush(QBrush(fill))
         self._bar_names = list(names)
+        self._show_legend()
 
     def _redraw_percentiles(self, history: AverageHistory) -> None:
         shown = [
@@ -196,10 +201,9 @@ class DistributionView(QWidget):
             self.percentiles_plot.setLabel("left", scaled_label("time", scale))
         lines = iter(self._lines)
         for _name, steps in shown:
-            edges = np.array(steps.edges)
             for label, _style in PERCENTILE_LINES:
                 values = np.array(getattr(steps, label)) / scale
-                next(lines).setData(edges, values, stepMode="center")
+                next(lines).setPath(steps_path(steps.edges, values))
         ranges = (nice_ceiling(max(history.latest, 1.0)), nice_ceiling(top / scale * 1.05))
         if ranges != self._percentile_ranges:
             self._percentile_ranges = ranges
@@ -207,40 +211,33 @@ class DistributionView(QWidget):
             self.percentiles_plot.setYRange(0, ranges[1], padding=0)
 
     def _have_lines(self, wanted: list[tuple[str, str]], single: bool) -> None:
-        """Three lines per action (p50 solid, p90 dashed, p99 dotted) in its colour; the
-        legend names the percentiles for one action; for several, the actions in their
-        colours and the percentiles as grey line styles. Lines are kept, like bars."""
+        """Three lines per action (p50 solid, p90 dashed, p99 dotted) in its colour.
+        Items are made once and kept, like the bars."""
         if (wanted, single) == (self._line_names, self._single):
             return
-        legend = self._percentiles_legend
-        for line in [*self._lines, *self._style_keys]:
-            legend.removeItem(line)
         styles = dict(PERCENTILE_LINES)
         while len(self._lines) < len(wanted):
             index = len(self._lines)
             style = styles[PERCENTILE_LINES[index % len(PERCENTILE_LINES)][0]]
             color = COLORS[(index // len(PERCENTILE_LINES)) % len(COLORS)]
-            line = pg.PlotCurveItem(pen=pg.mkPen(color, width=2, style=style))
+            line = QGraphicsPathItem()
+            line.setPen(_pen(color, 2, style))
             self.percentiles_plot.addItem(line)
             self._lines.append(line)
-        if not self._style_keys:
-            for _label, style in PERCENTILE_LINES:  # no data: a key in the legend only
-                self._style_keys.append(
-                    pg.PlotCurveItem(pen=pg.mkPen("#555", width=2, style=style))
-                )
         for index, line in enumerate(self._lines):
             line.setVisible(index < len(wanted))
-            if index >= len(wanted):
-                continue
-            name, label = wanted[index]
-            if single:
-                legend.addItem(line, label)
-            elif label == "p50":
-                legend.addItem(line, name)
-        if wanted and not single:
-            for key, (label, _style) in zip(self._style_keys, PERCENTILE_LINES, strict=True):
-                legend.addItem(key, label)
         self._line_names, self._single = list(wanted), single
+        self._show_legend()
+
+    def _show_legend(self) -> None:
+        """Each action drawn in its colour, then the percentiles' line styles."""
+        names = self._bar_names or list(dict.fromkeys(name for name, _ in self._line_names))
+        actions = " &nbsp; ".join(
+            f'<span style="color:{COLORS[index % len(COLORS)]}">■</span> {_escaped(name)}'
+            for index, name in enumerate(names)
+        )
+        keys = " &nbsp; ".join(f"{STYLE_KEYS[label]} {label}" for label, _ in PERCENTILE_LINES)
+        self.legend.setText(f"{actions} &nbsp;&nbsp;&nbsp; {keys}" if names else "")
 
     # --- read back (tests, screenshots) ----------------------------------------------
 
@@ -254,9 +251,7 @@ class DistributionView(QWidget):
         redrawn, in times, unscaled)."""
         plotted = {}
         for name, bar in zip(self._bar_names, self._bars, strict=False):
-            xs, counts = bar.getData()
-            if xs is None or counts is None:
-                continue
+            xs, counts = read_bars(bar.path())
             edges = 10.0 ** np.asarray(xs) if self.log_scale else np.asarray(xs) * self._x_scale
             plotted[name] = (
                 tuple(float(edge) for edge in edges),
@@ -269,9 +264,7 @@ class DistributionView(QWidget):
         drawn: dict[str, dict[str, tuple[float, ...]]] = {}
         edges: dict[str, tuple[float, ...]] = {}
         for (name, label), line in zip(self._line_names, self._lines, strict=False):
-            xs, ys = line.getData()
-            if xs is None or ys is None:
-                continue
+            xs, ys = read_steps(line.path())
             edges[name] = tuple(float(x) for x in xs)
             drawn.setdefault(name, {})[label] = tuple(float(y) * self._y_scale for y in ys)
         return {
@@ -279,3 +272,7 @@ class DistributionView(QWidget):
             for name, lines in drawn.items()
             if len(lines) == len(PERCENTILE_LINES)
         }
+
+
+def _escaped(name: str) -> str:
+    return name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -139,8 +139,9 @@ def test_several_selected_actions_are_overlaid_on_common_bins_with_a_legend(
     assert bins["walk"][0] == bins["run"][0]  # one set of edges, comparable bars
     assert_numpy_histogram(bins["walk"], walk)
     assert_numpy_histogram(bins["run"], run)
-    legend = window.charts.distribution._histogram_legend
-    assert [label.text for _sample, label in legend.items] == ["walk", "run"]
+    legend = window.charts.distribution.legend.text()
+    assert legend.index("walk") < legend.index("run")
+    assert "skip" not in legend
 
 
 def test_the_percentiles_over_time_end_at_the_tables_figures(

@@ -27,10 +27,11 @@ HISTORY = 1200
 """Throughput points kept: two minutes at the refresh rate."""
 REDRAW_SECONDS = 0.25
 """Charts redraw at most 4 times a second, on the table's refresh timer."""
-DISTRIBUTION_REDRAW_SECONDS = 0.5
+DISTRIBUTION_REDRAW_SECONDS = 1.0
 """The distribution view (two plots, up to 6 histograms and 18 lines) redraws at most
-twice a second: each of its curves costs Python calls that wait for the GIL while
-producers run, and its figures move slowly."""
+once a second, as Locust's charts do: each of its plots' repaints enters Python
+(pyqtgraph's view), which waits for the GIL while producers run, and its figures move
+slowly."""
 
 __all__ = ["LARGEST_PLOTTED", "MAX_LINES", "ChartsPanel"]
 

@@ -44,7 +44,8 @@ def _plot(title: str, left: str, bottom: str, units: str | None = None) -> pg.Pl
     plot.setTitle(title, color="#333", size="10pt")
     plot.setLabel("left", left)
     plot.setLabel("bottom", bottom, units=units)
-    plot.showGrid(x=True, y=True, alpha=0.25)
+    # No grid: pyqtgraph's axes draw it, in Python, so with a grid every redraw of the
+    # bars or lines repaints the axes as well.
     plot.setMouseEnabled(x=False, y=False)
     plot.setMenuEnabled(False)
     plot.disableAutoRange()

@@ -19,6 +19,10 @@ REPOLL_SECONDS = 1.0
 """A snapshot is taken again this often even when nothing was added: rates change as time
 passes, and a window's figures as old adds leave it (it moves in whole seconds). Shown
 only when its figures differ from the last one's."""
+HISTOGRAM_SECONDS = 1.0
+"""The selected actions' histograms are taken again at most this often (the distribution
+view redraws no more often): under load each costs tens of milliseconds of this thread's
+time, and of the GIL the window's thread waits for."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,9 @@ class SnapshotPoller:
         self._last: tuple[object, ...] = ()
         self._last_taken = 0.0
         self._last_figures: object = None
+        self._histograms: Histograms | None = None
+        # When the last histograms were taken, of what, at which version.
+        self._histograms_taken: tuple[float, object, int] = (0.0, None, -1)
         self._sequence = 0
         self._latest: TrackerSnapshot | None = None
         self._requested = False
@@ -147,6 +154,18 @@ class SnapshotPoller:
             return None
         return latest
 
+    def _histograms_due(self, snapshot: Snapshot, actions: tuple[str, ...]) -> bool:
+        """Whether to take the histograms of ``actions`` with ``snapshot``: at once for a
+        new selection, window, tracker or reset, else at most every HISTOGRAM_SECONDS
+        (the view draws them no more often) and only if they may have changed."""
+        if not actions:
+            return False
+        taken, key, version = self._histograms_taken
+        if key != (self._tracker, snapshot.window, actions, snapshot.resets):
+            return True
+        moved = snapshot.version != version or snapshot.window is not None
+        return moved and time.monotonic() - taken >= HISTOGRAM_SECONDS
+
     def polls(self, stop: threading.Event) -> Iterator[TrackerSnapshot]:
         """The poll loop: a snapshot whenever the polled tracker's version moved (or one
         was asked for, or a second passed), until ``stop`` is set."""
@@ -170,10 +189,18 @@ class SnapshotPoller:
                 self._last_taken = time.monotonic()
                 self._last = key
             figures = (snapshot.actions, [stats.rate for stats in snapshot.actions])
-            if not changed and figures == self._last_figures:
+            histograms_due = self._histograms_due(snapshot, actions)
+            if not changed and figures == self._last_figures and not histograms_due:
                 continue  # no rate moved, nothing left the window: nothing to show
             self._last_figures = figures
-            histograms = histograms_for(tracker, snapshot, actions) if actions else None
+            if histograms_due:
+                self._histograms = histograms_for(tracker, snapshot, actions)
+                self._histograms_taken = (
+                    time.monotonic(),
+                    (tracker, window, actions, snapshot.resets),
+                    snapshot.version,
+                )
+            histograms = self._histograms if actions else None
             with self._lock:
                 self._sequence += 1
                 taken = TrackerSnapshot(tracker, snapshot, self._sequence, histograms)

@@ -12,6 +12,7 @@ from PySide6.QtCore import QItemSelection, QItemSelectionModel
 from pytestqt.qtbot import QtBot
 
 import gui.charts
+import gui.snapshots
 from core import ActionTracker
 from gui import MainWindow
 from gui.histogram_bins import BINS, LOG_RATIO, bin_edges, bins_from_cumulative
@@ -31,6 +32,7 @@ class Clock:
 def _redraw_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(gui.charts, "REDRAW_SECONDS", 0.0)
     monkeypatch.setattr(gui.charts, "DISTRIBUTION_REDRAW_SECONDS", 0.0)
+    monkeypatch.setattr(gui.snapshots, "HISTOGRAM_SECONDS", 0.0)
 
 
 def add(tracker: ActionTracker, name: str, times: Sequence[float]) -> None:

@@ -25,7 +25,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from core.exactsum import Number
-from core.strategy import NEW_DISTRIBUTION, STRATEGIES, Strategy
+from core.ring import SecondRing
+from core.strategy import NEW_DISTRIBUTION, RING_BUCKETS, STRATEGIES, Strategy
 from core.stripes import FLUSH_AT, Tally
 
 FOLDS = 2_000
@@ -43,7 +44,7 @@ def fold_times(
 ) -> tuple[list[float], int]:
     """Wall time of each fold, and how many folds the other thread ran during (when
     ``beside``, a thread spinning in Python runs meanwhile)."""
-    tally = Tally(NEW_DISTRIBUTION[strategy]())
+    tally = Tally(NEW_DISTRIBUTION[strategy](), SecondRing(RING_BUCKETS[strategy]))
     stop = threading.Event()
     counter = [0]
 
@@ -61,7 +62,7 @@ def fold_times(
         for values in work:
             before = counter[0]
             start = time.perf_counter()
-            tally.fold(values)
+            tally.fold(values, second=0)
             durations.append(time.perf_counter() - start)
             # Read before any other bytecode of this thread's can let the GIL go.
             interrupted += counter[0] != before

@@ -5,17 +5,17 @@ their count, exact sum, min, max and variance terms, and (for the "running" stra
 their sketch bucket counts. Every figure merges exactly, so a window's count, mean, min
 and max are exact, and its percentiles are the sketch's over exactly the window's times.
 
-Rows live in one float64 table (8 numbers a second), the sums in a list of ints, the
-bucket counts in one matrix whose integer type widens only when a count needs it: a
-busy action's five minutes stay within tens of KiB (bench/windows.py measures it).
-Rows are only appended or, for the newest second, added to; a new second drops the
-rows that fell out of the longest window.
+The figures live in one float64 table (10 numbers a second, the exact sum among them
+as three 30-bit limbs), the bucket counts in one matrix whose integer type widens only
+when a count needs it: a busy action's five minutes stay within 64 KiB
+(bench/windows.py measures it). Seconds are only appended or, for the newest, added to;
+a new second drops those that fell out of the longest window.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,32 +28,51 @@ from core.strategy import Distribution
 
 RING_SECONDS = 300
 """The longest window, in seconds: rows older than this behind the newest are dropped."""
-_SLACK = 30  # rows allocated past RING_SECONDS, so compaction happens every 30 new seconds
+_SLACK = 10  # columns allocated past RING_SECONDS: compaction every 10 new seconds
 
-# Columns of the table.
-_SECOND, _COUNT, _MIN, _MAX, _INTS, _EXP, _MEAN, _M2 = range(8)
-_COLUMNS = 8
-_MIN_IS_INT, _MAX_IS_INT = 1, 2  # bits of the _INTS column: min/max were given as ints
+# The table is figure by second: one row per figure below, one column per second, so
+# that each figure of consecutive seconds is contiguous for numpy.
+_SECOND, _COUNT, _MIN, _MAX, _KIND, _MEAN, _M2, _SUM0, _SUM1, _SUM2 = range(10)
+_FIGURES = 10
+_MIN_IS_INT, _MAX_IS_INT = 1, 2  # _KIND holds scale_exp * 4 + these bits
+_LIMB_BITS = 30
+_LIMB_MASK = (1 << _LIMB_BITS) - 1
+_SUM_BITS = 3 * _LIMB_BITS
+"""A second's sum, shifted right by the ring's ``shift``, is kept in three 30-bit limbs
+(exact in float64, and so are their sums over 300 seconds) when it fits in 90 bits;
+larger ones go to ``big_sums``."""
 _COUNT_TYPES = (np.uint8, np.uint16, np.uint32, np.int64)
 
 
 class SecondRing:
     """The per-second aggregates of one action in one stripe (``buckets``: with sketch
-    bucket counts). Changed under the stripe's lock; readers copy rows under it."""
+    bucket counts). Changed under the stripe's lock; readers copy columns under it."""
 
-    __slots__ = ("buckets", "exotic", "folded", "offset", "shift", "start", "sums", "table")
+    __slots__ = (
+        "big_sums",
+        "buckets",
+        "end",
+        "exotic",
+        "folded",
+        "offset",
+        "shift",
+        "start",
+        "table",
+    )
 
     def __init__(self, buckets: bool) -> None:
-        self.table: npt.NDArray[np.float64] = np.zeros((0, _COLUMNS))
-        self.start = 0  # rows before it fell out of the ring
-        self.sums: list[int] = []
-        """Each row's exact sum times 2**1074, shifted right by ``shift`` bits (all of
-        them zero): a sum of ordinary times takes a few bytes, not 140."""
+        self.table: npt.NDArray[np.float64] = np.zeros((_FIGURES, 0))
+        self.start = 0  # columns before it fell out of the ring
+        self.end = 0  # columns from it on are free
         self.shift = 2 * 1074
+        """Every second's exact sum (times 2**1074) has at least this many low zero
+        bits; the limbs hold the sums shifted right by it, so they take a few bits."""
+        self.big_sums: dict[int, int] = {}
+        """Exact sums (times 2**1074) of seconds whose shifted sum passes 90 bits."""
         self.buckets: npt.NDArray[np.integer] | None = (
             np.zeros((0, 1), dtype=np.uint8) if buckets else None
         )
-        """Column 0 counts zeros, column i the sketch bucket ``offset + i - 1``."""
+        """Row per second: column 0 counts zeros, column i the bucket ``offset + i - 1``."""
         self.offset = 0
         self.folded = False
         self.exotic: dict[int, tuple[Number, Number]] = {}
@@ -61,72 +80,61 @@ class SecondRing:
         round it), by second."""
 
     @property
-    def end(self) -> int:
-        return len(self.sums)
-
-    @property
     def nbytes(self) -> int:
-        """Bytes held: the table, the bucket matrix and the sums (ints and list)."""
-        held = int(self.table.nbytes) + 8 * len(self.sums)
-        held += sum(value.__sizeof__() for value in self.sums[self.start :])
+        """Bytes held by the table and the bucket matrix (the rare big sums and exotic
+        extremes aside)."""
+        held = int(self.table.nbytes)
         if self.buckets is not None:
             held += int(self.buckets.nbytes)
         return held
 
-    @property
-    def newest(self) -> int | None:
-        """The newest second with times, or None."""
-        return int(self.table[self.end - 1, _SECOND]) if self.end > self.start else None
-
     def fold(self, second: int, batch: Moments, array: npt.NDArray[np.float64]) -> None:
-        """Add a batch (its ``Moments`` and the times as float64) to ``second``'s row."""
-        row = self._row(second)
-        self._add_moments(row, batch)
+        """Add a batch (its ``Moments`` and the times as float64) to ``second``'s column."""
+        column = self._column(second)
+        self._add_moments(column, batch)
         if self.buckets is not None:
             zeros, low, counts = bucket_counts(array)
-            self._add_buckets(row, zeros, low, counts)
+            self._add_buckets(column, zeros, low, counts)
 
     def fold_aggregate(self, second: int, moments: Moments, kept: Distribution | None) -> None:
-        """Add already aggregated times (a merged state) to ``second``'s row; ``kept``,
+        """Add already aggregated times (a merged state) to ``second``'s column; ``kept``,
         their distribution, gives the bucket counts when this ring keeps them (a sketch).
         """
         if not moments.count:
             return
-        row = self._row(second)
-        self._add_moments(row, moments)
+        column = self._column(second)
+        self._add_moments(column, moments)
         if self.buckets is not None:
             if not isinstance(kept, LogSketch):
                 raise TypeError("a ring with buckets needs the times' sketch")
-            self._add_buckets(row, kept.zeros, kept.offset, kept.bins)
+            self._add_buckets(column, kept.zeros, kept.offset, kept.bins)
             self.folded |= kept.folded
 
     def since(self, first: int) -> RingRows | None:
-        """A private copy of the rows from second ``first`` on, or None when there are
-        none (caller holds the stripe lock)."""
-        seconds = self.table[self.start : self.end, _SECOND]
+        """A private copy of the seconds from ``first`` on, or None when there are none
+        (caller holds the stripe lock)."""
+        seconds = self.table[_SECOND, self.start : self.end]
         begin = self.start + int(np.searchsorted(seconds, first, side="left"))
-        if begin >= self.end:
-            return None
-        return self._rows(begin)
+        return self._rows(begin) if begin < self.end else None
 
     def all_rows(self) -> RingRows | None:
-        """Every row kept, as ``since`` copies them."""
+        """Every second kept, as ``since`` copies them."""
         return self._rows(self.start) if self.end > self.start else None
 
     def _rows(self, begin: int) -> RingRows:
         end = self.end
-        table = self.table[begin:end].copy()
-        exotic = {}
-        if self.exotic:
-            wanted = set(table[:, _SECOND].astype(np.int64).tolist())
-            exotic = {second: pair for second, pair in self.exotic.items() if second in wanted}
+        table = self.table[:, begin:end].copy()
+        exotic: dict[int, tuple[Number, Number]] = {}
+        big: dict[int, int] = {}
+        if self.exotic or self.big_sums:
+            first = int(table[_SECOND, 0])
+            exotic = {second: pair for second, pair in self.exotic.items() if second >= first}
+            big = {second: total for second, total in self.big_sums.items() if second >= first}
         buckets = None if self.buckets is None else self.buckets[begin:end].copy()
-        return RingRows(
-            table, self.sums[begin:end], self.shift, buckets, self.offset, self.folded, exotic
-        )
+        return RingRows(table, self.shift, big, buckets, self.offset, self.folded, exotic)
 
     def copy(self) -> SecondRing:
-        """A ring holding the same rows, sharing nothing that changes."""
+        """A ring holding the same seconds, sharing nothing that changes."""
         rows = self.all_rows()
         clone = SecondRing(self.buckets is not None)
         if rows is not None:
@@ -134,11 +142,11 @@ class SecondRing:
         return clone
 
     def load(self, rows: RingRows) -> None:
-        """Take ``rows`` as this (empty) ring's rows."""
+        """Take ``rows`` as this (empty) ring's seconds."""
         self.table = rows.table.copy()
-        self.sums = list(rows.sums)
+        self.start, self.end = 0, rows.table.shape[1]
         self.shift = rows.shift
-        self.start = 0
+        self.big_sums = dict(rows.big_sums)
         self.exotic = dict(rows.exotic)
         self.folded = rows.folded
         if self.buckets is not None and rows.buckets is not None:
@@ -147,88 +155,116 @@ class SecondRing:
 
     @classmethod
     def merged(cls, rings: Iterable[SecondRing], buckets: bool) -> SecondRing:
-        """One ring holding every second of ``rings``, the rows of equal seconds merged;
-        seconds too old for the newest are dropped."""
+        """One ring holding every second of ``rings``, equal seconds merged; seconds too
+        old for the newest are dropped."""
         parts = [rows for ring in rings if (rows := ring.all_rows()) is not None]
         result = cls(buckets)
         for second in sorted({s for rows in parts for s in rows.seconds()}):
             for rows in parts:
                 index = rows.index_of(second)
                 if index is not None:
-                    result.fold_aggregate(second, rows.moments(index), rows.sketch(index))
+                    result.fold_aggregate(second, rows.moments_of(index), rows.sketch(index))
         return result
 
     # --- inside ----------------------------------------------------------------------
 
-    def _row(self, second: int) -> int:
-        """The row of ``second``, appended when new. A second older than the newest row
-        (the clock went back) is counted in the newest: rows only go forward."""
+    def _column(self, second: int) -> int:
+        """The column of ``second``, added when new. A second older than the newest one
+        (the clock went back) is counted in the newest: seconds only go forward."""
         end = self.end
-        if end > self.start and second <= self.table[end - 1, _SECOND]:
+        if end > self.start and second <= self.table[_SECOND, end - 1]:
             return end - 1
         oldest = second - RING_SECONDS + 1
-        seconds = self.table[self.start : end, _SECOND]
+        seconds = self.table[_SECOND, self.start : end]
         self.start += int(np.searchsorted(seconds, oldest, side="left"))
         if self.exotic:
             self.exotic = {s: pair for s, pair in self.exotic.items() if s >= oldest}
-        if end == len(self.table):
+        if self.big_sums:
+            self.big_sums = {s: total for s, total in self.big_sums.items() if s >= oldest}
+        if end == self.table.shape[1]:
             self._compact()
             end = self.end
-        self.table[end] = 0.0
-        self.table[end, _SECOND] = second
+        self.table[:, end] = 0.0
+        self.table[_SECOND, end] = second
         if self.buckets is not None:
             self.buckets[end] = 0
-        self.sums.append(0)
+        self.end = end + 1
         return end
 
     def _compact(self) -> None:
-        """Move the kept rows to the front of new arrays with room for more."""
+        """Move the kept seconds to the front of new arrays with room for more."""
         start, end = self.start, self.end
         live = end - start
         capacity = max(min(max(4, 2 * live), RING_SECONDS + _SLACK), live + 1)
-        table = np.zeros((capacity, _COLUMNS))
-        table[:live] = self.table[start:end]
+        table = np.zeros((_FIGURES, capacity))
+        table[:, :live] = self.table[:, start:end]
         self.table = table
-        self.sums = self.sums[start:end]
         if self.buckets is not None:
             buckets = np.zeros((capacity, self.buckets.shape[1]), dtype=self.buckets.dtype)
             buckets[:live] = self.buckets[start:end]
             self.buckets = buckets
-        self.start = 0
+        self.start, self.end = 0, live
 
-    def _add_moments(self, row: int, batch: Moments) -> None:
-        line = self.table[row]
+    def _add_moments(self, column: int, batch: Moments) -> None:
+        table = self.table
         low, high = batch.minimum, batch.maximum
-        second = int(line[_SECOND])
-        if line[_COUNT]:
-            old_low, old_high = _extremes_of(line, self.exotic.get(second))
+        second = int(table[_SECOND, column])
+        count = int(table[_COUNT, column])
+        if count:
+            old_low, old_high = _extremes_of(table[:, column], self.exotic.get(second))
             low, high = min(old_low, low), max(old_high, high)
             exp, mean, m2 = combined_terms(
-                (int(line[_COUNT]), int(line[_EXP]), float(line[_MEAN]), float(line[_M2])),
+                (count, _exp_of(table[_KIND, column]), float(table[_MEAN, column]),
+                 float(table[_M2, column])),
                 (batch.count, batch.scale_exp, batch.scaled_mean, batch.scaled_m2),
-            )
+            )  # fmt: skip
         else:
             exp, mean, m2 = batch.scale_exp, batch.scaled_mean, batch.scaled_m2
-        line[_COUNT] += batch.count
-        line[_MIN], line[_MAX] = low, high
-        line[_INTS] = (_MIN_IS_INT if type(low) is int else 0) | (
-            _MAX_IS_INT if type(high) is int else 0
-        )
-        line[_EXP], line[_MEAN], line[_M2] = exp, mean, m2
+        bits = (_MIN_IS_INT if type(low) is int else 0) | (_MAX_IS_INT if type(high) is int else 0)
+        table[_COUNT, column] = count + batch.count
+        table[_MIN, column], table[_MAX, column] = low, high
+        table[_KIND, column] = exp * 4 + bits
+        table[_MEAN, column], table[_M2, column] = mean, m2
         if (type(low) is int and low > MAX_EXACT_INT) or (
             type(high) is int and high > MAX_EXACT_INT
         ):
             self.exotic[second] = (low, high)
         else:
             self.exotic.pop(second, None)
-        total = batch.total_scaled
-        if total:
-            zeros = (total & -total).bit_length() - 1
-            if zeros < self.shift:  # finer than every sum so far: widen them all
-                widen = self.shift - zeros
-                self.sums = [value << widen for value in self.sums]
-                self.shift = zeros
-            self.sums[row] += total >> self.shift
+        if batch.total_scaled:
+            self._set_sum(column, self._sum_of(column) + batch.total_scaled)
+
+    def _sum_of(self, column: int) -> int:
+        """The exact sum (times 2**1074) of ``column``'s second."""
+        table = self.table
+        big = self.big_sums.get(int(table[_SECOND, column]))
+        if big is not None:
+            return big
+        return (
+            _from_limbs(table[_SUM0, column], table[_SUM1, column], table[_SUM2, column])
+            << self.shift
+        )
+
+    def _set_sum(self, column: int, total: int) -> None:
+        zeros = (total & -total).bit_length() - 1
+        if zeros < self.shift:  # finer than every sum so far: shift them all
+            totals = {c: self._sum_of(c) for c in range(self.start, self.end) if c != column}
+            self.shift = zeros
+            for other, value in totals.items():
+                self._store_sum(other, value)
+        self._store_sum(column, total)
+
+    def _store_sum(self, column: int, total: int) -> None:
+        second = int(self.table[_SECOND, column])
+        shifted = total >> self.shift
+        if shifted >> _SUM_BITS:
+            self.big_sums[second] = total
+            shifted = 0
+        else:
+            self.big_sums.pop(second, None)
+        self.table[_SUM0, column] = shifted & _LIMB_MASK
+        self.table[_SUM1, column] = (shifted >> _LIMB_BITS) & _LIMB_MASK
+        self.table[_SUM2, column] = shifted >> (2 * _LIMB_BITS)
 
     def _add_buckets(self, row: int, zeros: int, low: int, counts: npt.NDArray[np.integer]) -> None:
         buckets = self.buckets
@@ -260,11 +296,20 @@ class SecondRing:
                 counts, low = counts[skip:], self.offset
             first = low - self.offset + 1
             line[first : first + len(counts)] += counts
-        if int(line.max()) > np.iinfo(buckets.dtype).max:
-            wider = next(t for t in _COUNT_TYPES if np.iinfo(t).max >= int(line.max()))
+        top = int(line.max())
+        if top > np.iinfo(buckets.dtype).max:
+            wider = next(t for t in _COUNT_TYPES if np.iinfo(t).max >= top)
             buckets = buckets.astype(wider)
             self.buckets = buckets
         buckets[row] = line
+
+
+def _from_limbs(low: float, middle: float, high: float) -> int:
+    return (int(high) << (2 * _LIMB_BITS)) + (int(middle) << _LIMB_BITS) + int(low)
+
+
+def _exp_of(kind: float) -> int:
+    return (int(kind) - (int(kind) & 3)) // 4
 
 
 def _fold_columns(
@@ -281,28 +326,28 @@ def _fold_columns(
 
 
 def _extremes_of(
-    line: npt.NDArray[np.float64], exotic: tuple[Number, Number] | None
+    column: npt.NDArray[np.float64], exotic: tuple[Number, Number] | None
 ) -> tuple[Number, Number]:
-    """A row's min and max as they were given (int or float)."""
+    """A second's min and max as they were given (int or float)."""
     if exotic is not None:
         return exotic
-    kinds = int(line[_INTS])
-    low: Number = float(line[_MIN])
-    high: Number = float(line[_MAX])
-    if kinds & _MIN_IS_INT:
+    bits = int(column[_KIND]) & 3
+    low: Number = float(column[_MIN])
+    high: Number = float(column[_MAX])
+    if bits & _MIN_IS_INT:
         low = int(low)
-    if kinds & _MAX_IS_INT:
+    if bits & _MAX_IS_INT:
         high = int(high)
     return low, high
 
 
 @dataclass(frozen=True, slots=True)
 class RingRows:
-    """A private copy of consecutive rows of a ring (a window's part in one stripe)."""
+    """A private copy of consecutive seconds of a ring (a window's part in one stripe)."""
 
     table: npt.NDArray[np.float64]
-    sums: list[int]
     shift: int
+    big_sums: dict[int, int]
     buckets: npt.NDArray[np.integer] | None
     offset: int
     folded: bool
@@ -310,55 +355,49 @@ class RingRows:
 
     @property
     def count(self) -> int:
-        return int(self.table[:, _COUNT].sum())
+        return int(self.table[_COUNT].sum())
 
     def seconds(self) -> list[int]:
-        return [int(second) for second in self.table[:, _SECOND].tolist()]
+        return [int(second) for second in self.table[_SECOND].tolist()]
 
     def index_of(self, second: int) -> int | None:
-        index = int(np.searchsorted(self.table[:, _SECOND], second))
-        return index if index < len(self.table) and self.table[index, _SECOND] == second else None
+        seconds = self.table[_SECOND]
+        index = int(np.searchsorted(seconds, second))
+        return index if index < len(seconds) and seconds[index] == second else None
 
-    def moments(self, index: int | None = None) -> Moments:
-        """The ``Moments`` of every row together (or of row ``index`` alone)."""
-        table = self.table if index is None else self.table[index : index + 1]
-        sums = self.sums if index is None else self.sums[index : index + 1]
-        exotic = self.exotic
-        lows: list[Number] = []
-        highs: list[Number] = []
-        for line in table if exotic or len(table) == 1 else ():
-            low, high = _extremes_of(line, exotic.get(int(line[_SECOND])))
-            lows.append(low)
-            highs.append(high)
-        if not lows:  # no exotic ints: the float columns order them exactly
-            low_row = table[int(np.argmin(table[:, _MIN]))]
-            high_row = table[int(np.argmax(table[:, _MAX]))]
-            lows.append(_extremes_of(low_row, None)[0])
-            highs.append(_extremes_of(high_row, None)[1])
-        counts = table[:, _COUNT]
-        exps = table[:, _EXP]
-        scale = int(exps.max())
-        shifts = (exps - scale).astype(np.int64)
-        means = np.ldexp(table[:, _MEAN], shifts)
-        m2s = np.ldexp(table[:, _M2], 2 * shifts)
-        count = int(counts.sum())
-        mean = float(np.dot(counts, means)) / count
-        deviations = means - mean
-        m2 = float(m2s.sum()) + float(np.dot(counts, deviations * deviations))
+    def moments_of(self, index: int) -> Moments:
+        """The ``Moments`` of one second."""
+        column = self.table[:, index]
+        second = int(column[_SECOND])
+        low, high = _extremes_of(column, self.exotic.get(second))
+        big = self.big_sums.get(second)
+        total = (
+            big
+            if big is not None
+            else _from_limbs(column[_SUM0], column[_SUM1], column[_SUM2]) << self.shift
+        )
         return Moments(
-            count=count,
-            total_scaled=sum(sums) << self.shift,
-            minimum=min(lows),
-            maximum=max(highs),
-            scale_exp=scale,
-            scaled_mean=mean,
-            scaled_m2=max(m2, 0.0),
+            int(column[_COUNT]),
+            total,
+            low,
+            high,
+            _exp_of(column[_KIND]),
+            float(column[_MEAN]),
+            float(column[_M2]),
         )
 
+    def extremes(self) -> tuple[Number, Number]:
+        """Min and max over these seconds, as given (int or float)."""
+        pairs = [
+            _extremes_of(self.table[:, index], self.exotic.get(second))
+            for index, second in enumerate(self.seconds())
+        ]
+        return min(low for low, _ in pairs), max(high for _, high in pairs)
+
     def distribution(self, latest: Distribution) -> Distribution:
-        """The distribution of these rows' times, given ``latest``, the times as the
+        """The distribution of these seconds' times, given ``latest``, the times as the
         action's distribution keeps them (``Distribution.latest``): itself, or for a
-        ring with buckets a sketch of the rows' counts with ``latest``'s exact values."""
+        ring with buckets a sketch of the seconds' counts with ``latest``'s exact values."""
         sketch = self.sketch()
         if sketch is None:
             return latest
@@ -368,8 +407,8 @@ class RingRows:
         return sketch
 
     def sketch(self, index: int | None = None) -> LogSketch | None:
-        """The bucket counts of every row together (or of row ``index``), as a sketch
-        without exact values; None for a ring without buckets."""
+        """The bucket counts of these seconds together (or of second ``index``), as a
+        sketch without exact values; None for a ring without buckets."""
         if self.buckets is None:
             return None
         rows = self.buckets if index is None else self.buckets[index : index + 1]
@@ -379,11 +418,74 @@ class RingRows:
         filled = np.flatnonzero(counts[1:])
         if len(filled):
             first, last = int(filled[0]), int(filled[-1])
-            sketch.bins = counts[1 + first : 2 + last].copy()
+            sketch.bins = counts[1 + first : 2 + last]
             sketch.offset = self.offset + first
         sketch.folded = self.folded
         sketch.exact = None
         return sketch
+
+
+def window_moments(groups: Sequence[Sequence[RingRows]]) -> list[Moments]:
+    """The ``Moments`` of each group of window parts (an action's, one per stripe), all
+    groups worked out together by numpy: a window over many actions takes a few dozen
+    numpy calls, not a few dozen per action."""
+    parts = [rows for group in groups for rows in group]
+    table = (
+        np.concatenate([rows.table for rows in parts], axis=1) if len(parts) > 1 else parts[0].table
+    )
+    part_sizes = [rows.table.shape[1] for rows in parts]
+    group_sizes = [sum(rows.table.shape[1] for rows in group) for group in groups]
+    group_starts = np.cumsum([0, *group_sizes[:-1]])
+    part_starts = np.cumsum([0, *part_sizes[:-1]])
+    group_of = np.repeat(np.arange(len(groups)), group_sizes)
+    counts = table[_COUNT]
+    totals = np.add.reduceat(counts, group_starts)
+    lows = np.minimum.reduceat(table[_MIN], group_starts)
+    highs = np.maximum.reduceat(table[_MAX], group_starts)
+    kinds = table[_KIND].astype(np.int64)
+    bits = kinds & 3
+    exps = (kinds - bits) // 4
+    low_ints = np.maximum.reduceat(
+        (table[_MIN] == lows[group_of]) & (bits & _MIN_IS_INT > 0), group_starts
+    )
+    high_ints = np.maximum.reduceat(
+        (table[_MAX] == highs[group_of]) & (bits & _MAX_IS_INT > 0), group_starts
+    )
+    scales = np.maximum.reduceat(exps, group_starts)
+    shifts = exps - scales[group_of]
+    means = np.ldexp(table[_MEAN], shifts)
+    m2s = np.ldexp(table[_M2], 2 * shifts)
+    group_means = np.add.reduceat(counts * means, group_starts) / totals
+    deviations = means - group_means[group_of]
+    group_m2s = np.add.reduceat(m2s + counts * deviations * deviations, group_starts)
+    limbs = np.add.reduceat(table[_SUM0 : _SUM2 + 1], part_starts, axis=1).tolist()
+    result = []
+    index = 0
+    for number, group in enumerate(groups):
+        total = 0
+        for rows in group:
+            total += _from_limbs(limbs[0][index], limbs[1][index], limbs[2][index]) << rows.shift
+            total += sum(rows.big_sums.values())
+            index += 1
+        if any(rows.exotic for rows in group):
+            pairs = [rows.extremes() for rows in group]
+            low: Number = min(pair[0] for pair in pairs)
+            high: Number = max(pair[1] for pair in pairs)
+        else:
+            low = int(lows[number]) if low_ints[number] else float(lows[number])
+            high = int(highs[number]) if high_ints[number] else float(highs[number])
+        result.append(
+            Moments(
+                count=int(totals[number]),
+                total_scaled=total,
+                minimum=low,
+                maximum=high,
+                scale_exp=int(scales[number]),
+                scaled_mean=float(group_means[number]),
+                scaled_m2=max(float(group_m2s[number]), 0.0),
+            )
+        )
+    return result
 
 
 def window_start(now: float, window: int) -> int:
@@ -416,8 +518,8 @@ def merged_in_time_order(
         older.append(values[: len(values) - count])
         recent.append(values[len(values) - count :])
         if rows is not None:
-            repeats = rows.table[:, _COUNT].astype(np.int64)
-            seconds.append(np.repeat(rows.table[:, _SECOND], repeats))
+            repeats = rows.table[_COUNT].astype(np.int64)
+            seconds.append(np.repeat(rows.table[_SECOND], repeats))
     order = np.argsort(np.concatenate(seconds), kind="stable") if seconds else None
     latest = np.concatenate(recent)
     ordered = np.concatenate([*older, latest[order] if order is not None else latest])

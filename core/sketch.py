@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from core.exactsum import Number
+from core.orderstats import linear_quantiles
 
 RELATIVE_ACCURACY = 0.01
 GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY)
@@ -166,7 +167,7 @@ class LogSketch:
         [minimum, maximum]; exact while every part still keeps its values."""
         exact = _exact_values([self, *others])
         if exact is not None:
-            found = _linear_quantiles(np.sort(exact).tolist(), qs)
+            found = linear_quantiles(np.sort(exact).tolist(), qs)
             return tuple(min(max(value, minimum), maximum) for value in found)
         if others:
             return self.merged_with(others).quantiles(qs, minimum, maximum)
@@ -266,26 +267,6 @@ def bucket_counts(array: npt.NDArray[np.float64]) -> tuple[int, int, npt.NDArray
 
 _NO_VALUES: npt.NDArray[np.float64] = np.empty(0, dtype=np.float64)
 _NO_VALUES.flags.writeable = False
-
-
-def _linear_quantiles(ordered: list[float], qs: Iterable[float]) -> list[float]:
-    """``np.quantile(ordered, qs)`` to the last bit (its default "linear" method, in the
-    same arithmetic), for a few sorted values: np.quantile's own overhead per call is
-    many times the work, and a snapshot of 10,000 small actions makes 10,000 calls."""
-    last = len(ordered) - 1
-    result = []
-    for q in qs:
-        virtual = last * q
-        lower = math.floor(virtual)
-        if lower >= last:
-            result.append(ordered[last])
-            continue
-        low, high = ordered[lower], ordered[lower + 1]
-        gamma = virtual - lower
-        difference = high - low
-        # numpy's _lerp: from the nearer end, so that gamma 1 gives high exactly.
-        result.append(high - difference * (1 - gamma) if gamma >= 0.5 else low + difference * gamma)
-    return result
 
 
 def _exact_values(parts: Sequence[LogSketch]) -> npt.NDArray[np.float64] | None:

@@ -89,13 +89,12 @@ class Tally:
         return None if rows is None else (rows, self.distribution.latest(rows.count))
 
 
-def window_tally(rows: RingRows, latest: Distribution) -> Tally:
-    """A private tally of a window's times in one stripe, from ``Tally.since``'s parts;
-    it is read, never folded into."""
+def window_tally(moments: Moments, distribution: Distribution) -> Tally:
+    """A private tally of (part of) a window's times; it is read, never folded into."""
     tally = Tally.__new__(Tally)
     tally.pending = []
-    tally.moments = rows.moments()
-    tally.distribution = rows.distribution(latest)
+    tally.moments = moments
+    tally.distribution = distribution
     tally.ring = _DETACHED
     return tally
 

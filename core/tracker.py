@@ -31,7 +31,14 @@ from core.exactsum import Number, unscaled
 from core.loading import FileLoad, Source
 from core.moments import Moments
 from core.report import LoadProgress, LoadReport
-from core.ring import RING_SECONDS, RingRows, SecondRing, merged_in_time_order, window_start
+from core.ring import (
+    RING_SECONDS,
+    RingRows,
+    SecondRing,
+    merged_in_time_order,
+    window_moments,
+    window_start,
+)
 from core.session import ActionState, TrackerState, read_session, write_session
 from core.stats import ActionStats, Snapshot
 from core.strategy import (
@@ -678,8 +685,14 @@ class ActionTracker:
             # Inside the cut: a reset right after it must not rename what was read.
             with self._names_lock:
                 firsts = dict(self._names)
-        for name, pieces in parts.items():  # a window's figures, worked out of the locks
-            groups[name] = [window_tally(rows, latest) for rows, latest in pieces]
+        if parts:  # a window's figures, worked out of the locks, every action at once
+            found = window_moments([[rows for rows, _ in pieces] for pieces in parts.values()])
+            for (name, pieces), moments in zip(parts.items(), found, strict=True):
+                # The action's figures ride on its first part; the others add their times.
+                groups[name] = [
+                    window_tally(moments if index == 0 else Moments(), rows.distribution(latest))
+                    for index, (rows, latest) in enumerate(pieces)
+                ]
         return _Cut(version, resets, list(firsts), groups, unchanged, firsts, only)
 
 

@@ -1,0 +1,241 @@
+"""Windows of time: what the per-second ring costs the hot path, a windowed snapshot and
+memory. Prints ratio tables.
+
+Run: ``uv run python -m bench.windows`` (``--quick`` for a smaller, noisier run).
+
+1. The hot path, interleaved: each round runs every subject in a fresh process, in turn,
+   so that the machine's drift hits all alike: the original design (bench/baseline.py),
+   the engine as it was before the ring (``--before REV``, a git revision, extracted
+   with ``git archive``; default the commit before windows came) and the engine now.
+2. A windowed snapshot of 200 actions over 60 s of history, each second holding times.
+3. The ring's bytes per action for a 5-minute window at several rates.
+Tables 2 and 3 drive the tracker's clock by hand, so five minutes take no five minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+BEFORE = "2a8228d"
+"""The last commit before the per-second ring."""
+ACTIONS = ("jump", "run", "walk", "swim", "climb")
+
+
+# --- 1. the hot path ---------------------------------------------------------------
+
+
+def payloads(count: int, seed: int = 1) -> list[str]:
+    rng = random.Random(seed)
+    return [
+        json.dumps({"action": rng.choice(ACTIONS), "time": round(rng.gauss(100, 15), 3)})
+        for _ in range(count)
+    ]
+
+
+def measure(subject: str, entry: str, threads: int, count: int) -> float:
+    """Calls (or records) per second for one subject and entry, run in this process;
+    the ``core`` imported is whichever comes first on ``sys.path``."""
+    data = payloads(count)
+    if subject == "original":
+        from bench.baseline import OriginalRunningTracker
+
+        tracker: Any = OriginalRunningTracker()
+    else:
+        from core import ActionTracker
+
+        tracker = ActionTracker()
+    pairs = [(json.loads(p)["action"], json.loads(p)["time"]) for p in data]
+    text = ("\n".join(data) + "\n").encode()
+
+    def work() -> None:
+        if entry == "add_action":
+            add_action = tracker.add_action
+            for payload in data:
+                add_action(payload)
+        elif entry == "add":
+            add = tracker.add
+            for name, value in pairs:
+                add(name, value)
+        else:  # the loader's batch entry, through a file in memory
+            tracker.load(io.BytesIO(text))
+
+    barrier = threading.Barrier(threads + 1)
+
+    def run() -> None:
+        barrier.wait()
+        work()
+
+    workers = [threading.Thread(target=run) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    barrier.wait()
+    began = time.perf_counter()
+    for worker in workers:
+        worker.join()
+    return threads * count / (time.perf_counter() - began)
+
+
+def child(core_folder: str, subject: str, entry: str, threads: int, count: int) -> None:
+    """The body of one measuring process: prints its rate."""
+    sys.path.insert(0, core_folder)
+    print(measure(subject, entry, threads, count))
+
+
+def run_child(core_folder: Path, subject: str, entry: str, threads: int, count: int) -> float:
+    code = (
+        f"import sys; sys.path.insert(0, {str(REPOSITORY)!r}); "
+        f"from bench.windows import child; "
+        f"child({str(core_folder)!r}, {subject!r}, {entry!r}, {threads}, {count})"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=600
+    )
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def extract_core(revision: str, into: Path) -> Path:
+    """``core/`` as it was at ``revision``, in a folder of its own."""
+    archive = subprocess.run(
+        ["git", "archive", revision, "core"], cwd=REPOSITORY, capture_output=True, check=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def hot_path_table(before: str, rounds: int, count: int) -> None:
+    cases = [("add_action", 1), ("add_action", 4), ("add", 1), ("load", 1)]
+    with tempfile.TemporaryDirectory() as folder:
+        old = extract_core(before, Path(folder))
+        subjects = [("original", REPOSITORY), (f"engine {before}", old), ("engine now", REPOSITORY)]
+        rates: dict[tuple[str, str, int], list[float]] = {}
+        for round_number in range(rounds):
+            for entry, threads in cases:
+                turn = round_number % len(subjects)  # who goes first rotates
+                for name, where in subjects[turn:] + subjects[:turn]:
+                    if name == "original" and entry != "add_action":
+                        continue
+                    kind = "original" if name == "original" else "engine"
+                    rate = run_child(where, kind, entry, threads, count)
+                    rates.setdefault((name, entry, threads), []).append(rate)
+    print(f"\nhot path: {count:,} calls per thread, {rounds} interleaved rounds (best)")
+    print(
+        f"{'entry':<12}{'threads':>8}{'original':>12}{'before':>12}{'now':>12}"
+        f"{'now/before':>12}{'now/orig':>10}"
+    )
+    for entry, threads in cases:
+        best = {name: max(rates.get((name, entry, threads), [0.0])) for name, _ in subjects}
+        original, old_rate, new_rate = (best[name] for name, _ in subjects)
+        print(
+            f"{entry:<12}{threads:>8}"
+            f"{original:>12,.0f}{old_rate:>12,.0f}{new_rate:>12,.0f}{new_rate / old_rate:>12.2f}"
+            + (f"{new_rate / original:>10.2f}" if original else f"{'':>10}")
+        )
+    scaling = {
+        name: max(rates[(name, "add_action", 4)]) / max(rates[(name, "add_action", 1)])
+        for name, _ in subjects
+    }
+    print(
+        "add_action 4 threads / 1 thread: " + ", ".join(f"{n} {r:.2f}" for n, r in scaling.items())
+    )
+
+
+# --- 2 and 3: the window's own costs -------------------------------------------------
+
+
+class ManualClock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def windowed_snapshot_table(repeat: int) -> None:
+    from core import STRATEGIES, ActionTracker
+
+    print(f"\nsnapshot of 200 actions, 20 times a second each for 60 s, median of {repeat} (ms)")
+    print(f"{'strategy':<10}{'all time':>10}{'window 10':>11}{'window 60':>11}{'window 300':>12}")
+    rng = random.Random(5)
+    for strategy in STRATEGIES:
+        clock = ManualClock()
+        tracker = ActionTracker(strategy, clock=clock)
+        names = [f"action-{i}" for i in range(200)]
+        for _ in range(60):
+            for name in names:
+                for _ in range(20):
+                    tracker.add(name, rng.uniform(50, 150))
+            clock.now += 1
+        clock.now -= 1
+        costs = []
+        for window in (None, 10, 60, 300):
+            times = []
+            for index in range(repeat):
+                tracker.add(names[index % 200], 100.0)  # a change: no cached snapshot
+                began = time.perf_counter()
+                tracker.snapshot(window)
+                times.append(time.perf_counter() - began)
+            costs.append(statistics.median(times) * 1e3)
+        print(
+            f"{strategy:<10}"
+            + "".join(f"{c:>{w}.2f}" for c, w in zip(costs, (10, 11, 11, 12), strict=True))
+        )
+
+
+def ring_memory_table() -> None:
+    from core import ActionTracker
+
+    print("\nring bytes per action for a 5-minute window (running; normal times 100 ± 15)")
+    print(f"{'times/s':>10}{'ring bytes':>12}{'KiB':>8}{'bytes/s':>10}")
+    for rate in (10, 100, 1_000, 10_000, 100_000):
+        clock = ManualClock()
+        tracker = ActionTracker(clock=clock)
+        rng = random.Random(9)
+        per_second = [max(rng.gauss(100, 15), 0.0) for _ in range(min(rate, 10_000))]
+        for _ in range(300):
+            if rate <= 10_000:
+                for value in per_second:
+                    tracker.add("a", value)
+            else:  # the loader's batch entry, 100,000 a second without a minute a second
+                tracker.add_actions(
+                    json.dumps({"action": "a", "time": v}) for v in per_second * (rate // 10_000)
+                )
+            clock.now += 1
+        (action,) = tracker.capture().actions
+        held = action.ring.nbytes if action.ring is not None else 0
+        print(f"{rate:>10,}{held:>12,}{held / 1024:>8.1f}{held / 300:>10.0f}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, noisier")
+    parser.add_argument("--before", default=BEFORE, help="revision of the engine to compare")
+    parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument("--skip-hot-path", action="store_true")
+    args = parser.parse_args(argv)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load:.1f}")
+    if not args.skip_hot_path:
+        rounds = args.rounds or (2 if args.quick else 5)
+        hot_path_table(args.before, rounds, 50_000 if args.quick else 200_000)
+    windowed_snapshot_table(10 if args.quick else 30)
+    ring_memory_table()
+
+
+if __name__ == "__main__":
+    main()

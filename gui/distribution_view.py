@@ -159,7 +159,12 @@ class DistributionView(QWidget):
             top = max(top, int(counts.max(initial=0)))
         # Set only when they change (rarely: the edges are round numbers), so pyqtgraph
         # keeps its axis pictures.
-        ranges = (float(x[0]), float(x[-1]), nice_ceiling(top * 1.05))
+        # The counts' axis grows to twice what is needed and shrinks only below a
+        # quarter, so that counts growing during a run seldom change it.
+        shown_top = self._histogram_ranges[2] if self._histogram_ranges else 0.0
+        if not top * 1.05 <= shown_top <= max(top, 1) * 4:
+            shown_top = nice_ceiling(top * 2.0)
+        ranges = (float(x[0]), float(x[-1]), shown_top)
         if ranges != self._histogram_ranges:
             self._histogram_ranges = ranges
             self.histogram_plot.setXRange(ranges[0], ranges[1], padding=0.02)

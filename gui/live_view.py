@@ -114,6 +114,7 @@ class LiveView(QObject):
         self.worker.yielded.connect(self._on_poller_yielded)
         self.refresh_timer.timeout.connect(self._on_refresh_timer)
         table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
+        charts.currentChanged.connect(self._on_charts_current_changed)
 
     @property
     def tracker(self) -> ActionTracker:
@@ -304,4 +305,14 @@ class LiveView(QObject):
             return
         self._selected = names
         self._charts.show_selected(names)
-        self.poller.set_histogram_actions(names)
+        self._ask_histograms()
+
+    def _on_charts_current_changed(self, _index: int) -> None:
+        self._ask_histograms()
+
+    def _ask_histograms(self) -> None:
+        """Have the poller take the selected actions' histograms while the distribution
+        is the chart shown, and none otherwise (they cost the poller's thread, and the
+        GIL, tens of milliseconds each under load)."""
+        shown = self._charts.currentWidget() is self._charts.distribution
+        self.poller.set_histogram_actions(self._selected if shown else ())

@@ -13,9 +13,9 @@ from pytestqt.qtbot import QtBot
 
 import gui.charts
 import gui.snapshots
-from core import ActionTracker
+from core import ActionTracker, Snapshot
 from gui import MainWindow
-from gui.histogram_bins import BINS, LOG_RATIO, bin_edges, bins_from_cumulative
+from gui.histogram_bins import BINS, Histograms, LOG_RATIO, bin_edges, bins_from_cumulative
 
 START = 1_000_000.0
 
@@ -217,3 +217,35 @@ def test_nothing_selected_shows_a_hint_and_no_bins(window: MainWindow) -> None:
     window.charts.redraw()
     assert window.charts.distribution.hint.isVisible()
     assert window.charts.distribution.plotted_bins() == {}
+
+
+def test_histograms_are_taken_only_while_the_distribution_is_shown(
+    qtbot: QtBot, make_window: Callable[..., MainWindow], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken: list[tuple[str, ...]] = []
+    original = gui.snapshots.histograms_for
+
+    def counting(
+        tracker: ActionTracker, snapshot: Snapshot, actions: Sequence[str]
+    ) -> Histograms | None:
+        taken.append(tuple(actions))
+        return original(tracker, snapshot, actions)
+
+    monkeypatch.setattr(gui.snapshots, "histograms_for", counting)
+    tracker = ActionTracker("samples")
+    add(tracker, "jump", [1.0, 2.0])
+    window = make_window(tracker)
+    window.refresh()
+    select(window, "jump")
+    drawn_bins(qtbot, window, ["jump"])
+    assert taken
+    assert set(taken) == {("jump",)}
+
+    window.charts.setCurrentWidget(window.charts.averages_plot)
+    window.refresh()  # the switch's own request reaches the poller first
+    taken.clear()
+    add(tracker, "jump", [3.0])
+    window.refresh()
+    assert taken == []
+    window.charts.setCurrentWidget(window.charts.distribution)
+    qtbot.waitUntil(lambda: bool(taken), timeout=5000)

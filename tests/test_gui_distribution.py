@@ -15,7 +15,7 @@ import gui.charts
 import gui.snapshots
 from core import ActionTracker, Snapshot
 from gui import MainWindow
-from gui.histogram_bins import BINS, Histograms, LOG_RATIO, bin_edges, bins_from_cumulative
+from gui.histogram_bins import BINS, LOG_RATIO, Histograms, bin_edges, bins_from_cumulative
 
 START = 1_000_000.0
 

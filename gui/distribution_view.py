@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor, QPen
+from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from gui.average_history import AverageHistory, PercentileSteps
@@ -171,21 +171,21 @@ class DistributionView(QWidget):
             self.histogram_plot.setYRange(0, ranges[2], padding=0)
 
     def _have_bars(self, names: list[str]) -> None:
-        """A filled outline per name, in order. Items are made once and kept (hidden
-        when unused)."""
+        """An outline of bars per name, in order, not filled: filling translucent areas
+        the size of the plot took the raster engine long enough, on the GUI thread, to
+        delay its timers several times over while producers ran (bench.gui_responsiveness
+        --distribution), and outlines overlay more readably. Items are made once and kept
+        (hidden when unused)."""
         if names == self._bar_names:
             return
         while len(self._bars) < len(names):
             color = COLORS[len(self._bars) % len(COLORS)]
             bar = QGraphicsPathItem()
-            bar.setPen(_pen(color, 1.5))
+            bar.setPen(_pen(color, 2))
             self.histogram_plot.addItem(bar)
             self._bars.append(bar)
         for index, bar in enumerate(self._bars):
             bar.setVisible(index < len(names))
-            fill = QColor(COLORS[index % len(COLORS)])
-            fill.setAlpha(70 if len(names) > 1 else 140)
-            bar.setBrush(QBrush(fill))
         self._bar_names = list(names)
         self._show_legend()
 

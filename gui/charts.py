@@ -1,4 +1,5 @@
-"""Live charts (pyqtgraph): benchmark throughput, and each action's average over time.
+"""Live charts (pyqtgraph): benchmark throughput, each action's average over time, and
+the selected actions' distribution (``gui/distribution_view.py``).
 
 Both only store points when data arrives and redraw when ``redraw`` is called by the
 window's refresh timer, so they update with the table, never faster.
@@ -6,7 +7,6 @@ window's refresh timer, so they update with the table, never faster.
 
 from __future__ import annotations
 
-import math
 import time
 from collections import deque
 
@@ -17,15 +17,23 @@ from PySide6.QtWidgets import QTabWidget
 from core import Snapshot
 from core.loadgen import LoadResult, LoadStatus
 from gui.average_history import MAX_LINES, AverageHistory, Steps
+from gui.distribution_view import DistributionView
+from gui.histogram_bins import Histograms
+from gui.plot_scale import LARGEST_PLOTTED, scaled_label
+from gui.plot_scale import nice_ceiling as _nice_ceiling
+from gui.plot_scale import value_scale as _y_scale
 
 HISTORY = 1200
 """Throughput points kept: two minutes at the refresh rate."""
 REDRAW_SECONDS = 0.25
 """Charts redraw at most 4 times a second, on the table's refresh timer."""
-LARGEST_PLOTTED = 1e300
-"""Averages above it are plotted divided by a power of ten (see ``_y_scale``)."""
+DISTRIBUTION_REDRAW_SECONDS = 1.0
+"""The distribution view (two plots, up to 6 histograms and 18 lines) redraws at most
+once a second, as Locust's charts do: each of its plots' repaints enters Python
+(pyqtgraph's view), which waits for the GIL while producers run, and its figures move
+slowly."""
 
-__all__ = ["MAX_LINES", "ChartsPanel"]
+__all__ = ["LARGEST_PLOTTED", "MAX_LINES", "ChartsPanel"]
 
 _COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 
@@ -42,7 +50,8 @@ def _plot(title: str, left: str, units: str | None = None) -> pg.PlotWidget:
 
 
 class ChartsPanel(QTabWidget):
-    """Two tabs: "Throughput" (adds/s during a benchmark) and "Averages" (per action)."""
+    """Three tabs: "Throughput" (adds/s during a benchmark), "Averages" (per action) and
+    "Distribution" (of the actions selected in the table)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -58,8 +67,10 @@ class ChartsPanel(QTabWidget):
         self.averages_plot.disableAutoRange()
         self._ends = pg.ScatterPlotItem(size=7, pen=None)
         self.averages_plot.addItem(self._ends)
+        self.distribution = DistributionView()
         self.addTab(self.throughput_plot, "Throughput")
         self.addTab(self.averages_plot, "Averages")
+        self.addTab(self.distribution, "Distribution")
         self._rates: deque[tuple[float, float]] = deque(maxlen=HISTORY)
         self._last_status: tuple[float, int] | None = None
         self._history = AverageHistory(None, time.monotonic())
@@ -134,6 +145,28 @@ class ChartsPanel(QTabWidget):
     def show_history(self, history: AverageHistory) -> None:
         """Draw ``history`` (a session's) in the averages chart from now on."""
         self._history = history
+        history.watch(self.distribution.selected)
+        self._dirty = True
+
+    def set_window_words(self, words: str) -> None:
+        """Name the window the charts cover ("all time", "last minute") in their titles."""
+        suffix = "" if words == "all time" else f", {words}"
+        self.averages_plot.setTitle(f"Average time per action{suffix}", color="#333", size="10pt")
+        self.distribution.set_window_words(words)
+        self._dirty = True
+
+    def show_selected(self, names: tuple[str, ...]) -> None:
+        """Chart the distribution of ``names`` (the table's selection); a selection brings
+        the distribution to the front."""
+        self.distribution.set_selected(names)
+        self._history.watch(names)
+        if names:
+            self.setCurrentWidget(self.distribution)
+        self._dirty = True
+
+    def show_histograms(self, histograms: Histograms | None) -> None:
+        """The selected actions' bins, taken with the snapshot just shown."""
+        self.distribution.show_histograms(histograms)
         self._dirty = True
 
     def add_snapshot(self, now: float, snapshot: Snapshot) -> None:
@@ -158,12 +191,19 @@ class ChartsPanel(QTabWidget):
         hidden charts are never redrawn and the visible one only a few times a second.
         """
         now = time.monotonic()
-        if not self._dirty or not self.isVisible() or now - self._redrawn < REDRAW_SECONDS:
+        interval = (
+            DISTRIBUTION_REDRAW_SECONDS
+            if self.currentWidget() is self.distribution
+            else REDRAW_SECONDS
+        )
+        if not self._dirty or not self.isVisible() or now - self._redrawn < interval:
             return
         self._dirty = False
         self._redrawn = now
         if self.currentWidget() is self.throughput_plot:
             self._redraw_throughput()
+        elif self.currentWidget() is self.distribution:
+            self.distribution.redraw(self._history)
         else:
             self._redraw_averages()
 
@@ -209,8 +249,7 @@ class ChartsPanel(QTabWidget):
         # rarely, so the axes are seldom regenerated. From zero, like the throughput.
         if scale != self._shown_y_scale:
             self._shown_y_scale = scale
-            label = "time" if scale == 1.0 else f"time (×1e{round(math.log10(scale))})"
-            self.averages_plot.setLabel("left", label)
+            self.averages_plot.setLabel("left", scaled_label("time", scale))
         self.averages_plot.setYRange(0, _nice_ceiling(top / scale * 1.05), padding=0)
         self.averages_plot.setXRange(0, _nice_ceiling(max(history.latest, 1.0)), padding=0.02)
 
@@ -233,23 +272,3 @@ class ChartsPanel(QTabWidget):
                 for sample, label in self._legend.items:
                     if sample.item is self._curves[index]:
                         label.setText(name)
-
-
-def _y_scale(top: float) -> float:
-    """What the averages are divided by when plotted (and the axis label says so): 1,
-    or for averages near the largest double a power of ten that keeps pyqtgraph's and
-    Qt's arithmetic on them (ticks, padding, transforms) finite."""
-    if top <= LARGEST_PLOTTED:
-        return 1.0
-    return 10.0 ** (math.floor(math.log10(top)) - 3)
-
-
-def _nice_ceiling(value: float) -> float:
-    """The smallest 1, 2 or 5 times a power of ten that is >= ``value``."""
-    if value <= 0:
-        return 1.0
-    power = 10.0 ** math.floor(math.log10(value))
-    for step in (1, 2, 5, 10):
-        if step * power >= value:
-            return step * power
-    return 10 * power

@@ -105,9 +105,11 @@ def build_layout(
     table: QWidget,
     benchmark: QWidget,
     charts: QWidget,
+    *,
+    window_selector: QWidget | None = None,
 ) -> Layout:
-    """The form above the session tabs, filter and table on the left; the benchmark
-    above the charts on the right."""
+    """The form above the session tabs, window of time, filter and table on the left;
+    the benchmark above the charts on the right."""
     sessions = QTabBar()
     sessions.setObjectName("sessionTabs")
     for name in session_names:
@@ -125,6 +127,8 @@ def build_layout(
     table_bar = QHBoxLayout()
     table_bar.addWidget(sessions)
     table_bar.addStretch()
+    if window_selector is not None:
+        table_bar.addWidget(window_selector)
     table_bar.addWidget(filter_status)
     table_bar.addWidget(filter_input)
     table_area = QWidget()

@@ -1,7 +1,9 @@
-"""What the table, charts and totals show: one session at a time, fed by the poller.
+"""What the table, charts and totals show: one session at a time, over one window of
+time, fed by the poller.
 
 The poller is the only place the window takes snapshots; the live view asks it to poll
-now when the shown session changes or the user acted, and applies what it yields.
+now when the shown session or window changes or the user acted, and applies what it
+yields. The table's selection picks the actions whose distribution the charts show.
 """
 
 from __future__ import annotations
@@ -9,15 +11,17 @@ from __future__ import annotations
 import time
 from collections import deque
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QSortFilterProxyModel, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QStatusBar
 
 from core import ActionTracker, Snapshot
 from gui.average_history import AverageHistory
 from gui.charts import ChartsPanel
+from gui.empty_note import EmptyNote
 from gui.snapshots import SnapshotPoller, TrackerSnapshot
 from gui.stats_model import StatsModel
 from gui.stats_view import StatsView
+from gui.window_choice import window_words
 from gui.workers import Worker
 
 REFRESH_MS = 66
@@ -61,9 +65,12 @@ class RateMeter:
 
 
 class LiveView(QObject):
-    """Owns the shown session's tracker, the snapshot poller and the refresh timer, and
-    drives the table's model, the charts and ``totals`` (a label: count, distinct
-    actions and rate) from them.
+    """Owns the shown session's tracker, the window of time shown, the snapshot poller
+    and the refresh timer, and drives the table's model, the charts and ``totals`` (a
+    label: session, window, count, distinct actions and rate) from them.
+
+    The window applies to every session: it is one choice above the table, as a filter
+    is, so switching tabs never changes silently what the figures cover.
 
     Signals
     -------
@@ -88,10 +95,16 @@ class LiveView(QObject):
         self.totals = QLabel()
         self.totals.setObjectName("totalsLabel")
         self._shown_version = -1
+        self._shown_sequence = 0
+        self._shown_resets: int | None = None
+        self._window: int | None = None
         self._latest: Snapshot | None = None
         self._totals_text = ""
         self._rate = RateMeter()
+        self._window_rate = 0.0
         self._histories: dict[str, AverageHistory] = {}
+        self._selected: tuple[str, ...] = ()
+        self.empty_note = EmptyNote(table)
         self._show_history()
         self.poller = SnapshotPoller(tracker)
         self.worker = Worker(self.poller.polls, "snapshot poller")
@@ -100,11 +113,40 @@ class LiveView(QObject):
 
         self.worker.yielded.connect(self._on_poller_yielded)
         self.refresh_timer.timeout.connect(self._on_refresh_timer)
+        table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
+        charts.currentChanged.connect(self._on_charts_current_changed)
 
     @property
     def tracker(self) -> ActionTracker:
         """The tracker shown now."""
         return self._tracker
+
+    @property
+    def window(self) -> int | None:
+        """The window of time shown, in seconds; None for all time."""
+        return self._window
+
+    @property
+    def selected(self) -> tuple[str, ...]:
+        """The actions selected in the table, in its order: their distribution is shown."""
+        return self._selected
+
+    def set_window(self, window: int | None) -> None:
+        """Show the figures of the last ``window`` seconds (None: all time), in every
+        session; the charts start again, since their past covered another window."""
+        if window == self._window:
+            return
+        self._window = window
+        self._shown_version = -1
+        self._shown_sequence = 0
+        self._latest = None
+        self._rate.clear()
+        self._histories.clear()
+        self._show_history()
+        self._charts.set_window_words(window_words(window))
+        self._totals_text = f"{self._heading()}: …"
+        self._show_totals()
+        self.poller.set_window(window)
 
     def place_totals(self, status_bar: QStatusBar) -> QLabel:
         """Put ``totals`` at the right of ``status_bar``; returns it."""
@@ -134,11 +176,14 @@ class LiveView(QObject):
             return
         self._tracker, self._session_name = tracker, session_name
         self._shown_version = -1
+        self._shown_sequence = 0  # the poller's latest of this tracker is new to the table
+        self._shown_resets = None
         self._latest = None
         self._rate.clear()
         self._model.clear_rows()
+        self._clear_selection()
         self._show_history()
-        self._totals_text = f"{session_name}: …"
+        self._totals_text = f"{self._heading()}: …"
         self._show_totals()
         self.poller.show(tracker)
 
@@ -166,7 +211,8 @@ class LiveView(QObject):
     def current_snapshot(self) -> Snapshot:
         """The shown session's current figures: as shown when they are current, else as
         the poller takes them now (the caller waits, at most CURRENT_TIMEOUT)."""
-        if self._latest is None or self._tracker.version != self._shown_version:
+        stale = self._window is not None  # its figures age: always taken anew
+        if stale or self._latest is None or self._tracker.version != self._shown_version:
             if not self.worker.running:
                 raise RuntimeError("the window is closed: its snapshot poller has stopped")
             taken = self.poller.wait_for_current(CURRENT_TIMEOUT)
@@ -189,25 +235,84 @@ class LiveView(QObject):
         self._charts.redraw()
 
     def _apply(self, taken: TrackerSnapshot) -> None:
-        """Show ``taken``, unless it is of another session or not newer than the shown."""
+        """Show ``taken``, unless it is of another session or window, or not newer than
+        the shown."""
         snapshot = taken.snapshot
-        if taken.tracker is not self._tracker or snapshot.version <= self._shown_version:
+        if (
+            taken.tracker is not self._tracker
+            or taken.window != self._window
+            or taken.sequence <= self._shown_sequence
+        ):
             return
+        self._shown_sequence = taken.sequence
         self._shown_version = snapshot.version
         self._latest = snapshot
+        if self._shown_resets is not None and snapshot.resets != self._shown_resets:
+            self._clear_selection()  # the selected actions' times are gone
+        self._shown_resets = snapshot.resets
         now = time.monotonic()
         self._model.update(snapshot)
         self._table.fit_columns(*self._model.take_widened())
         self._charts.add_snapshot(now, snapshot)
-        self._rate.add(now, snapshot.total_count)
+        self._charts.show_histograms(taken.histograms)
         count, distinct = snapshot.total_count, len(snapshot.actions)
+        if self._window is None:
+            self._rate.add(now, snapshot.total_count)
+        else:
+            self._window_rate = float(sum(stats.rate for stats in snapshot.actions))
         self._totals_text = (
-            f"{self._session_name}: {count:,} action{'' if count == 1 else 's'} · "
+            f"{self._heading()}: {count:,} action{'' if count == 1 else 's'} · "
             f"{distinct:,} distinct"
+        )
+        self.empty_note.show_for(
+            f"No actions in the {window_words(self._window)}"
+            if self._window is not None and not snapshot.actions
+            else None
         )
         self._show_totals()
         self.shown.emit(taken)
 
+    def _heading(self) -> str:
+        """The session, and the window when it is not all time: "Live, last minute"."""
+        if self._window is None:
+            return self._session_name
+        return f"{self._session_name}, {window_words(self._window)}"
+
     def _show_totals(self) -> None:
-        rate = self._rate.rate(time.monotonic())
-        self.totals.setText(f"{self._totals_text} · {rate:,.0f}/s")
+        if self._window is None:
+            rate = self._rate.rate(time.monotonic())
+            self.totals.setText(f"{self._totals_text} · {rate:,.0f}/s")
+        else:
+            self.totals.setText(f"{self._totals_text} · {self._window_rate:,.1f}/s")
+
+    def _on_table_selection_changed(self, *_changed: object) -> None:
+        proxy = self._table.model()
+        assert isinstance(proxy, QSortFilterProxyModel)
+        rows = sorted({index.row() for index in self._table.selectionModel().selectedRows()})
+        names = []
+        for row in rows:
+            stats = self._model.stats_at(proxy.mapToSource(proxy.index(row, 0)).row())
+            if stats is not None:
+                names.append(stats.action)
+        self._show_selected(tuple(names))
+
+    def _clear_selection(self) -> None:
+        self._table.clearSelection()
+        self._show_selected(())
+
+    def _show_selected(self, names: tuple[str, ...]) -> None:
+        if names == self._selected:
+            return
+        self._selected = names
+        self._charts.show_selected(names)
+        self._ask_histograms()
+
+    def _on_charts_current_changed(self, _index: int) -> None:
+        self._ask_histograms()
+
+    def _ask_histograms(self) -> None:
+        """Have the poller take the selected actions' histograms while the distribution
+        is the chart shown, and none otherwise (they cost the poller's thread, and the
+        GIL, tens of milliseconds each under load)."""
+        shown = self._charts.currentWidget() is self._charts.distribution
+        self.poller.set_histogram_actions(self._selected if shown else ())

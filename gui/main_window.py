@@ -41,13 +41,16 @@ from gui.stats_model import StatsModel, StatsProxy
 from gui.stats_view import StatsView
 from gui.strategy_choice import StrategyChoice
 from gui.user_session import freeze_long_lived
+from gui.window_choice import WindowSelector
 from gui.window_settings import (
     restore_layout,
     restore_sort,
     save_spec,
+    save_window_choice,
     save_window_settings,
     saved_history,
     saved_spec,
+    saved_window_choice,
 )
 from gui.workers import stop_all
 
@@ -89,7 +92,15 @@ class MainWindow(QMainWindow):
         self.charts = ChartsPanel()
         self.sources_panel = SourcesPanel(self.sources)
         table_area = with_panel_below(self.table, self.sources_panel)
-        layout = build_layout(self.entry, SESSION_NAMES, table_area, self.benchmark, self.charts)
+        self.window_selector = WindowSelector()
+        layout = build_layout(
+            self.entry,
+            SESSION_NAMES,
+            table_area,
+            self.benchmark,
+            self.charts,
+            window_selector=self.window_selector,
+        )
         self.setCentralWidget(layout.central)
         self.sessions, self.filter, self.splitter = layout.sessions, layout.filter, layout.splitter
         self._splitters = layout.splitters
@@ -144,6 +155,9 @@ class MainWindow(QMainWindow):
         self.benchmark.run_finished.connect(self.charts.show_run_ended)
         self.benchmark.run_finished.connect(self._on_benchmark_finished)
         self.benchmark.spec_changed.connect(partial(save_spec, self.settings))
+        self.window_selector.window_chosen.connect(self.live.set_window)
+        self.window_selector.window_chosen.connect(partial(save_window_choice, self.settings))
+        self.window_selector.set_window(saved_window_choice(self.settings))
         # The poller's thread starts last: a window that fails to build must not leave a
         # running thread behind (Qt aborts the process when its QThread is destroyed).
         self.live.start()

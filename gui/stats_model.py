@@ -19,10 +19,14 @@ from PySide6.QtGui import QStandardItem, QStandardItemModel
 from core import ActionStats, Snapshot
 from core.exactsum import Number
 
-HEADERS = ("Action", "Count", "Average", "Min", "Max", "Std dev", "p50", "p90", "p99")
-FIELDS = ("action", "count", "mean", "min", "max", "stdev", "p50", "p90", "p99")
+HEADERS = ("Action", "Count", "Average", "Min", "Max", "Std dev", "p50", "p90", "p99", "Rate")
+FIELDS = ("action", "count", "mean", "min", "max", "stdev", "p50", "p90", "p99", "rate")
 COUNT_COLUMN = 1
 PERCENTILE_COLUMNS = (6, 7, 8)
+RATE_COLUMN = 9
+"""Adds per second over the window shown (all time: since the action's first add); last,
+so the columns before it keep their places (and a saved sort order its column)."""
+RATE_TIP = "Times added per second, over the window chosen above the table"
 APPROXIMATE_SIGN = "≈"
 """Put before a percentile that is an estimate, not the true figure."""
 APPROXIMATE_TIPS = {
@@ -72,11 +76,15 @@ def full_precision(value: Number) -> str:
 
 class StatsModel(QStandardItemModel):
     """One row per action in first-seen order; ``update`` applies a snapshot in place,
-    so selection and scroll position survive refreshes."""
+    so selection and scroll position survive refreshes, and an action leaving a window's
+    snapshot removes only its own row."""
 
     def __init__(self) -> None:
         super().__init__(0, len(HEADERS))
         self.setHorizontalHeaderLabels(list(HEADERS))
+        header = self.horizontalHeaderItem(RATE_COLUMN)
+        if header is not None:
+            header.setToolTip(RATE_TIP)
         self._rows: dict[str, int] = {}
         self._shown: dict[str, ActionStats] = {}
         # The longest text shown per column, so the view can fit a column when it grows
@@ -89,21 +97,40 @@ class StatsModel(QStandardItemModel):
 
     def update(self, snapshot: Snapshot) -> None:
         """Show ``snapshot``; rows of unchanged actions are not touched."""
-        names = {stats.action for stats in snapshot.actions}
-        if snapshot.resets != self._resets or any(name not in names for name in self._rows):
-            self.clear_rows()  # a reset, or another session
+        if snapshot.resets != self._resets:
+            self.clear_rows()  # a reset, a removal or another session
             self._resets = snapshot.resets
-        for stats in snapshot.actions:
+        names = {stats.action for stats in snapshot.actions}
+        gone = [row for name, row in self._rows.items() if name not in names]
+        if gone:  # actions that left the window: their rows alone go
+            for row in sorted(gone, reverse=True):
+                self.removeRow(row)
+            self._renumber()
+        kept = [stats.action for stats in snapshot.actions if stats.action in self._rows]
+        if kept != sorted(self._rows, key=self._rows.__getitem__):
+            self.clear_rows()  # the order changed: shown anew, in the snapshot's
+        inserted = False
+        for position, stats in enumerate(snapshot.actions):
             shown = self._shown.get(stats.action)
-            if shown is stats or shown == stats:  # the engine reuses unchanged figures
+            # The engine reuses unchanged figures; a rate is not compared by ==, as it
+            # moves with time alone.
+            if shown is stats or (shown == stats and shown.rate == stats.rate):
                 continue
-            row = self._rows.get(stats.action)
-            if row is None:
-                self._append(stats)
+            if stats.action not in self._rows:
+                # At its place in first-seen order: an action back in the window goes
+                # back between the others, not after them.
+                inserted |= position < self.rowCount()
+                self._insert(position, stats)
             else:
+                # The rows hold the snapshot's actions in its order, those above this one
+                # included (inserted on the way down), so its row is its position. Only
+                # the changed cells are set: as time passes, often the rate alone moves.
                 for column in range(1, len(FIELDS)):
-                    self._set_number(self.item(row, column), column, stats)
+                    if shown is None or _differs(shown, stats, column):
+                        self._set_number(self.item(position, column), column, stats)
             self._shown[stats.action] = stats
+        if inserted:
+            self._renumber()
 
     def clear_rows(self) -> None:
         self.setRowCount(0)
@@ -127,7 +154,14 @@ class StatsModel(QStandardItemModel):
         item = self.item(row, 0)
         return self._shown.get(item.text()) if item is not None else None
 
-    def _append(self, stats: ActionStats) -> None:
+    def _renumber(self) -> None:
+        """Map names to rows again after rows were removed or inserted."""
+        shown = self._shown
+        self._rows = {self.item(row, 0).text(): row for row in range(self.rowCount())}
+        for name in [name for name in shown if name not in self._rows]:
+            del shown[name]
+
+    def _insert(self, position: int, stats: ActionStats) -> None:
         name = QStandardItem(stats.action)
         name.setData(stats.action, SORT_ROLE)
         name.setToolTip(stats.action)  # the whole name, where the column cuts it short
@@ -139,8 +173,8 @@ class StatsModel(QStandardItemModel):
             item.setTextAlignment(_NUMBER_ALIGNMENT)
             self._set_number(item, column, stats)
             items.append(item)
-        self._rows[stats.action] = self.rowCount()
-        self.appendRow(items)
+        self._rows[stats.action] = position
+        self.insertRow(position, items)
 
     def _set_number(self, item: QStandardItem, column: int, stats: ActionStats) -> None:
         value = getattr(stats, FIELDS[column])
@@ -155,6 +189,14 @@ class StatsModel(QStandardItemModel):
         if len(text) > len(self._widest[column]):
             self._widest[column] = text
             self._widened.add(column)
+
+
+def _differs(shown: ActionStats, stats: ActionStats, column: int) -> bool:
+    """Whether ``column``'s cell shows something else for ``stats`` than for ``shown``."""
+    field = FIELDS[column]
+    if getattr(shown, field) != getattr(stats, field):
+        return True
+    return column in PERCENTILE_COLUMNS and shown.percentile_accuracy != stats.percentile_accuracy
 
 
 class StatsProxy(QSortFilterProxyModel):

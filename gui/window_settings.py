@@ -1,5 +1,5 @@
 """What the window remembers between runs, in QSettings: geometry, splitters, the
-table's sort order, and the benchmark's settings and history."""
+table's sort order and window of time, and the benchmark's settings and history."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QMainWindow, QSplitter, QTableView
 from core.loadgen import LoadResult, LoadSpec, spec_from_dict, spec_to_dict
 from core.strategy import check_strategy
 from gui.benchmark_panel import BenchmarkPanel, HistoryEntry
+from gui.window_choice import WINDOWS
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,23 @@ def restore_sort(settings: QSettings, table: QTableView) -> None:
     if table.model() is not None and column >= table.model().columnCount():
         column = -1
     table.sortByColumn(column, order)
+
+
+def save_window_choice(settings: QSettings, window: int | None) -> None:
+    """The window of time the table covers (``windowSelector``): seconds, or "all"."""
+    settings.setValue("table/window", "all" if window is None else str(window))
+
+
+def saved_window_choice(settings: QSettings) -> int | None:
+    """The window of time chosen last; all time when none was (or it is not offered)."""
+    saved = settings.value("table/window")
+    if saved is None or saved == "all":
+        return None
+    for _text, seconds in WINDOWS:
+        if seconds is not None and str(seconds) == str(saved):
+            return seconds
+    log.warning("ignoring the saved window of time: %r", saved)
+    return None
 
 
 def save_window_settings(

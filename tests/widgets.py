@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QMainWindow
 
 T = TypeVar("T", bound=QObject)
 
-STATS_HEADERS = ["Action", "Count", "Average", "Min", "Max", "Std dev", "p50", "p90", "p99"]
+STATS_HEADERS = ["Action", "Count", "Average", "Min", "Max", "Std dev", "p50", "p90", "p99", "Rate"]
 """The statistics table's column headers, as people read them (and copy them)."""
 
 

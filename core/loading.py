@@ -68,6 +68,9 @@ what a cancel waits for (the pieces being read then)."""
 PIECES_AHEAD = 2
 """Pieces handed to each worker ahead of the one being merged: enough to keep it busy,
 few enough that the results waiting stay small."""
+WORKER_NICENESS = 5
+"""How much the worker processes yield the CPU to others (``os.nice``): a window's GUI
+thread, waking for its timer while both cores read pieces, gets a core at once."""
 _CANCEL_POLL_SECONDS = 0.05  # how often a wait for a worker's piece looks at cancel
 _BOM = b"\xef\xbb\xbf"
 _BINARY_SAMPLE = 4096  # bytes looked at to tell a binary file from a text one
@@ -493,6 +496,8 @@ def _dismiss(team: list[Worker]) -> list[Worker]:
 
 def serve_pieces() -> None:
     """A worker process's main loop: read pieces as ``_fold_piece`` asks."""
+    if hasattr(os, "nice"):
+        os.nice(WORKER_NICENESS)
     serve(lambda request: _fold_piece(*request))  # type: ignore[misc]
 
 

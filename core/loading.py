@@ -13,6 +13,7 @@ reading in one process gives.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import stat
@@ -147,7 +148,7 @@ class FileLoad:
                 if not first or self._stopping():
                     return
                 if first == b"[":
-                    yield from self._array(stream, head, total)
+                    yield from self._array(stream, head, total, bom)
                 elif first != b"{":
                     raise _not_actions_file(head, first, bom)
                 elif ended and len(head) <= MAX_PAYLOAD_BYTES and self._single_object(head):
@@ -170,21 +171,34 @@ class FileLoad:
         self._add_unchecked([(1, record)])
         return True
 
-    def _array(self, stream: IO[bytes], head: bytes, total: int | None) -> Iterator[LoadProgress]:
+    def _array(
+        self, stream: IO[bytes], head: bytes, total: int | None, skipped: int = 0
+    ) -> Generator[LoadProgress, None, int]:
+        """Load the array; returns how many elements it held."""
         if total is not None and total > MAX_ARRAY_BYTES:
             raise _array_too_large(total)
         data = head + _fill(stream, max(0, MAX_ARRAY_BYTES + 1 - len(head)))[0]
         if len(data) > MAX_ARRAY_BYTES:
             raise _array_too_large(None)
+        first = 0  # elements added by worker processes
+        if (
+            total is not None
+            and (workers := self._workers(stream, total, skipped)) > 1
+            and (pieces := _array_pieces(data, skipped))
+        ):
+            merged = yield from self._array_by_workers(pieces, total, workers)
+            if merged is None:
+                return 0
+            first = merged
         # Records of exactly the two fields decode in one msgspec call; any other array
         # (or a chunk that needs care) takes orjson's records and the column checks.
         plain = decode_plain_array(data)
         elements = _parse_array(data) if plain is None else None
         self.report.format = "array"
         count = len(plain) if plain is not None else len(elements or ())
-        for start in range(0, count, ARRAY_CHUNK):
+        for start in range(first, count, ARRAY_CHUNK):
             if self._stopping():
-                return
+                return start
             end = min(start + ARRAY_CHUNK, count)
             checked = check_plain(plain[start:end], start + 1) if plain is not None else None
             if checked is not None:
@@ -194,6 +208,45 @@ class FileLoad:
                     elements, plain = _parse_array(data), None
                 self._add_parsed(elements[start:end], start + 1)
             yield self._progress(end, count)
+        return count
+
+    def _array_by_workers(
+        self, pieces: list[tuple[int, int]], total: int, workers: int
+    ) -> Generator[LoadProgress, None, int | None]:
+        """Have worker processes read the array's ``pieces`` (runs of whole elements),
+        then merge their results in order. Nothing is merged before every piece was
+        read, since an array that is not JSON is refused whole. Returns None when done
+        (or cancelled), else how many elements were merged, the rest being left to
+        this process: all of them when a piece was not JSON or a worker failed."""
+        path = os.path.abspath(self._source)  # type: ignore[arg-type]
+        team = POOL.take(_WORKER_CODE, workers)
+        results: list[_PieceResult] = []
+        try:
+            for at, (begin, end) in enumerate(pieces):
+                team[at % len(team)].send((_fold_array_piece, (path, begin, end, self._strategy)))
+            for at, (_, end) in enumerate(pieces):
+                worker = team[at % len(team)]
+                if not self._wait(worker):
+                    return None
+                results.append(worker.receive())  # type: ignore[arg-type]
+                yield LoadProgress(end, total, 0, 0)
+        except (WorkerError, InvalidFileError):
+            return 0
+        finally:
+            if len(results) < len(pieces):
+                _dismiss(team)
+            else:
+                POOL.give_back(team, keep=_usable_cpus())
+        if self._stopping():
+            return None
+        self.report.format = "array"
+        merged = 0
+        for result in results:
+            if not self._merge(result, merged + 1):
+                return merged
+            merged += result.lines
+        yield self._progress(merged, merged)
+        return None
 
     def _lines(
         self, stream: IO[bytes], head: bytes, total: int | None, skipped: int, first_line: int = 1
@@ -269,7 +322,7 @@ class FileLoad:
                     worker = team[sent % len(team)] if team else None
                     if worker is not None:
                         try:
-                            worker.send((path, *piece, self._strategy, CHUNK_BYTES))
+                            worker.send((_fold_piece, (path, *piece, self._strategy, CHUNK_BYTES)))
                         except WorkerError:
                             team = _dismiss(team)
                             waiting = deque((b, e, None) for b, e, _ in waiting)
@@ -412,6 +465,56 @@ def _fold_piece(
     return _PieceResult(folder.folded(), report.rejected, report.rejected_count, lines)
 
 
+def _fold_array_piece(path: str, start: int, end: int, strategy: Strategy) -> _PieceResult:
+    """In a worker process: load the elements of the array in ``path`` between bytes
+    ``start`` and ``end`` (whole ones, separated by commas) as an array of its own.
+    Raises ``InvalidFileError`` when they are not JSON (the caller then reads the
+    whole array itself, for the reason as the whole file gives it)."""
+    with open(path, "rb") as stream:
+        stream.seek(start)
+        document = b"[" + stream.read(end - start) + b"]"
+    folder = Folder(strategy)
+    piece = FileLoad(io.BytesIO(), folder)
+    count = _yield_all(piece._array(io.BytesIO(), document, len(document)))
+    return _PieceResult(folder.folded(), piece.report.rejected, piece.report.rejected_count, count)
+
+
+def _yield_all(steps: Generator[LoadProgress, None, int]) -> int:
+    """Run ``steps`` to the end; its return value."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+
+
+_ELEMENT_BREAK = re.compile(rb"\}[ \t\r\n]*,[ \t\r\n]*\{")
+"""Where one object of an array ends and the next begins, or so it seems: inside a
+string or a nested value, the text before it would not be JSON of its own, so a worker
+refuses such a piece, and the array is read whole here."""
+
+
+def _array_pieces(data: bytes, skipped: int) -> list[tuple[int, int]] | None:
+    """The array ``data`` (read from byte ``skipped`` of its file) cut into runs of
+    about PIECE_BYTES of whole elements, as (first byte, end) in the file, each end at
+    a comma between two objects; None when it makes fewer than two."""
+    opening = data.find(b"[") + 1
+    closing = len(data.rstrip(JSON_WHITESPACE)) - 1
+    if data[closing : closing + 1] != b"]":
+        return None
+    pieces = []
+    start = opening
+    while start + PIECE_BYTES < closing:
+        found = _ELEMENT_BREAK.search(data, start + PIECE_BYTES, closing)
+        if found is None:
+            break
+        comma = data.index(b",", found.start())
+        pieces.append((start + skipped, comma + skipped))
+        start = comma + 1
+    pieces.append((start + skipped, closing + skipped))
+    return pieces if len(pieces) > 1 else None
+
+
 def _read_piece(
     stream: IO[bytes],
     start: int,
@@ -495,10 +598,11 @@ def _dismiss(team: list[Worker]) -> list[Worker]:
 
 
 def serve_pieces() -> None:
-    """A worker process's main loop: read pieces as ``_fold_piece`` asks."""
+    """A worker process's main loop: run the tasks sent, ``(function, arguments)`` with a
+    function of this module (``_fold_piece``, ``_fold_array_piece``)."""
     if hasattr(os, "nice"):
         os.nice(WORKER_NICENESS)
-    serve(lambda request: _fold_piece(*request))  # type: ignore[misc]
+    serve(lambda request: request[0](*request[1]))  # type: ignore[index]
 
 
 _WORKER_CODE = "from core.loading import serve_pieces; serve_pieces()"

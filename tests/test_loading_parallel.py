@@ -14,7 +14,7 @@ import pytest
 import core.loading
 import core.tracker
 import core.workerprocs
-from core import MAX_PAYLOAD_BYTES, ActionTracker, LoadReport, Strategy
+from core import MAX_PAYLOAD_BYTES, ActionTracker, InvalidFileError, LoadReport, Strategy
 from core.workerprocs import POOL, Worker, WorkerError
 
 LINES = (
@@ -94,7 +94,9 @@ def test_pieces_read_by_workers_load_as_one_reading_does(
     path = tmp_path / "mixed.ndjson"
     _write_mixed(path, 40_000, seed, newline)
     alone, alone_report = _load(path, strategy, False, monkeypatch)
+    merged = _count_merges(monkeypatch)
     split, split_report = _load(path, strategy, True, monkeypatch)
+    assert len(merged) > 10
     assert split_report == alone_report
     assert alone_report.rejected_count > 200
     assert any("too large" in rejection.reason for rejection in alone_report.rejected)
@@ -244,3 +246,109 @@ def test_small_files_and_streams_are_read_in_this_process(
     monkeypatch.setattr(core.loading, "PARALLEL_MIN_BYTES", 0)
     with open(path, "rb") as stream:
         assert ActionTracker().load(stream).accepted > 1_000
+
+
+ELEMENTS = (
+    b'{"action": "jump", "time": 5}',
+    b'{"action": " run ", "time": 2.5}',
+    b'{"action": "zero", "time": -0.0}',
+    b'{"action": "jump", "time": -5}',
+    b'{"action": "jump", "time": "12"}',
+    b'{"action": "", "time": 3}',
+    b'{"action": "other", "time": 3, "extra": [1, 2]}',
+    b"[1, 2]",
+    b"7",
+)
+"""Array elements that need care, and bad ones."""
+TRICKY = (
+    b'{"action": "x},{y", "time": 3}',
+    b'{"action": "nested", "time": 3, "extra": [{"a": 1}, {"b": 2}]}',
+)
+"""Elements holding what looks like the end of an object and the start of the next."""
+
+
+def _write_array(
+    path: Path, records: int, seed: int, extra: bytes = b"", kinds: tuple[bytes, ...] = ELEMENTS
+) -> None:
+    rng = random.Random(seed)
+    elements = [
+        rng.choice(kinds)
+        if rng.random() < 0.03
+        else json.dumps({"action": f"a{rng.randrange(20)}", "time": rng.randrange(1, 99)}).encode()
+        for _ in range(records)
+    ]
+    path.write_bytes(b"\xef\xbb\xbf [" + b", \n".join(elements) + b"]\n" + extra)
+
+
+@pytest.mark.usefixtures("small_pieces")
+@pytest.mark.parametrize("strategy", ["running", "samples"])
+def test_arrays_read_by_workers_load_as_one_reading_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, strategy: Strategy
+) -> None:
+    path = tmp_path / "mixed.json"
+    _write_array(path, 30_000, 17)
+    alone, alone_report = _load(path, strategy, False, monkeypatch)
+    merged = _count_merges(monkeypatch)
+    split, split_report = _load(path, strategy, True, monkeypatch)
+    assert len(merged) > 3  # pieces, not the whole array in this process
+    assert alone_report.format == "array"
+    assert alone_report.rejected_count > 200
+    assert split_report == alone_report
+    assert _figures(split) == _figures(alone)
+    if strategy == "samples":
+        assert list(split.samples("a3")) == list(alone.samples("a3"))
+
+
+@pytest.mark.usefixtures("small_pieces")
+def test_an_array_whose_strings_look_like_element_ends_loads_as_one_reading_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "tricky.json"
+    _write_array(path, 30_000, 23, kinds=ELEMENTS + TRICKY * 20)
+    alone, alone_report = _load(path, "samples", False, monkeypatch)
+    split, split_report = _load(path, "samples", True, monkeypatch)
+    assert split_report == alone_report
+    assert _figures(split) == _figures(alone)
+
+
+def _count_merges(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The first record numbers of the pieces merged from workers, from now on."""
+    merged: list[int] = []
+    merge = core.loading.FileLoad._merge
+
+    def counted(load: core.loading.FileLoad, result: object, first: int) -> bool:
+        merged.append(first)
+        return merge(load, result, first)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(core.loading.FileLoad, "_merge", counted)
+    return merged
+
+
+@pytest.mark.usefixtures("small_pieces")
+def test_an_array_that_is_not_json_is_refused_whole_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "broken.json"
+    _write_array(path, 30_000, 19, extra=b"{")
+    with pytest.raises(InvalidFileError) as alone:
+        _load(path, "running", False, monkeypatch)
+    tracker = ActionTracker()
+    monkeypatch.setattr(core.loading, "PARALLEL_MIN_BYTES", 0)
+    with pytest.raises(InvalidFileError) as split:
+        tracker.load(path)
+    assert str(split.value) == str(alone.value)
+    assert tracker.snapshot().version == 0
+
+
+@pytest.mark.usefixtures("small_pieces")
+def test_an_array_cut_at_the_limit_of_distinct_actions_rejects_the_same_elements(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(core.tracker, "MAX_ACTIONS", 12)
+    path = tmp_path / "mixed.json"
+    _write_array(path, 30_000, 21)
+    alone, alone_report = _load(path, "running", False, monkeypatch)
+    split, split_report = _load(path, "running", True, monkeypatch)
+    assert any("limit" in rejection.reason for rejection in alone_report.rejected)
+    assert split_report == alone_report
+    assert _figures(split) == _figures(alone)

@@ -219,7 +219,9 @@ class FileLoad:
         (or cancelled), else how many elements were merged, the rest being left to
         this process: all of them when a piece was not JSON or a worker failed."""
         path = os.path.abspath(self._source)  # type: ignore[arg-type]
-        team = POOL.take(_WORKER_CODE, workers)
+        team = _take_workers(workers)
+        if not team:
+            return 0
         results: list[_PieceResult] = []
         try:
             for at, (begin, end) in enumerate(pieces):
@@ -297,6 +299,8 @@ class FileLoad:
             or not isinstance(self._source, (str, os.PathLike))
             or CHUNK_BYTES <= MAX_PAYLOAD_BYTES  # a piece reads in CHUNK_BYTES steps
             or getattr(sys, "frozen", False)  # a standalone build cannot start them
+            or not sys.executable
+            or os.name != "posix"  # waits for replies with select(), on pipes
             or not stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
         ):
             return 0
@@ -312,7 +316,7 @@ class FileLoad:
         path = os.path.abspath(self._source)  # type: ignore[arg-type]
         bounds = _piece_bounds(stream, start, total)
         waiting: deque[tuple[int, int | None, Worker | None]] = deque()
-        team = POOL.take(_WORKER_CODE, workers)
+        team = _take_workers(workers)
         sent = 0  # pieces handed to the team, which takes them in turn
         lines = 0  # lines of the pieces merged so far
         try:
@@ -588,6 +592,15 @@ def _usable_cpus() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on every platform
         return os.cpu_count() or 1
+
+
+def _take_workers(count: int) -> list[Worker]:
+    """``count`` workers for a load; none when they cannot be started (the load then
+    reads every piece in this process)."""
+    try:
+        return POOL.take(_WORKER_CODE, count)
+    except OSError:
+        return []
 
 
 def _dismiss(team: list[Worker]) -> list[Worker]:

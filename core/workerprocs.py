@@ -127,7 +127,8 @@ class WorkerPool:
         atexit.register(self.stop_all)
 
     def take(self, code: str, count: int) -> list[Worker]:
-        """``count`` workers running ``code``: idle ones first, new ones started for the rest."""
+        """``count`` workers running ``code``: idle ones first, new ones started for the
+        rest. Raises ``OSError`` when one cannot be started (taking none then)."""
         now = time.monotonic()
         taken: list[Worker] = []
         stale: list[Worker] = []
@@ -142,7 +143,13 @@ class WorkerPool:
                     stale.append(worker)
         for worker in stale:
             worker.stop()
-        taken += [Worker(code) for _ in range(count - len(taken))]
+        try:
+            while len(taken) < count:
+                taken.append(Worker(code))
+        except OSError:  # none could start (no interpreter, no processes left)
+            for worker in taken:
+                worker.stop()
+            raise
         return taken
 
     def give_back(self, workers: list[Worker], keep: int) -> None:

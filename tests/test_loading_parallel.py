@@ -352,3 +352,19 @@ def test_an_array_cut_at_the_limit_of_distinct_actions_rejects_the_same_elements
     assert any("limit" in rejection.reason for rejection in alone_report.rejected)
     assert split_report == alone_report
     assert _figures(split) == _figures(alone)
+
+
+@pytest.mark.usefixtures("small_pieces")
+def test_workers_that_cannot_start_leave_the_load_to_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "mixed.ndjson"
+    _write_mixed(path, 20_000, 25)
+    array = tmp_path / "mixed.json"
+    _write_array(array, 20_000, 25)
+    expected = [_load(source, "running", False, monkeypatch)[1] for source in (path, array)]
+    POOL.stop_all()  # no idle worker to reuse: each must start
+    monkeypatch.setattr(core.workerprocs.sys, "executable", "/nonexistent/python")
+    monkeypatch.setattr(core.loading.sys, "executable", "/nonexistent/python")
+    monkeypatch.setattr(core.loading, "PARALLEL_MIN_BYTES", 0)
+    assert [ActionTracker().load(source) for source in (path, array)] == expected

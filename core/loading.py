@@ -220,7 +220,8 @@ class FileLoad:
         this process: all of them when a piece was not JSON or a worker failed."""
         path = os.path.abspath(self._source)  # type: ignore[arg-type]
         team = _take_workers(workers)
-        if not team:
+        if not team or not all(worker.started() for worker in team):  # not worth a wait
+            POOL.give_back(team, keep=_usable_cpus())
             return 0
         results: list[_PieceResult] = []
         try:
@@ -310,21 +311,28 @@ class FileLoad:
         self, stream: IO[bytes], total: int, start: int, workers: int
     ) -> Iterator[LoadProgress]:
         """Read the file from ``start`` in pieces by ``workers`` processes, merging each
-        piece's result in file order. A piece whose result the receiver refuses (the
-        limit of distinct actions), and every piece once a worker failed, is read here."""
+        piece's result in file order. Until a worker has started (a new one imports for
+        a while), and for a piece whose result the receiver refuses (the limit of
+        distinct actions), or every piece once a worker failed, pieces are read here."""
         self.report.format = "lines"
         path = os.path.abspath(self._source)  # type: ignore[arg-type]
         bounds = _piece_bounds(stream, start, total)
         waiting: deque[tuple[int, int | None, Worker | None]] = deque()
         team = _take_workers(workers)
-        sent = 0  # pieces handed to the team, which takes them in turn
         lines = 0  # lines of the pieces merged so far
+        held: tuple[int, int | None] | None = None  # a piece no worker could take yet
         try:
             while True:
-                ahead = max(1, len(team) * PIECES_AHEAD)  # without workers, one at a time
-                while len(waiting) < ahead and (piece := next(bounds, None)):
-                    worker = team[sent % len(team)] if team else None
-                    if worker is not None:
+                while len(waiting) < max(1, len(team) * PIECES_AHEAD):
+                    piece = held or next(bounds, None)
+                    if piece is None:
+                        break
+                    held = None
+                    worker = _free_worker(team, waiting)
+                    if worker is None and any(worker.started() for worker in team):
+                        held = piece  # every started worker has enough to do
+                        break
+                    if worker is not None:  # else read here: no worker has started yet
                         try:
                             worker.send((_fold_piece, (path, *piece, self._strategy, CHUNK_BYTES)))
                         except WorkerError:
@@ -332,7 +340,6 @@ class FileLoad:
                             waiting = deque((b, e, None) for b, e, _ in waiting)
                             worker = None
                     waiting.append((*piece, worker))
-                    sent += 1
                 if not waiting:
                     break
                 begin, end, worker = waiting.popleft()
@@ -355,8 +362,8 @@ class FileLoad:
                     )
                 yield self._progress(total if end is None else end, total)
         finally:
-            if waiting:  # replies still due: these workers cannot serve another load
-                _dismiss(team)
+            if any(worker is not None for _, _, worker in waiting):
+                _dismiss(team)  # replies still due: these workers cannot serve another load
             else:
                 POOL.give_back(team, keep=_usable_cpus())
 
@@ -601,6 +608,19 @@ def _take_workers(count: int) -> list[Worker]:
         return POOL.take(_WORKER_CODE, count)
     except OSError:
         return []
+
+
+def _free_worker(
+    team: list[Worker], waiting: deque[tuple[int, int | None, Worker | None]]
+) -> Worker | None:
+    """The started worker of ``team`` with the fewest pieces ``waiting``, if it has
+    fewer than PIECES_AHEAD."""
+    counts = {id(worker): 0 for worker in team}
+    for _, _, worker in waiting:
+        if worker is not None:
+            counts[id(worker)] += 1
+    free = [w for w in team if counts[id(w)] < PIECES_AHEAD and w.started()]
+    return min(free, key=lambda worker: counts[id(worker)], default=None)
 
 
 def _dismiss(team: list[Worker]) -> list[Worker]:

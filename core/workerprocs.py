@@ -39,7 +39,10 @@ class WorkerError(Exception):
 
 
 class Worker:
-    """One worker process: ``send`` requests, ``receive`` the replies in order."""
+    """One worker process: ``send`` requests, ``receive`` the replies in order.
+
+    A new worker takes a while to start (its imports); ``started()`` says, without
+    waiting, whether it has, so a caller can do the work itself meanwhile."""
 
     def __init__(self, code: str) -> None:
         package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -56,6 +59,9 @@ class Worker:
         )
         self._input: IO[bytes] = self._process.stdin  # type: ignore[assignment]
         self._output: IO[bytes] = self._process.stdout  # type: ignore[assignment]
+        self._started = False  # whether its greeting, sent once started, was read
+        self._sent = 0  # requests sent, numbered from 1 (the greeting is reply 0)
+        self._received = -1  # the number of the last reply read
         self.idle_since = time.monotonic()
 
     @property
@@ -67,14 +73,34 @@ class Worker:
 
     def send(self, request: object) -> None:
         """Queue a request; raises ``WorkerError`` when the worker is gone."""
-        data = pickle.dumps(request, pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps((self._sent + 1, request), pickle.HIGHEST_PROTOCOL)
         try:
             _write(self._input.fileno(), len(data).to_bytes(_HEADER_BYTES, "little") + data)
         except (OSError, ValueError) as error:  # a broken pipe, or closed already
             raise WorkerError(f"worker {self.pid} is gone: {error}") from None
+        self._sent += 1
+
+    def started(self) -> bool:
+        """Whether the worker has started and answers without delay (never waits)."""
+        if not self._started and self._readable(0):
+            try:
+                self._reply()  # its greeting
+            except WorkerError:
+                return False  # it ended: send and receive say so
+            self._started = True
+        return self._started
 
     def ready(self, timeout: float) -> bool:
         """Whether a reply (or the worker's end) can be read now, waiting up to ``timeout``."""
+        deadline = time.monotonic() + timeout
+        if not self.started():
+            if not self._readable(timeout):
+                return False
+            if not self.started():
+                return True  # it ended: receive() says so
+        return self._readable(max(0.0, deadline - time.monotonic()))
+
+    def _readable(self, timeout: float) -> bool:
         readable, _, _ = select.select([self._output], [], [], timeout)
         return bool(readable)
 
@@ -82,8 +108,18 @@ class Worker:
         """The reply to the oldest request not yet answered (blocks until it comes). An
         exception raised by the task is raised here; ``WorkerError`` when the worker
         ended instead."""
+        if not self._started:
+            self._reply()  # its greeting
+            self._started = True
+        return self._reply()
+
+    def _reply(self) -> object:
         size = int.from_bytes(self._read_exactly(_HEADER_BYTES), "little")
-        failed, reply = pickle.loads(self._read_exactly(size))
+        number, failed, reply = pickle.loads(self._read_exactly(size))
+        if number != self._received + 1:  # never expected; a reply must not go astray
+            self.kill()
+            raise WorkerError(f"worker {self.pid} answered request {number} out of turn")
+        self._received = number
         if failed:
             raise reply  # an exception, pickled by serve()
         return reply
@@ -191,6 +227,8 @@ def serve(handle: Callable[[object], object]) -> None:
     # where it cannot break a reply's framing.
     sink = os.dup(sys.stdout.fileno())
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    greeting = pickle.dumps((0, False, None))  # started: the caller may count on it now
+    _write(sink, len(greeting).to_bytes(_HEADER_BYTES, "little") + greeting)
     while True:
         readable, _, _ = select.select([source], [], [], IDLE_SECONDS)
         if not readable:
@@ -201,10 +239,11 @@ def serve(handle: Callable[[object], object]) -> None:
         request = _read(source, int.from_bytes(header, "little"))
         if request is None:
             return
+        number, task = pickle.loads(request)
         try:
-            reply: tuple[bool, object] = (False, handle(pickle.loads(request)))
+            reply: tuple[int, bool, object] = (number, False, handle(task))
         except Exception as error:
-            reply = (True, error)
+            reply = (number, True, error)
         data = pickle.dumps(reply, pickle.HIGHEST_PROTOCOL)
         _write(sink, len(data).to_bytes(_HEADER_BYTES, "little") + data)
 

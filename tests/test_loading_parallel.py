@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import random
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,8 @@ def _load(
 ) -> tuple[ActionTracker, LoadReport]:
     """``path`` loaded by worker processes (checking that some were given pieces) or not."""
     monkeypatch.setattr(core.loading, "PARALLEL_MIN_BYTES", 0 if parallel else 1 << 62)
+    if parallel:
+        _warm_workers()
     teams: list[list[Worker]] = []
     take = POOL.take
 
@@ -74,6 +77,17 @@ def _load(
     monkeypatch.setattr(POOL, "take", take)
     assert [len(team) for team in teams] == ([core.loading._usable_cpus()] if parallel else [])
     return tracker, report
+
+
+def _warm_workers() -> None:
+    """Started workers in the pool, so that a load hands them its pieces at once (new
+    ones would leave the first pieces to this process while they start)."""
+    count = core.loading._usable_cpus()
+    team = POOL.take(core.loading._WORKER_CODE, count)
+    deadline = time.monotonic() + 60
+    while not all(worker.started() for worker in team) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    POOL.give_back(team, keep=count)
 
 
 @pytest.fixture
@@ -161,6 +175,7 @@ def test_cancel_stops_the_workers_and_keeps_what_was_merged(
     path = tmp_path / "mixed.ndjson"
     _write_mixed(path, 40_000, 11)
     monkeypatch.setattr(core.loading, "PARALLEL_MIN_BYTES", 0)
+    _warm_workers()
     started: list[Worker] = []
     take = POOL.take
 
@@ -188,8 +203,13 @@ def test_a_cancel_from_another_thread_ends_a_wait_for_a_worker(
     path = tmp_path / "mixed.ndjson"
     _write_mixed(path, 20_000, 13)
     monkeypatch.setattr(core.loading, "PARALLEL_MIN_BYTES", 0)
-    # Workers that never answer: only the cancel can end the wait.
-    monkeypatch.setattr(core.loading, "_WORKER_CODE", "import time; time.sleep(60)")
+    # Started workers that never answer: only the cancel can end the wait.
+    code = "import time; from core.workerprocs import serve; serve(lambda r: time.sleep(60))"
+    team = [Worker(code), Worker(code)]
+    deadline = time.monotonic() + 60
+    while not all(worker.started() for worker in team) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    monkeypatch.setattr(core.loading, "_take_workers", lambda count: team)
     cancel = threading.Event()
     timer = threading.Timer(0.3, cancel.set)
     timer.start()
@@ -200,6 +220,7 @@ def test_a_cancel_from_another_thread_ends_a_wait_for_a_worker(
         timer.join(5)
     assert report.cancelled
     assert report.accepted == 0
+    assert not any(worker.alive() for worker in team)
 
 
 def test_a_worker_answers_in_order_and_raises_what_the_task_raised() -> None:
@@ -368,3 +389,17 @@ def test_workers_that_cannot_start_leave_the_load_to_this_process(
     monkeypatch.setattr(core.loading.sys, "executable", "/nonexistent/python")
     monkeypatch.setattr(core.loading, "PARALLEL_MIN_BYTES", 0)
     assert [ActionTracker().load(source) for source in (path, array)] == expected
+
+
+@pytest.mark.usefixtures("small_pieces")
+def test_pieces_are_read_here_until_new_workers_have_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "mixed.ndjson"
+    _write_mixed(path, 40_000, 27)
+    alone, alone_report = _load(path, "samples", False, monkeypatch)
+    POOL.stop_all()
+    monkeypatch.setattr(core.loading, "PARALLEL_MIN_BYTES", 0)
+    split = ActionTracker("samples")
+    assert split.load(path) == alone_report
+    assert _figures(split) == _figures(alone)

@@ -189,7 +189,7 @@ def lateness_table(files: Sequence[tuple[str, Path, str]]) -> None:
 
 
 _CHILD = """
-import json, resource, sys, time
+import json, sys, time
 subject, path = sys.argv[1], sys.argv[2]
 start = time.perf_counter()
 workers = 0
@@ -208,7 +208,9 @@ else:  # the engine alone in the process, DuckDB not even imported
         with open(f"/proc/{pid}/status") as status:
             workers += next(int(l.split()[1]) for l in status if l.startswith("VmHWM"))
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+# This process's peak since exec (ru_maxrss would include the parent's before exec).
+with open("/proc/self/status") as status:
+    peak = next(int(l.split()[1]) for l in status if l.startswith("VmHWM"))
 print(json.dumps({"seconds": seconds, "peak_kib": peak, "workers_kib": workers}))
 """
 

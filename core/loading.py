@@ -69,9 +69,11 @@ what a cancel waits for (the pieces being read then)."""
 PIECES_AHEAD = 2
 """Pieces handed to each worker ahead of the one being merged: enough to keep it busy,
 few enough that the results waiting stay small."""
-WORKER_NICENESS = 5
+WORKER_NICENESS = 2
 """How much the worker processes yield the CPU to others (``os.nice``): a window's GUI
-thread, waking for its timer while both cores read pieces, gets a core at once."""
+thread, waking for its timer while both cores read pieces, should get one at once. Kept
+small: on a machine busy with other work, two workers at niceness 5 got less CPU than
+one process at 0 (a 1 GB load took longer than reading it alone)."""
 _CANCEL_POLL_SECONDS = 0.05  # how often a wait for a worker's piece looks at cancel
 _BOM = b"\xef\xbb\xbf"
 _BINARY_SAMPLE = 4096  # bytes looked at to tell a binary file from a text one

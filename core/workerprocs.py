@@ -227,8 +227,8 @@ def serve(handle: Callable[[object], object]) -> None:
     # where it cannot break a reply's framing.
     sink = os.dup(sys.stdout.fileno())
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    greeting = pickle.dumps((0, False, None))  # started: the caller may count on it now
-    _write(sink, len(greeting).to_bytes(_HEADER_BYTES, "little") + greeting)
+    if not _answer(sink, (0, False, None)):  # started: the caller may count on it now
+        return
     while True:
         readable, _, _ = select.select([source], [], [], IDLE_SECONDS)
         if not readable:
@@ -244,8 +244,18 @@ def serve(handle: Callable[[object], object]) -> None:
             reply: tuple[int, bool, object] = (number, False, handle(task))
         except Exception as error:
             reply = (number, True, error)
-        data = pickle.dumps(reply, pickle.HIGHEST_PROTOCOL)
+        if not _answer(sink, reply):
+            return
+
+
+def _answer(sink: int, reply: tuple[int, bool, object]) -> bool:
+    """Write one framed reply; False when the caller is gone (its end of the pipe closed)."""
+    data = pickle.dumps(reply, pickle.HIGHEST_PROTOCOL)
+    try:
         _write(sink, len(data).to_bytes(_HEADER_BYTES, "little") + data)
+    except BrokenPipeError:
+        return False
+    return True
 
 
 def _write(descriptor: int, data: bytes) -> None:

@@ -4,6 +4,11 @@ Run: ``uv run python -m bench.loading`` (``--records N`` to change the size, ``-
 to add a 1 GB file with each subject's peak memory, which takes minutes). DuckDB is a
 development dependency only: it is the yardstick, never used by the engine.
 
+Newline-delimited files of this size are read by worker processes (``core.loading``);
+the "one process" rows load the same files with that switched off, the loader as it was
+before, and "workers cold" starts the workers afresh for each of its loads (what the
+first large load of a session pays).
+
 Last, a 10 ms sleep loop runs on one thread while another loads a file: its lateness is
 how long loading holds the GIL at a stretch, what the window's timer would wait.
 
@@ -29,7 +34,9 @@ from pathlib import Path
 
 import duckdb
 
+import core.loading
 from core import ActionTracker
+from core.workerprocs import POOL
 
 ACTIONS = tuple(f"action {number}" for number in range(20))
 
@@ -102,8 +109,20 @@ def duckdb_load(path: Path, threads: int, array: bool = False, dirty: bool = Fal
         connection.close()
 
 
-def tracker_load(path: Path, strategy: str) -> None:
-    ActionTracker(strategy).load(path)  # type: ignore[arg-type]
+def tracker_load(path: Path, strategy: str, workers: str = "warm") -> None:
+    """Load ``path``; ``workers`` "warm" (kept from an earlier load), "cold" (started for
+    this one) or "none" (read in this process)."""
+    if workers == "cold":
+        POOL.stop_all()
+    saved = core.loading.PARALLEL_MIN_BYTES, core.loading.COLD_PARALLEL_MIN_BYTES
+    if workers == "none":
+        core.loading.PARALLEL_MIN_BYTES = 1 << 62
+    else:  # "warm" starts them too in the first round, kept for the later ones
+        core.loading.COLD_PARALLEL_MIN_BYTES = 0
+    try:
+        ActionTracker(strategy).load(path)  # type: ignore[arg-type]
+    finally:
+        core.loading.PARALLEL_MIN_BYTES, core.loading.COLD_PARALLEL_MIN_BYTES = saved
 
 
 def compare(title: str, path: Path, records: int, rounds: int, array: bool = False) -> None:
@@ -115,6 +134,12 @@ def compare(title: str, path: Path, records: int, rounds: int, array: bool = Fal
         ("load(), running", lambda: tracker_load(path, "running")),
         ("load(), samples", lambda: tracker_load(path, "samples")),
     ]
+    if not array:
+        subjects += [
+            ("running, workers cold", lambda: tracker_load(path, "running", "cold")),
+            ("running, one process", lambda: tracker_load(path, "running", "none")),
+            ("samples, one process", lambda: tracker_load(path, "samples", "none")),
+        ]
     best = {name: float("inf") for name, _ in subjects}
     for _ in range(rounds):
         for name, run in subjects:
@@ -129,7 +154,9 @@ def compare(title: str, path: Path, records: int, rounds: int, array: bool = Fal
         print(f"{name:<22}{seconds:>9.2f}{records / seconds:>13,.0f}{reference / seconds:>14.2f}")
 
 
-def timer_lateness(path: Path, strategy: str, interval: float = 0.010) -> list[float]:
+def timer_lateness(
+    path: Path, strategy: str, workers: str = "warm", interval: float = 0.010
+) -> list[float]:
     """Lateness (seconds) of a 10 ms sleep loop on this thread while another thread loads
     ``path``: how long the load holds the GIL at a stretch, which is what a window's timer
     on the GUI thread would wait."""
@@ -137,7 +164,7 @@ def timer_lateness(path: Path, strategy: str, interval: float = 0.010) -> list[f
 
     def work() -> None:
         try:
-            tracker_load(path, strategy)
+            tracker_load(path, strategy, workers)
         finally:
             done.set()
 
@@ -152,11 +179,11 @@ def timer_lateness(path: Path, strategy: str, interval: float = 0.010) -> list[f
     return lateness
 
 
-def lateness_table(files: Sequence[tuple[str, Path]]) -> None:
+def lateness_table(files: Sequence[tuple[str, Path, str]]) -> None:
     print("\na 10 ms sleep loop on another thread while a file loads (lateness, ms)")
     print(f"{'file':<34}{'ticks':>7}{'p50':>8}{'p99':>8}{'max':>8}")
-    for title, path in files:
-        late = sorted(timer_lateness(path, "running"))
+    for title, path, workers in files:
+        late = sorted(timer_lateness(path, "running", workers))
         if not late:
             continue
         p50, p99 = late[len(late) // 2], late[min(len(late) - 1, int(len(late) * 0.99))]
@@ -164,18 +191,29 @@ def lateness_table(files: Sequence[tuple[str, Path]]) -> None:
 
 
 _CHILD = """
-import json, resource, sys, time
+import json, sys, time
 subject, path = sys.argv[1], sys.argv[2]
 start = time.perf_counter()
+workers = 0
 if subject == "duckdb":
     from bench.loading import duckdb_load
     duckdb_load(path, 2)
 else:  # the engine alone in the process, DuckDB not even imported
+    import core.loading
     from core import ActionTracker
-    ActionTracker(subject).load(path)
+    from core.workerprocs import POOL
+    strategy, _, alone = subject.partition(" ")
+    if alone:
+        core.loading.PARALLEL_MIN_BYTES = 1 << 62
+    ActionTracker(strategy).load(path)
+    for pid in POOL.idle_pids():  # the workers' peaks count too: they are still alive
+        with open(f"/proc/{pid}/status") as status:
+            workers += next(int(l.split()[1]) for l in status if l.startswith("VmHWM"))
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"seconds": seconds, "peak_kib": peak}))
+# This process's peak since exec (ru_maxrss would include the parent's before exec).
+with open("/proc/self/status") as status:
+    peak = next(int(l.split()[1]) for l in status if l.startswith("VmHWM"))
+print(json.dumps({"seconds": seconds, "peak_kib": peak, "workers_kib": workers}))
 """
 
 
@@ -191,9 +229,12 @@ def gigabyte(folder: Path) -> None:
             file.write(b"\n".join(block) + b"\n")
             records += len(block)
     print(f"\n1 GB newline-delimited file ({records:,} records), one run each, fresh processes")
-    print(f"{'subject':<22}{'seconds':>9}{'records/s':>13}{'vs DuckDB 2t':>14}{'peak MiB':>10}")
+    print(
+        f"{'subject':<22}{'seconds':>9}{'records/s':>13}{'vs DuckDB 2t':>14}{'peak MiB':>10}"
+        f"{'+ workers':>11}"
+    )
     results = {}
-    for subject in ("duckdb", "running", "samples"):
+    for subject in ("duckdb", "running", "samples", "running alone"):
         output = subprocess.run(
             [sys.executable, "-c", _CHILD, subject, str(path)],
             capture_output=True,
@@ -204,10 +245,11 @@ def gigabyte(folder: Path) -> None:
     reference = results["duckdb"]["seconds"]
     for subject, result in results.items():
         name = "DuckDB, 2 threads" if subject == "duckdb" else f"load(), {subject}"
+        name = name.replace("alone", "one process")
         seconds = result["seconds"]
         print(
             f"{name:<22}{seconds:>9.2f}{records / seconds:>13,.0f}{reference / seconds:>14.2f}"
-            f"{result['peak_kib'] / 1024:>10.0f}"
+            f"{result['peak_kib'] / 1024:>10.0f}{result['workers_kib'] / 1024:>11.0f}"
         )
 
 
@@ -217,7 +259,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
     parser.add_argument("--gigabyte", action="store_true", help="also a 1 GB file (slow)")
     args = parser.parse_args(argv)
-    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, DuckDB {duckdb.__version__}")
+    print(
+        f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, DuckDB {duckdb.__version__}, "
+        f"load average {os.getloadavg()[0]:.1f} at the start"
+    )
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary)
         clean, dirty, array, single = (
@@ -231,9 +276,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         compare("the clean records as a JSON array", array, args.records, args.rounds, True)
         write_lines(single, args.records, ACTIONS[:1])
         compare("newline-delimited, one action", single, args.records, args.rounds)
-        lateness_table([("clean, load() running", clean), ("1% bad lines", dirty)])
+        lateness_table(
+            [
+                ("clean, load() running", clean, "warm"),
+                ("1% bad lines", dirty, "warm"),
+                ("clean, one process", clean, "none"),
+                ("1% bad lines, one process", dirty, "none"),
+            ]
+        )
         if args.gigabyte:
             gigabyte(folder)
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":

@@ -3,15 +3,26 @@
 Loading is a generator (``FileLoad``) that yields progress between chunks, so a caller can
 show it and cancel between any two. Newline-delimited files are streamed in chunks of
 CHUNK_BYTES, so memory stays flat however large the file is.
+
+A large newline-delimited file named by its path is cut into pieces of whole lines that
+worker processes read, check and fold (processes, not threads: parsing holds the GIL),
+each sending back the aggregates of its piece and its rejected lines; this process
+merges them in file order, so line numbers, rejections and figures are the ones a
+reading in one process gives.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import stat
+import sys
 import threading
+from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from itertools import compress
 from typing import IO, Protocol, Union
 
@@ -19,7 +30,9 @@ import orjson
 
 from core.errors import InvalidActionError, InvalidFileError
 from core.exactsum import Number
-from core.report import LoadProgress, LoadReport
+from core.folded import FoldedRecords, Folder
+from core.report import LoadProgress, LoadReport, Rejection
+from core.strategy import Strategy
 from core.validation import (
     MAX_PAYLOAD_BYTES,
     CheckedRecords,
@@ -32,6 +45,7 @@ from core.validation import (
     json_reason,
     parse_payload,
 )
+from core.workerprocs import POOL, Worker, WorkerError, serve
 
 JSON_WHITESPACE = b" \t\r\n"
 """RFC 8259's whitespace; bytes.strip() would also take \\x0b and \\x0c, which
@@ -46,6 +60,25 @@ ARRAY_CHUNK = 20_000
 MAX_ARRAY_BYTES = 64 << 20
 """JSON arrays are parsed whole, so they are limited; larger data belongs in
 newline-delimited JSON, which is streamed and has no limit."""
+PARALLEL_MIN_BYTES = 16 << 20
+"""Newline-delimited files from this size up are read by worker processes; below it,
+starting them would cost more than they save."""
+COLD_PARALLEL_MIN_BYTES = 128 << 20
+"""From this size up, worker processes are started for a file even when none is idle:
+below it, starting them (an interpreter and numpy each, on the same cores) costs more
+than they save, and the file is read here (bench/loading.py's "workers cold" row)."""
+PIECE_BYTES = 4 << 20
+"""Bytes of a file a worker process reads per task: one progress step of such a load, and
+what a cancel waits for (the pieces being read then)."""
+PIECES_AHEAD = 2
+"""Pieces handed to each worker ahead of the one being merged: enough to keep it busy,
+few enough that the results waiting stay small."""
+WORKER_NICENESS = 2
+"""How much the worker processes yield the CPU to others (``os.nice``): a window's GUI
+thread, waking for its timer while both cores read pieces, should get one at once. Kept
+small: on a machine busy with other work, two workers at niceness 5 got less CPU than
+one process at 0 (a 1 GB load took longer than reading it alone)."""
+_CANCEL_POLL_SECONDS = 0.05  # how often a wait for a worker's piece looks at cancel
 _BOM = b"\xef\xbb\xbf"
 _BINARY_SAMPLE = 4096  # bytes looked at to tell a binary file from a text one
 _CONTROL_BYTE = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")  # not tab, newline, escape…
@@ -53,9 +86,11 @@ _CONTROL_BYTE = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")  # not tab, newlin
 
 class CheckedSink(Protocol):
     """Where a load hands what it has checked: adds ``records``, counting them in
-    ``report`` (and rejecting there the ones only the receiver can refuse)."""
+    ``report`` (and rejecting there the ones only the receiver can refuse). Records
+    already folded by a worker process are taken whole or not at all: False when
+    refused (nothing added), and the loader then adds that piece's records itself."""
 
-    def __call__(self, records: CheckedRecords, report: LoadReport) -> None: ...
+    def __call__(self, records: CheckedRecords | FoldedRecords, report: LoadReport) -> bool: ...
 
 
 class FileLoad:
@@ -63,12 +98,16 @@ class FileLoad:
     been done so far, and ``cancel()`` stops it between chunks.
 
     Made by ``ActionTracker.start_load``; the loader knows nothing of the tracker but the
-    ``CheckedSink`` it was given, through which only checked records pass."""
+    ``CheckedSink`` it was given, through which only checked records pass. Given the
+    receiver's ``strategy``, a large newline-delimited file is read by worker processes
+    (see the module's docstring); without it, always in this process."""
 
-    def __init__(self, source: Source, sink: CheckedSink) -> None:
+    def __init__(self, source: Source, sink: CheckedSink, strategy: Strategy | None = None) -> None:
         self.report = LoadReport(format="empty")
         self._sink = sink
         self._source = source
+        self._strategy = strategy
+        self._lines_read = 0  # by _lines, for a piece read on its own
         self._cancel = threading.Event()
         self._caller_cancel: threading.Event | None = None  # run()'s, checked as well
         self._steps = self._run()
@@ -115,11 +154,13 @@ class FileLoad:
                 if not first or self._stopping():
                     return
                 if first == b"[":
-                    yield from self._array(stream, head, total)
+                    yield from self._array(stream, head, total, bom)
                 elif first != b"{":
                     raise _not_actions_file(head, first, bom)
                 elif ended and len(head) <= MAX_PAYLOAD_BYTES and self._single_object(head):
                     yield self._progress(len(head), len(head))
+                elif total is not None and (workers := self._workers(stream, total, bom)) > 1:
+                    yield from self._pieces(stream, total, bom, workers)
                 else:
                     yield from self._lines(stream, head, total, bom)
         finally:
@@ -136,21 +177,34 @@ class FileLoad:
         self._add_unchecked([(1, record)])
         return True
 
-    def _array(self, stream: IO[bytes], head: bytes, total: int | None) -> Iterator[LoadProgress]:
+    def _array(
+        self, stream: IO[bytes], head: bytes, total: int | None, skipped: int = 0
+    ) -> Generator[LoadProgress, None, int]:
+        """Load the array; returns how many elements it held."""
         if total is not None and total > MAX_ARRAY_BYTES:
             raise _array_too_large(total)
         data = head + _fill(stream, max(0, MAX_ARRAY_BYTES + 1 - len(head)))[0]
         if len(data) > MAX_ARRAY_BYTES:
             raise _array_too_large(None)
+        first = 0  # elements added by worker processes
+        if (
+            total is not None
+            and (workers := self._workers(stream, total, skipped)) > 1
+            and (pieces := _array_pieces(data, skipped))
+        ):
+            merged = yield from self._array_by_workers(pieces, total, workers)
+            if merged is None:
+                return 0
+            first = merged
         # Records of exactly the two fields decode in one msgspec call; any other array
         # (or a chunk that needs care) takes orjson's records and the column checks.
         plain = decode_plain_array(data)
         elements = _parse_array(data) if plain is None else None
         self.report.format = "array"
         count = len(plain) if plain is not None else len(elements or ())
-        for start in range(0, count, ARRAY_CHUNK):
+        for start in range(first, count, ARRAY_CHUNK):
             if self._stopping():
-                return
+                return start
             end = min(start + ARRAY_CHUNK, count)
             checked = check_plain(plain[start:end], start + 1) if plain is not None else None
             if checked is not None:
@@ -160,12 +214,54 @@ class FileLoad:
                     elements, plain = _parse_array(data), None
                 self._add_parsed(elements[start:end], start + 1)
             yield self._progress(end, count)
+        return count
+
+    def _array_by_workers(
+        self, pieces: list[tuple[int, int]], total: int, workers: int
+    ) -> Generator[LoadProgress, None, int | None]:
+        """Have worker processes read the array's ``pieces`` (runs of whole elements),
+        then merge their results in order. Nothing is merged before every piece was
+        read, since an array that is not JSON is refused whole. Returns None when done
+        (or cancelled), else how many elements were merged, the rest being left to
+        this process: all of them when a piece was not JSON or a worker failed."""
+        path = os.path.abspath(self._source)  # type: ignore[arg-type]
+        team = _take_workers(workers)
+        if not team or not all(worker.started() for worker in team):  # not worth a wait
+            POOL.give_back(team, keep=_usable_cpus())
+            return 0
+        results: list[_PieceResult] = []
+        try:
+            for at, (begin, end) in enumerate(pieces):
+                team[at % len(team)].send((_fold_array_piece, (path, begin, end, self._strategy)))
+            for at, (_, end) in enumerate(pieces):
+                worker = team[at % len(team)]
+                if not self._wait(worker):
+                    return None
+                results.append(worker.receive())  # type: ignore[arg-type]
+                yield LoadProgress(end, total, 0, 0)
+        except (WorkerError, InvalidFileError):
+            return 0
+        finally:
+            if len(results) < len(pieces):
+                _dismiss(team)
+            else:
+                POOL.give_back(team, keep=_usable_cpus())
+        if self._stopping():
+            return None
+        self.report.format = "array"
+        merged = 0
+        for result in results:
+            if not self._merge(result, merged + 1):
+                return merged
+            merged += result.lines
+        yield self._progress(merged, merged)
+        return None
 
     def _lines(
-        self, stream: IO[bytes], head: bytes, total: int | None, skipped: int
+        self, stream: IO[bytes], head: bytes, total: int | None, skipped: int, first_line: int = 1
     ) -> Iterator[LoadProgress]:
         self.report.format = "lines"
-        number = 0  # lines consumed so far
+        number = first_line - 1  # lines consumed so far
         done = skipped  # bytes consumed so far, a byte-order mark included
         carry = b""  # the unfinished last line of the previous chunk
         skipping = False  # inside an over-long line, dropping bytes until its newline
@@ -195,9 +291,108 @@ class FileLoad:
                 carry, skipping = b"", True
             yield self._progress(done, total)
             data = _read(stream, CHUNK_BYTES)
+        self._lines_read = number - first_line + 1
         if carry and not self._stopping():
             self._add_lines(carry + b"\n", number + 1)
             yield self._progress(done, total)
+
+    def _workers(self, stream: IO[bytes], total: int, start: int) -> int:
+        """How many worker processes should read this newline-delimited file: 0 unless
+        it is a large regular file named by its path, the receiver's strategy is known
+        and there is more than one CPU to run them on; workers are started afresh only
+        for a very large file."""
+        if (
+            self._strategy is None
+            or total < PARALLEL_MIN_BYTES
+            or not isinstance(self._source, (str, os.PathLike))
+            or CHUNK_BYTES <= MAX_PAYLOAD_BYTES  # a piece reads in CHUNK_BYTES steps
+            or getattr(sys, "frozen", False)  # a standalone build cannot start them
+            or not sys.executable
+            or os.name != "posix"  # waits for replies with select(), on pipes
+            or not stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+            or (total < COLD_PARALLEL_MIN_BYTES and not POOL.has_idle(_WORKER_CODE))
+        ):
+            return 0
+        return min(_usable_cpus(), -(-(total - start) // PIECE_BYTES))
+
+    def _pieces(
+        self, stream: IO[bytes], total: int, start: int, workers: int
+    ) -> Iterator[LoadProgress]:
+        """Read the file from ``start`` in pieces by ``workers`` processes, merging each
+        piece's result in file order. Until a worker has started (a new one imports for
+        a while), and for a piece whose result the receiver refuses (the limit of
+        distinct actions), or every piece once a worker failed, pieces are read here."""
+        self.report.format = "lines"
+        path = os.path.abspath(self._source)  # type: ignore[arg-type]
+        bounds = _piece_bounds(stream, start, total)
+        waiting: deque[tuple[int, int | None, Worker | None]] = deque()
+        team = _take_workers(workers)
+        lines = 0  # lines of the pieces merged so far
+        held: tuple[int, int | None] | None = None  # a piece no worker could take yet
+        try:
+            while True:
+                while len(waiting) < max(1, len(team) * PIECES_AHEAD):
+                    piece = held or next(bounds, None)
+                    if piece is None:
+                        break
+                    held = None
+                    worker = _free_worker(team, waiting)
+                    if worker is None and any(worker.started() for worker in team):
+                        held = piece  # every started worker has enough to do
+                        break
+                    if worker is not None:  # else read here: no worker has started yet
+                        try:
+                            worker.send((_fold_piece, (path, *piece, self._strategy, CHUNK_BYTES)))
+                        except WorkerError:
+                            team = _dismiss(team)
+                            waiting = deque((b, e, None) for b, e, _ in waiting)
+                            worker = None
+                    waiting.append((*piece, worker))
+                if not waiting:
+                    break
+                begin, end, worker = waiting.popleft()
+                result = None
+                if worker is not None:
+                    if not self._wait(worker):
+                        return
+                    try:
+                        result = worker.receive()
+                    except WorkerError:
+                        team = _dismiss(team)
+                        waiting = deque((b, e, None) for b, e, _ in waiting)
+                if self._stopping():
+                    return
+                if isinstance(result, _PieceResult) and self._merge(result, lines + 1):
+                    lines += result.lines
+                else:
+                    lines += _read_piece(
+                        stream, begin, end, self._sink, self.report, first_line=lines + 1
+                    )
+                yield self._progress(total if end is None else end, total)
+        finally:
+            if any(worker is not None for _, _, worker in waiting):
+                _dismiss(team)  # replies still due: these workers cannot serve another load
+            else:
+                POOL.give_back(team, keep=_usable_cpus())
+
+    def _wait(self, worker: Worker) -> bool:
+        """Wait for the worker's next reply; False when the load was cancelled meanwhile
+        (the wait looks at cancel often, so a slow piece does not hold a cancel up)."""
+        while not worker.ready(_CANCEL_POLL_SECONDS):
+            if self._stopping():
+                return False
+        return True
+
+    def _merge(self, result: _PieceResult, first_line: int) -> bool:
+        """Hand a worker's folded piece, whose lines start at ``first_line``, to the
+        receiver and report its rejected lines; False when it was not taken."""
+        if result.folded is None or not self._sink(result.folded, self.report):
+            return False
+        report = self.report
+        for rejection in result.rejected:
+            report.reject(rejection.record + first_line - 1, rejection.reason)
+        report.rejected_count += result.rejected_count - len(result.rejected)
+        return True
 
     def _add_lines(self, body: bytes, first_number: int) -> None:
         """Check and add a chunk of whole lines (each ending in a newline): in one decode
@@ -262,6 +457,196 @@ class FileLoad:
 
     def _progress(self, done: int, total: int | None) -> LoadProgress:
         return LoadProgress(done, total, self.report.accepted, self.report.rejected_count)
+
+
+@dataclass(frozen=True, slots=True)
+class _PieceResult:
+    """What a worker process sends back for a piece of a file: its records folded
+    (None when they held too many actions to fold), its rejected lines numbered from
+    the piece's first line (at most the report's cap; ``rejected_count`` counts all),
+    and how many lines it held."""
+
+    folded: FoldedRecords | None
+    rejected: list[Rejection]
+    rejected_count: int
+    lines: int
+
+
+def _fold_piece(
+    path: str, start: int, end: int | None, strategy: Strategy, chunk_bytes: int
+) -> _PieceResult:
+    """In a worker process: read, check and fold the lines of ``path`` from byte
+    ``start`` to ``end`` (to its end when None)."""
+    folder = Folder(strategy)
+    report = LoadReport(format="lines")
+    with open(path, "rb") as stream:
+        lines = _read_piece(stream, start, end, folder, report, chunk_bytes=chunk_bytes)
+    return _PieceResult(folder.folded(), report.rejected, report.rejected_count, lines)
+
+
+def _fold_array_piece(path: str, start: int, end: int, strategy: Strategy) -> _PieceResult:
+    """In a worker process: load the elements of the array in ``path`` between bytes
+    ``start`` and ``end`` (whole ones, separated by commas) as an array of its own.
+    Raises ``InvalidFileError`` when they are not JSON (the caller then reads the
+    whole array itself, for the reason as the whole file gives it)."""
+    with open(path, "rb") as stream:
+        stream.seek(start)
+        document = b"[" + stream.read(end - start) + b"]"
+    folder = Folder(strategy)
+    piece = FileLoad(io.BytesIO(), folder)
+    count = _yield_all(piece._array(io.BytesIO(), document, len(document)))
+    return _PieceResult(folder.folded(), piece.report.rejected, piece.report.rejected_count, count)
+
+
+def _yield_all(steps: Generator[LoadProgress, None, int]) -> int:
+    """Run ``steps`` to the end; its return value."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+
+
+_ELEMENT_BREAK = re.compile(rb"\}[ \t\r\n]*,[ \t\r\n]*\{")
+"""Where one object of an array ends and the next begins, or so it seems: inside a
+string or a nested value, the text before it would not be JSON of its own, so a worker
+refuses such a piece, and the array is read whole here."""
+
+
+def _array_pieces(data: bytes, skipped: int) -> list[tuple[int, int]] | None:
+    """The array ``data`` (read from byte ``skipped`` of its file) cut into runs of
+    about PIECE_BYTES of whole elements, as (first byte, end) in the file, each end at
+    a comma between two objects; None when it makes fewer than two."""
+    opening = data.find(b"[") + 1
+    closing = len(data.rstrip(JSON_WHITESPACE)) - 1
+    if data[closing : closing + 1] != b"]":
+        return None
+    pieces = []
+    start = opening
+    while start + PIECE_BYTES < closing:
+        found = _ELEMENT_BREAK.search(data, start + PIECE_BYTES, closing)
+        if found is None:
+            break
+        comma = data.index(b",", found.start())
+        pieces.append((start + skipped, comma + skipped))
+        start = comma + 1
+    pieces.append((start + skipped, closing + skipped))
+    return pieces if len(pieces) > 1 else None
+
+
+def _read_piece(
+    stream: IO[bytes],
+    start: int,
+    end: int | None,
+    sink: CheckedSink,
+    report: LoadReport,
+    *,
+    first_line: int = 1,
+    chunk_bytes: int | None = None,
+) -> int:
+    """Load the whole lines between bytes ``start`` and ``end`` of ``stream`` into
+    ``sink``, numbered from ``first_line``, exactly as a reading of the whole file would:
+    its reads stop where that reading's chunks end, so an over-long line is met, and
+    reported, in the same way. Returns the number of lines read."""
+    reader = _PieceReader(stream, start, end, chunk_bytes or CHUNK_BYTES)
+    piece = FileLoad(reader, sink)  # type: ignore[arg-type]
+    piece.report = report
+    for _ in piece._lines(reader, reader.read(), None, 0, first_line):  # type: ignore[arg-type]
+        pass
+    return piece._lines_read
+
+
+class _PieceReader:
+    """Reads a stream from ``start`` up to ``end`` (to its end when None), each read
+    ending at the next multiple of ``chunk_bytes`` from the stream's start."""
+
+    def __init__(self, stream: IO[bytes], start: int, end: int | None, chunk_bytes: int) -> None:
+        stream.seek(start)
+        self._stream, self._position, self._end, self._chunk = stream, start, end, chunk_bytes
+
+    def read(self, size: int = -1) -> bytes:
+        """The next chunk (``size`` is ignored: chunks are the whole file's)."""
+        limit = (self._position // self._chunk + 1) * self._chunk
+        if self._end is not None:
+            limit = min(limit, self._end)
+        if limit <= self._position:
+            return b""
+        data = self._stream.read(limit - self._position)
+        self._position += len(data)
+        return data
+
+
+def _piece_bounds(stream: IO[bytes], start: int, total: int) -> Iterator[tuple[int, int | None]]:
+    """Pieces of about PIECE_BYTES from ``start``, as (first byte, end), each ending just
+    after a newline; the last one has no end (it is read to the file's end)."""
+    while True:
+        middle = start + PIECE_BYTES
+        end = _line_start_after(stream, middle) if middle < total else None
+        yield start, end
+        if end is None or end >= total:
+            return
+        start = end
+
+
+def _line_start_after(stream: IO[bytes], position: int) -> int | None:
+    """The first position from ``position`` on that follows a newline; None when no
+    newline comes before the end of the stream."""
+    stream.seek(position - 1)
+    while True:
+        block = stream.read(1 << 16)
+        if not block:
+            return None
+        newline = block.find(b"\n")
+        if newline >= 0:
+            return position + newline
+        position += len(block)
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
+
+
+def _take_workers(count: int) -> list[Worker]:
+    """``count`` workers for a load; none when they cannot be started (the load then
+    reads every piece in this process)."""
+    try:
+        return POOL.take(_WORKER_CODE, count)
+    except OSError:
+        return []
+
+
+def _free_worker(
+    team: list[Worker], waiting: deque[tuple[int, int | None, Worker | None]]
+) -> Worker | None:
+    """The started worker of ``team`` with the fewest pieces ``waiting``, if it has
+    fewer than PIECES_AHEAD."""
+    counts = {id(worker): 0 for worker in team}
+    for _, _, worker in waiting:
+        if worker is not None:
+            counts[id(worker)] += 1
+    free = [w for w in team if counts[id(w)] < PIECES_AHEAD and w.started()]
+    return min(free, key=lambda worker: counts[id(worker)], default=None)
+
+
+def _dismiss(team: list[Worker]) -> list[Worker]:
+    """End every worker of ``team`` (their replies are no longer wanted); an empty team."""
+    for worker in team:
+        worker.kill()
+    return []
+
+
+def serve_pieces() -> None:
+    """A worker process's main loop: run the tasks sent, ``(function, arguments)`` with a
+    function of this module (``_fold_piece``, ``_fold_array_piece``)."""
+    if hasattr(os, "nice"):
+        os.nice(WORKER_NICENESS)
+    serve(lambda request: request[0](*request[1]))  # type: ignore[index]
+
+
+_WORKER_CODE = "from core.loading import serve_pieces; serve_pieces()"
 
 
 class _Checked:

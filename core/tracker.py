@@ -28,6 +28,7 @@ import orjson
 
 from core.errors import InvalidActionError, SessionError
 from core.exactsum import Number, unscaled
+from core.folded import FoldedRecords
 from core.loading import FileLoad, Source
 from core.moments import Moments
 from core.report import LoadProgress, LoadReport
@@ -188,7 +189,7 @@ class ActionTracker:
     def start_load(self, source: Source) -> FileLoad:
         """``load`` step by step, for a worker thread: iterate for progress, read
         ``.report``, call ``.cancel()`` to stop."""
-        return FileLoad(source, self._add_checked)
+        return FileLoad(source, self._add_checked, self._strategy)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the whole state (aggregates, sketches or samples, strategy, version) to
@@ -463,15 +464,24 @@ class ActionTracker:
             with stripe.lock:
                 tally.flush(stripe.second)
 
-    def _add_checked(self, records: CheckedRecords, report: LoadReport) -> None:
+    def _add_checked(self, records: CheckedRecords | FoldedRecords, report: LoadReport) -> bool:
         """The one way checked records from a file or a batch come in, counted in
         ``report``: folded together when all their names fit under the limit of distinct
-        actions, else one by one, rejecting (by record number) the ones that do not."""
+        actions, else one by one, rejecting (by record number) the ones that do not.
+        Records already folded (a piece of a file read by a worker process) are merged
+        whole or not at all: False, nothing added, when they would pass the limit."""
+        if isinstance(records, FoldedRecords):
+            if not records.count:
+                return True
+            if not self._fold_batch(records):
+                return False
+            report.accepted += records.count
+            return True
         if not records.names:
-            return
+            return True
         if self._fold_batch(records):
             report.accepted += len(records.names)
-            return
+            return True
         stripe = self._own_stripe()
         now = self._clock()
         if now >= stripe.second_ends:
@@ -491,15 +501,18 @@ class ActionTracker:
             if len(tally.pending) >= FLUSH_AT:
                 with stripe.lock:
                     tally.flush(stripe.second)
+        return True
 
-    def _fold_batch(self, records: CheckedRecords) -> bool:
-        """Add every record at once, folding each action's times in one numpy pass. Adds
-        nothing and returns False when the batch would pass the limit of distinct actions."""
-        names, times = records.names, records.times
-        distinct = records.distinct
-        if distinct is None:
-            distinct = list(dict.fromkeys(names))
-        groups = group_by_name(names, times, distinct, records.array)
+    def _fold_batch(self, records: CheckedRecords | FoldedRecords) -> bool:
+        """Add every record at once, folding each action's times in one numpy pass (or
+        merging the aggregates already folded). Adds nothing and returns False when the
+        batch would pass the limit of distinct actions."""
+        if isinstance(records, FoldedRecords):
+            distinct, count, groups = records.names, records.count, None
+        else:
+            distinct = records.distinct or list(dict.fromkeys(records.names))
+            count = len(records.times)
+            groups = group_by_name(records.names, records.times, distinct, records.array)
         stripe = self._own_stripe()
         now = self._clock()
         if now >= stripe.second_ends:
@@ -517,11 +530,28 @@ class ActionTracker:
                 for name in distinct:
                     if name not in tallies:  # empty, but unseen until the lock is let go
                         tallies[name] = self._new_tally()
-            for name, (values, array) in groups.items():
-                tally = tallies[name]
-                tally.flush(stripe.second)
-                tally.fold(values, stripe.second, array)
-            stripe.adds += len(times)
+            second = stripe.second
+            if groups is not None:
+                for name, (values, array) in groups.items():
+                    tally = tallies[name]
+                    tally.flush(second)
+                    tally.fold(values, second, array)
+            else:
+                assert isinstance(records, FoldedRecords)
+                for name, moments, distribution in zip(
+                    records.names, records.moments, records.distributions, strict=True
+                ):
+                    tally = tallies[name]
+                    tally.flush(second)
+                    tally.moments = Moments.merged([tally.moments, moments])
+                    # Every time, when kept, is appended in order; a sketch merges its counts.
+                    kept = distribution.values()
+                    if kept is not None:
+                        tally.distribution.add(kept)
+                    else:
+                        tally.distribution = tally.distribution.merged_with([distribution])
+                    tally.ring.fold_aggregate(second, moments, distribution)
+            stripe.adds += count
         return True
 
     def _replace(self, state: TrackerState, covered: set[str] | None, merge: bool) -> None:

@@ -1,0 +1,286 @@
+"""Worker processes that run one kind of task sent to them, kept between uses.
+
+Parsing holds the GIL, so a second core helps only from another process. These workers
+are started as fresh interpreters (``subprocess``, never a bare fork: a window's Qt
+threads hold locks that a forked copy would find taken), running ``python -c CODE``;
+unlike ``multiprocessing``'s spawn or fork server, nothing re-imports the caller's main
+script, which in a script without a ``__main__`` guard would run it again in every
+worker. Starting one costs an interpreter and its imports (numpy mostly), so idle
+workers are kept for the next use and end on their own after ``IDLE_SECONDS``, or when
+this process ends (their input closes).
+
+Requests and replies are pickled, each framed by its length. A worker answers its
+requests in the order they came, so a caller can hand one several at a time.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import pickle
+import select
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import IO
+
+IDLE_SECONDS = 60.0
+"""An idle worker ends after this long without a request."""
+_REUSE_SECONDS = IDLE_SECONDS - 10  # reused only while well within its idle time
+_HEADER_BYTES = 8
+_STOP_WAIT_SECONDS = 2.0  # for a worker told to stop before it is killed
+
+
+class WorkerError(Exception):
+    """A worker process failed (it ended, or its pipe broke): its requests are lost."""
+
+
+class Worker:
+    """One worker process: ``send`` requests, ``receive`` the replies in order.
+
+    A new worker takes a while to start (its imports); ``started()`` says, without
+    waiting, whether it has, so a caller can do the work itself meanwhile."""
+
+    def __init__(self, code: str) -> None:
+        package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env = dict(os.environ)
+        # The worker imports this very package, wherever the caller found it.
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, (package_root, env.get("PYTHONPATH"))))
+        self.code = code
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", code],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            bufsize=0,
+        )
+        self._input: IO[bytes] = self._process.stdin  # type: ignore[assignment]
+        self._output: IO[bytes] = self._process.stdout  # type: ignore[assignment]
+        self._started = False  # whether its greeting, sent once started, was read
+        self._sent = 0  # requests sent, numbered from 1 (the greeting is reply 0)
+        self._received = -1  # the number of the last reply read
+        self.idle_since = time.monotonic()
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def alive(self) -> bool:
+        return self._process.poll() is None
+
+    def send(self, request: object) -> None:
+        """Queue a request; raises ``WorkerError`` when the worker is gone."""
+        data = pickle.dumps((self._sent + 1, request), pickle.HIGHEST_PROTOCOL)
+        try:
+            _write(self._input.fileno(), len(data).to_bytes(_HEADER_BYTES, "little") + data)
+        except (OSError, ValueError) as error:  # a broken pipe, or closed already
+            raise WorkerError(f"worker {self.pid} is gone: {error}") from None
+        self._sent += 1
+
+    def started(self) -> bool:
+        """Whether the worker has started and answers without delay (never waits)."""
+        if not self._started and self._readable(0):
+            try:
+                self._reply()  # its greeting
+            except WorkerError:
+                return False  # it ended: send and receive say so
+            self._started = True
+        return self._started
+
+    def ready(self, timeout: float) -> bool:
+        """Whether a reply (or the worker's end) can be read now, waiting up to ``timeout``."""
+        deadline = time.monotonic() + timeout
+        if not self.started():
+            if not self._readable(timeout):
+                return False
+            if not self.started():
+                return True  # it ended: receive() says so
+        return self._readable(max(0.0, deadline - time.monotonic()))
+
+    def _readable(self, timeout: float) -> bool:
+        readable, _, _ = select.select([self._output], [], [], timeout)
+        return bool(readable)
+
+    def receive(self) -> object:
+        """The reply to the oldest request not yet answered (blocks until it comes). An
+        exception raised by the task is raised here; ``WorkerError`` when the worker
+        ended instead."""
+        if not self._started:
+            self._reply()  # its greeting
+            self._started = True
+        return self._reply()
+
+    def _reply(self) -> object:
+        size = int.from_bytes(self._read_exactly(_HEADER_BYTES), "little")
+        number, failed, reply = pickle.loads(self._read_exactly(size))
+        if number != self._received + 1:  # never expected; a reply must not go astray
+            self.kill()
+            raise WorkerError(f"worker {self.pid} answered request {number} out of turn")
+        self._received = number
+        if failed:
+            raise reply  # an exception, pickled by serve()
+        return reply
+
+    def _read_exactly(self, size: int) -> bytes:
+        parts = []
+        while size:
+            part = self._output.read(size)
+            if not part:
+                raise WorkerError(f"worker {self.pid} ended (exit status {self._process.wait()})")
+            parts.append(part)
+            size -= len(part)
+        return b"".join(parts)
+
+    def stop(self) -> None:
+        """End the worker: its input closes, and it is killed if it does not end soon."""
+        self._close_pipes()
+        try:
+            self._process.wait(_STOP_WAIT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def _close_pipes(self) -> None:
+        for stream in (self._input, self._output):
+            with contextlib.suppress(OSError):
+                stream.close()
+
+    def kill(self) -> None:
+        """End the worker now, whatever it was doing."""
+        self._process.kill()
+        self._process.wait()
+        self._close_pipes()
+
+
+class WorkerPool:
+    """Idle workers by the code they run, handed out and taken back; safe from any thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: list[Worker] = []
+        atexit.register(self.stop_all)
+
+    def take(self, code: str, count: int) -> list[Worker]:
+        """``count`` workers running ``code``: idle ones first, new ones started for the
+        rest. Raises ``OSError`` when one cannot be started (taking none then)."""
+        now = time.monotonic()
+        taken: list[Worker] = []
+        stale: list[Worker] = []
+        with self._lock:
+            for worker in list(self._idle):
+                if worker.code != code or len(taken) == count:
+                    continue
+                self._idle.remove(worker)
+                if worker.alive() and now - worker.idle_since < _REUSE_SECONDS:
+                    taken.append(worker)
+                else:
+                    stale.append(worker)
+        for worker in stale:
+            worker.stop()
+        try:
+            while len(taken) < count:
+                taken.append(Worker(code))
+        except OSError:  # none could start (no interpreter, no processes left)
+            for worker in taken:
+                worker.stop()
+            raise
+        return taken
+
+    def give_back(self, workers: list[Worker], keep: int) -> None:
+        """Take back workers with no request pending; at most ``keep`` of a code stay idle."""
+        extra: list[Worker] = []
+        with self._lock:
+            for worker in workers:
+                same = sum(idle.code == worker.code for idle in self._idle)
+                if worker.alive() and same < keep:
+                    worker.idle_since = time.monotonic()
+                    self._idle.append(worker)
+                else:
+                    extra.append(worker)
+        for worker in extra:
+            worker.stop()
+
+    def stop_all(self) -> None:
+        """End every idle worker (at exit, and for tests)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.stop()
+
+    def has_idle(self, code: str) -> bool:
+        """Whether a worker running ``code`` is idle and still fit for reuse, so that
+        taking one costs no start."""
+        now = time.monotonic()
+        with self._lock:
+            return any(
+                worker.code == code and worker.alive() and now - worker.idle_since < _REUSE_SECONDS
+                for worker in self._idle
+            )
+
+    def idle_pids(self) -> list[int]:
+        with self._lock:
+            return [worker.pid for worker in self._idle]
+
+
+POOL = WorkerPool()
+"""The process's workers."""
+
+
+def serve(handle: Callable[[object], object]) -> None:
+    """The worker's side: answer requests from standard input with ``handle``'s result
+    (or the exception it raised) on standard output, in order, until the input closes
+    or no request came for ``IDLE_SECONDS``."""
+    source = sys.stdin.fileno()
+    # Replies go to the real standard output; anything printed goes to standard error,
+    # where it cannot break a reply's framing.
+    sink = os.dup(sys.stdout.fileno())
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    if not _answer(sink, (0, False, None)):  # started: the caller may count on it now
+        return
+    while True:
+        readable, _, _ = select.select([source], [], [], IDLE_SECONDS)
+        if not readable:
+            return
+        header = _read(source, _HEADER_BYTES)
+        if header is None:
+            return
+        request = _read(source, int.from_bytes(header, "little"))
+        if request is None:
+            return
+        number, task = pickle.loads(request)
+        try:
+            reply: tuple[int, bool, object] = (number, False, handle(task))
+        except Exception as error:
+            reply = (number, True, error)
+        if not _answer(sink, reply):
+            return
+
+
+def _answer(sink: int, reply: tuple[int, bool, object]) -> bool:
+    """Write one framed reply; False when the caller is gone (its end of the pipe closed)."""
+    data = pickle.dumps(reply, pickle.HIGHEST_PROTOCOL)
+    try:
+        _write(sink, len(data).to_bytes(_HEADER_BYTES, "little") + data)
+    except BrokenPipeError:
+        return False
+    return True
+
+
+def _write(descriptor: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view) :]
+
+
+def _read(descriptor: int, size: int) -> bytes | None:
+    """Exactly ``size`` bytes, or None when the input ended first."""
+    parts = []
+    while size:
+        part = os.read(descriptor, size)
+        if not part:
+            return None
+        parts.append(part)
+        size -= len(part)
+    return b"".join(parts)

@@ -58,7 +58,7 @@ class ChartsPanel(QTabWidget):
         self.setObjectName("charts")
         self.throughput_plot = _plot("Benchmark throughput", "adds", units="/s")
         self._throughput_curve = self.throughput_plot.plot(pen=pg.mkPen("#1f77b4", width=2))
-        self.averages_plot = _plot("Average time per action", "time")
+        self.averages_plot = _plot("Average time per action", "time (ms)")
         self._legend = self.averages_plot.addLegend(offset=(-10, 10))
         # pyqtgraph's own scaling of the axis (a power of ten in its label) is wrong for
         # huge times ("x1e+27" for 1e308); _y_scale scales them instead.
@@ -249,7 +249,7 @@ class ChartsPanel(QTabWidget):
         # rarely, so the axes are seldom regenerated. From zero, like the throughput.
         if scale != self._shown_y_scale:
             self._shown_y_scale = scale
-            self.averages_plot.setLabel("left", scaled_label("time", scale))
+            self.averages_plot.setLabel("left", scaled_label("time (ms)", scale))
         self.averages_plot.setYRange(0, _nice_ceiling(top / scale * 1.05), padding=0)
         self.averages_plot.setXRange(0, _nice_ceiling(max(history.latest, 1.0)), padding=0.02)
 

@@ -64,8 +64,8 @@ class DistributionView(QWidget):
         self.hint.setObjectName("distributionHint")
         self.hint.setWordWrap(True)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.histogram_plot = _plot("Distribution of times", "samples per bin", "time")
-        self.percentiles_plot = _plot("Percentiles over time", "time", "elapsed", units="s")
+        self.histogram_plot = _plot("Distribution of times", "samples per bin", "time (ms)")
+        self.percentiles_plot = _plot("Percentiles over time", "time (ms)", "elapsed", units="s")
         self.legend = QLabel()
         self.legend.setObjectName("distributionLegend")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
@@ -149,7 +149,7 @@ class DistributionView(QWidget):
             # The curves get log10 of the edges; the axis only labels them as powers of
             # ten (what PlotItem.setLogMode does, without its slower PlotDataItems).
             axis.setLogMode(histograms.log)
-            name = scaled_label("time", scale)
+            name = scaled_label("time (ms)", scale)
             axis.setLabel(f"{name}, log scale" if histograms.log else f"{name}, linear scale")
         x = np.log10(edges) if histograms.log else edges / scale
         top = 0
@@ -204,7 +204,7 @@ class DistributionView(QWidget):
         scale = value_scale(top)
         if scale != self._y_scale:
             self._y_scale = scale
-            self.percentiles_plot.setLabel("left", scaled_label("time", scale))
+            self.percentiles_plot.setLabel("left", scaled_label("time (ms)", scale))
         lines = iter(self._lines)
         for _name, steps in shown:
             for label, _style in PERCENTILE_LINES:

@@ -18,10 +18,11 @@ class EmptyNote(QLabel):
         super().__init__()
         self.setObjectName("emptyTableNote")
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setWordWrap(True)
+        # One line: wrapped, the note grew taller than a short table's viewport.
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.setStyleSheet("color: palette(placeholder-text); background: transparent;")
         layout = QVBoxLayout(view.viewport())
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self, 0, Qt.AlignmentFlag.AlignCenter)
         self.hide()
 

@@ -18,7 +18,7 @@ def value_scale(top: float) -> float:
 
 
 def scaled_label(name: str, scale: float) -> str:
-    """An axis label naming the power of ten values were divided by: "time (×1e305)"."""
+    """An axis label naming the power of ten values were divided by: "time (ms) (×1e305)"."""
     return name if scale == 1.0 else f"{name} (×1e{round(math.log10(scale))})"
 
 

@@ -221,7 +221,7 @@ def test_a_huge_average_keeps_the_axis_true(
         assert 300 < exponent < 308
         scale = 10.0**exponent
     else:
-        assert axis.labelText == "time"
+        assert axis.labelText == "time (ms)"
     assert huge <= y_high * scale <= 10 * huge
     assert x_low <= 0
     assert x_high > 1.0

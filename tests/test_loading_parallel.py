@@ -86,7 +86,11 @@ def _warm_workers() -> None:
     count = core.loading._usable_cpus()
     team = POOL.take(core.loading._WORKER_CODE, count)
     deadline = time.monotonic() + 60
-    while not all(worker.started() for worker in team) and time.monotonic() < deadline:
+    # A worker that ended (a test's failing code) will never start: no use waiting.
+    while (
+        not all(worker.started() or not worker.alive() for worker in team)
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.02)
     POOL.give_back(team, keep=count)
 
@@ -211,7 +215,11 @@ def test_a_cancel_from_another_thread_ends_a_wait_for_a_worker(
     code = "import time; from core.workerprocs import serve; serve(lambda r: time.sleep(60))"
     team = [Worker(code), Worker(code)]
     deadline = time.monotonic() + 60
-    while not all(worker.started() for worker in team) and time.monotonic() < deadline:
+    # A worker that ended (a test's failing code) will never start: no use waiting.
+    while (
+        not all(worker.started() or not worker.alive() for worker in team)
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.02)
     monkeypatch.setattr(core.loading, "_take_workers", lambda count: team)
     cancel = threading.Event()

@@ -323,7 +323,8 @@ def _print_live(
                 print(f"{source.description}: {where}{error.reason}: {error.line}", file=sys.stderr)
             shown[number] = counts.rejected
     if metrics is not None:
-        lines.append(f"{metrics.description}: {metrics.scrapes:,} scrapes")
+        scrapes = metrics.scrapes
+        lines.append(f"{metrics.description}: {scrapes:,} scrape{'' if scrapes == 1 else 's'}")
     lines.append(format_table(snapshot))
     print("\n".join(lines), flush=True)
 

@@ -40,6 +40,7 @@ from core.ring import (
     window_moments,
     window_start,
 )
+from core.samples import SampleStore, stacked_quantiles
 from core.session import ActionState, TrackerState, read_session, write_session
 from core.sketch import Accuracy, LogSketch, single_quantiles
 from core.stats import ActionStats, Snapshot
@@ -387,11 +388,32 @@ class ActionTracker:
                 strict=True,
             )
         )
+        stored = {
+            index: distribution
+            for index, (_, tallies) in enumerate(found)
+            if len(tallies) == 1
+            and isinstance(distribution := tallies[0].distribution, SampleStore)
+        }
+        figures.update(
+            zip(
+                stored,
+                stacked_quantiles(
+                    list(stored.values()),
+                    QUANTILES,
+                    [found[index][1][0].moments.minimum for index in stored],
+                    [found[index][1][0].moments.maximum for index in stored],
+                ),
+                strict=True,
+            )
+        )
         actions = []
         for index, (name, tallies) in enumerate(found):
             seconds = now - max(start, cut.firsts[name])
             sketch = batched.get(index)
-            if sketch is None:
+            if index in stored:
+                moments = Moments.merged(tally.moments for tally in tallies)
+                actions.append(_stats_of(name, moments, figures[index], "exact", seconds))
+            elif sketch is None:
                 actions.append(_stats(name, tallies, seconds))
             else:
                 accuracy: Accuracy = "folded" if sketch.folded else "approximate"

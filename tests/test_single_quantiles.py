@@ -6,6 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.samples import SampleStore, stacked_quantiles
 from core.sketch import LogSketch, single_quantiles
 
 QS = (0.5, 0.9, 0.99)
@@ -39,3 +40,15 @@ def test_each_sketch_gets_its_own_quantiles(groups: list[list[float]]) -> None:
 
 def test_no_sketches_no_figures() -> None:
     assert single_quantiles([], QS, [], []) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.floats(0, 1e6), min_size=1, max_size=6), min_size=1, max_size=8))
+def test_stacked_stores_get_their_own_quantiles(groups: list[list[float]]) -> None:
+    stores = [SampleStore.of(np.asarray(values, dtype=np.float64)) for values in groups]
+    lows = [min(values) for values in groups]
+    highs = [max(values) for values in groups]
+    expected = [
+        store.quantiles(QS, low, high) for store, low, high in zip(stores, lows, highs, strict=True)
+    ]
+    assert stacked_quantiles(stores, QS, lows, highs) == expected

@@ -120,3 +120,30 @@ class SampleStore:
     def nbytes(self) -> int:
         """Bytes held, spare capacity included."""
         return int(self._data.nbytes)
+
+
+def stacked_quantiles(
+    stores: Sequence[SampleStore],
+    qs: Sequence[float],
+    minimums: Sequence[Number],
+    maximums: Sequence[Number],
+) -> list[tuple[Number, ...]]:
+    """``store.quantiles(qs, minimum, maximum)`` for each of many stores, those of one
+    size stacked and partitioned in one numpy call (a window snapshot asks this of every
+    action at once), with the very same results."""
+    by_size: dict[int, list[int]] = {}
+    for index, store in enumerate(stores):
+        by_size.setdefault(store.size, []).append(index)
+    results: list[tuple[Number, ...]] = [() for _ in stores]
+    for size, indexes in by_size.items():
+        if len(indexes) == 1 or not size:
+            for index in indexes:
+                results[index] = stores[index].quantiles(qs, minimums[index], maximums[index])
+            continue
+        data = np.stack([stores[index].view() for index in indexes])
+        data.partition(needed_ranks(size, qs), axis=1)
+        for index, row in zip(indexes, data, strict=True):
+            minimum, maximum = minimums[index], maximums[index]
+            exact = linear_quantiles(row, qs)
+            results[index] = tuple(min(max(float(value), minimum), maximum) for value in exact)
+    return results

@@ -303,3 +303,84 @@ def _fold_into(
         counts, low = counts[skip:], target_offset
     start = low - target_offset
     target[start : start + len(counts)] += counts
+
+
+def single_quantiles(
+    sketches: Sequence[LogSketch],
+    qs: Sequence[float],
+    minimums: Sequence[Number],
+    maximums: Sequence[Number],
+) -> list[tuple[Number, ...]]:
+    """``sketch.quantiles(qs, minimum, maximum)`` for each of many sketches that keep no
+    exact values, the bucket search done for all of them in a few numpy calls (a window
+    snapshot asks this of every action at once), with the very same results."""
+    if not sketches:
+        return []
+    lengths = [len(sketch.bins) for sketch in sketches]
+    width = max(*lengths, 1)
+    table = np.zeros((len(sketches), width), dtype=np.int64)
+    for row, sketch in enumerate(sketches):
+        table[row, : lengths[row]] = sketch.bins
+    cumulative = np.cumsum(table, axis=1)
+    totals = cumulative[:, -1].tolist()
+    # Each row lifted above the one before, so one search over the flattened rows
+    # finds every bucket; a row's padding repeats its total, as past its last bin.
+    lift = max(totals) + 1
+    if lift * len(sketches) >= 2**62:  # lifted rows would overflow int64: one at a time
+        return [
+            sketch.quantiles(qs, minimum, maximum)
+            for sketch, minimum, maximum in zip(sketches, minimums, maximums, strict=True)
+        ]
+    lifts = np.arange(len(sketches), dtype=np.int64) * lift
+    flat = (cumulative + lifts[:, None]).ravel()
+    rank_lists: list[list[float]] = []
+    needed_lists: list[list[int]] = []
+    targets: list[int] = []
+    for sketch, total in zip(sketches, totals, strict=True):
+        count = sketch.zeros + total
+        ranks = [q * (count - 1) for q in qs]
+        needed = sorted({bound for rank in ranks for bound in (math.floor(rank), math.ceil(rank))})
+        rank_lists.append(ranks)
+        needed_lists.append(needed)
+        zeros = sketch.zeros
+        targets.extend(max(rank - zeros, -1) for rank in needed)
+    rows = np.repeat(np.arange(len(sketches), dtype=np.int64), [len(n) for n in needed_lists])
+    found = np.searchsorted(flat, np.asarray(targets, dtype=np.int64) + rows * lift, "right")
+    indexes = (found - rows * width).tolist()
+    results: list[tuple[Number, ...]] = []
+    at = 0
+    for sketch, ranks, needed, length, minimum, maximum in zip(
+        sketches, rank_lists, needed_lists, lengths, minimums, maximums, strict=True
+    ):
+        zero = min(max(0, minimum), maximum)
+        zeros = sketch.zeros
+        last = length - 1
+        value_of: dict[int, Number] = {}
+        for rank in needed:
+            index = indexes[at]
+            at += 1
+            if rank < zeros:
+                value_of[rank] = zero
+                continue
+            estimate = _estimate(sketch.offset + min(index, last))
+            value_of[rank] = min(max(estimate, minimum), maximum)
+        result: list[Number] = []
+        for rank in ranks:
+            lower = math.floor(rank)
+            low_value = value_of[lower]
+            if rank == lower:
+                result.append(low_value)
+                continue
+            high_value = value_of[lower + 1]
+            value = low_value + (high_value - low_value) * (rank - lower)
+            result.append(min(max(value, minimum), maximum))
+        results.append(tuple(result))
+    return results
+
+
+def _estimate(key: int) -> float:
+    """The value bucket ``key`` stands for (as ``LogSketch._values_at`` works it out)."""
+    try:
+        return math.exp(key * _LN_GAMMA) * (2 / (GAMMA + 1))
+    except OverflowError:  # the top bucket of times near the largest double
+        return math.inf

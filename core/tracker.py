@@ -40,7 +40,9 @@ from core.ring import (
     window_moments,
     window_start,
 )
+from core.samples import SampleStore, stacked_quantiles
 from core.session import ActionState, TrackerState, read_session, write_session
+from core.sketch import Accuracy, LogSketch, single_quantiles
 from core.stats import ActionStats, Snapshot
 from core.strategy import (
     NEW_DISTRIBUTION,
@@ -364,10 +366,59 @@ class ActionTracker:
     def _window_snapshot(self, cut: _Cut, now: float, window: int) -> Snapshot:
         """The snapshot of a window's ``cut`` taken at clock ``now``."""
         start = window_start(now, window)
-        actions = [
-            _stats(name, tallies, now - max(start, cut.firsts[name]))
-            for name, tallies in cut.in_order()
-        ]
+        found = cut.in_order()
+        # An action read from one stripe whose window keeps no exact values (the usual
+        # case past a few seconds) has its percentiles searched together with the others'.
+        batched = {
+            index: distribution
+            for index, (_, tallies) in enumerate(found)
+            if len(tallies) == 1
+            and isinstance(distribution := tallies[0].distribution, LogSketch)
+            and distribution.exact is None
+        }
+        figures = dict(
+            zip(
+                batched,
+                single_quantiles(
+                    list(batched.values()),
+                    QUANTILES,
+                    [found[index][1][0].moments.minimum for index in batched],
+                    [found[index][1][0].moments.maximum for index in batched],
+                ),
+                strict=True,
+            )
+        )
+        stored = {
+            index: distribution
+            for index, (_, tallies) in enumerate(found)
+            if len(tallies) == 1
+            and isinstance(distribution := tallies[0].distribution, SampleStore)
+        }
+        figures.update(
+            zip(
+                stored,
+                stacked_quantiles(
+                    list(stored.values()),
+                    QUANTILES,
+                    [found[index][1][0].moments.minimum for index in stored],
+                    [found[index][1][0].moments.maximum for index in stored],
+                ),
+                strict=True,
+            )
+        )
+        actions = []
+        for index, (name, tallies) in enumerate(found):
+            seconds = now - max(start, cut.firsts[name])
+            sketch = batched.get(index)
+            if index in stored:
+                moments = Moments.merged(tally.moments for tally in tallies)
+                actions.append(_stats_of(name, moments, figures[index], "exact", seconds))
+            elif sketch is None:
+                actions.append(_stats(name, tallies, seconds))
+            else:
+                accuracy: Accuracy = "folded" if sketch.folded else "approximate"
+                moments = Moments.merged(tally.moments for tally in tallies)
+                actions.append(_stats_of(name, moments, figures[index], accuracy, seconds))
         return Snapshot(cut.version, tuple(actions), self._strategy, cut.resets, window)
 
     def _rates_renewed(self, snapshot: Snapshot, now: int) -> Snapshot:
@@ -741,10 +792,21 @@ def _merged(tallies: list[Tally]) -> Distribution:
 def _stats(name: str, tallies: list[Tally], seconds: float) -> ActionStats:
     """The figures of one action's ``tallies``, whose times came over ``seconds``."""
     moments = Moments.merged(tally.moments for tally in tallies)
-    low, high = moments.minimum, moments.maximum
     first, *others = (tally.distribution for tally in tallies)
-    p50, p90, p99 = first.quantiles(QUANTILES, low, high, others)
-    accuracy = first.accuracy(others)
+    found = first.quantiles(QUANTILES, moments.minimum, moments.maximum, others)
+    return _stats_of(name, moments, found, first.accuracy(others), seconds)
+
+
+def _stats_of(
+    name: str,
+    moments: Moments,
+    percentiles: tuple[Number, ...],
+    accuracy: Accuracy,
+    seconds: float,
+) -> ActionStats:
+    """The figures of one action from its ``moments`` and p50, p90, p99 worked out."""
+    low, high = moments.minimum, moments.maximum
+    p50, p90, p99 = percentiles
     count = moments.count
     return ActionStats(
         name,

@@ -43,10 +43,7 @@ class LineFeeder:
         """Take ``data``: complete lines separated by newlines (a last one may lack its
         newline). ``source`` names the sender in errors; formatted only when needed."""
         rejections: list[tuple[str, str]] = []
-        if len(data) > MAX_LINE_BYTES or not _is_utf8(data):
-            lines = self._checked_lines(data, rejections)
-        else:
-            lines = data.decode().split("\n")
+        lines = text_lines(data, rejections)
         accepted = ignored = 0
         add = self._add
         plain = plain_timer
@@ -72,19 +69,22 @@ class LineFeeder:
                 accepted += 1
         self._tally.add(accepted, ignored, rejections, describe_peer(source) if rejections else "")
 
-    @staticmethod
-    def _checked_lines(data: bytes, rejections: list[tuple[str, str]]) -> list[str]:
-        """Lines one by one, rejecting those too long or not UTF-8 text."""
-        lines = []
-        for raw in data.split(b"\n"):
-            if len(raw) > MAX_LINE_BYTES:
-                rejections.append((_shown(raw), TOO_LONG))
-                continue
-            try:
-                lines.append(raw.decode())
-            except UnicodeDecodeError as error:
-                rejections.append((_shown(raw), f"the line is not UTF-8 text ({error.reason})"))
-        return lines
+
+def text_lines(data: bytes, rejections: list[tuple[str, str]]) -> list[str]:
+    """``data``'s lines as text (split on newlines), appending to ``rejections`` those too
+    long or not UTF-8, which are left out; the whole is decoded at once when it can be."""
+    if len(data) <= MAX_LINE_BYTES and _is_utf8(data):
+        return data.decode().split("\n")
+    lines = []
+    for raw in data.split(b"\n"):
+        if len(raw) > MAX_LINE_BYTES:
+            rejections.append((_shown(raw), TOO_LONG))
+            continue
+        try:
+            lines.append(raw.decode())
+        except UnicodeDecodeError as error:
+            rejections.append((_shown(raw), f"the line is not UTF-8 text ({error.reason})"))
+    return lines
 
 
 def _is_utf8(data: bytes) -> bool:

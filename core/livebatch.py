@@ -11,7 +11,6 @@ again when the batch is merged, against the tracker's own names.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +18,7 @@ import numpy as np
 import core.tracker
 from core.errors import InvalidActionError
 from core.exactsum import Number
-from core.linefeed import MAX_LINE_BYTES, TOO_LONG, describe_peer, parse_line
+from core.linefeed import describe_peer, parse_line, text_lines
 from core.livecounts import MAX_ERROR_LINE, LineError, SourceTally, TallyDelta
 from core.moments import Moments
 from core.session import ActionState, TrackerState
@@ -73,10 +72,7 @@ class BatchFeeder:
         """Take ``data``: lines separated by newlines, as ``LineFeeder.feed`` does. A bad
         line is counted and listed, never raised, and adds nothing."""
         rejections: list[tuple[str, str]] = []
-        if len(data) > MAX_LINE_BYTES or not _is_utf8(data):
-            lines = _checked_lines(data, rejections)
-        else:
-            lines = data.decode().split("\n")
+        lines = text_lines(data, rejections)
         ignored = 0
         groups = self._groups
         plain = plain_timer
@@ -204,32 +200,3 @@ def _merge_within_limit(state: TrackerState, tracker: ActionTracker) -> list[str
         except InvalidActionError:
             refused += [action.name for action in known]
     return refused
-
-
-def _checked_lines(data: bytes, rejections: list[tuple[str, str]]) -> Sequence[str]:
-    """Lines one by one, rejecting those too long or not UTF-8 text."""
-    lines = []
-    for raw in data.split(b"\n"):
-        if len(raw) > MAX_LINE_BYTES:
-            rejections.append((_shown(raw), TOO_LONG))
-            continue
-        try:
-            lines.append(raw.decode())
-        except UnicodeDecodeError as error:
-            rejections.append((_shown(raw), f"the line is not UTF-8 text ({error.reason})"))
-    return lines
-
-
-def _is_utf8(data: bytes) -> bool:
-    if data.isascii():
-        return True
-    try:
-        data.decode()
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _shown(raw: bytes) -> str:
-    """The start of a raw line as text for an error list."""
-    return raw[:800].decode("utf-8", "replace")

@@ -9,6 +9,7 @@ dialog) and words what could not start, over the window.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtWidgets import QWidget
@@ -62,7 +63,7 @@ class SourceCommands:
     def choose_listen(self) -> ListenDialog:
         """Open the Listen dialog (window-modal); listens on what the user chooses."""
         dialog = ListenDialog(self._window, *self._sources.last_listen())
-        dialog.chosen.connect(self._on_listen_chosen)
+        dialog.chosen.connect(partial(self._on_listen_chosen, dialog))
         dialog.open()
         return dialog
 
@@ -98,8 +99,13 @@ class SourceCommands:
         self._closed = True
         self._sources.shutdown()
 
-    def _on_listen_chosen(self, address: str, protocol: str) -> None:
-        self._start("Cannot listen", lambda: self.listen(address, protocol))
+    def _on_listen_chosen(self, dialog: ListenDialog, address: str, protocol: str) -> None:
+        # Said in the dialog, which stays open with the address to correct: a message
+        # box would close it, and the user would open it again to retype.
+        try:
+            self.listen(address, protocol)
+        except (OSError, ValueError) as error:
+            dialog.refuse(str(error))
 
     def _on_metrics_chosen(self, address: str) -> None:
         self._start("Cannot serve metrics", lambda: self.serve_metrics(address))

@@ -338,7 +338,9 @@ class ListenDialog(QDialog):
     Signals
     -------
     chosen(str, str)
-        The address and protocol ("udp" or "tcp") when the user presses *Listen*.
+        The address and protocol ("udp" or "tcp") when the user presses *Listen*. The
+        dialog closes then, unless a receiver calls ``refuse``: it stays open, saying
+        why, with the address as typed to correct.
     """
 
     chosen = Signal(str, str)
@@ -360,6 +362,8 @@ class ListenDialog(QDialog):
         self.note = QLabel()
         self.note.setObjectName("listenNetworkNote")
         self.note.setWordWrap(True)
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
+        self._refused = False
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -376,17 +380,36 @@ class ListenDialog(QDialog):
         buttons.rejected.connect(self.reject)
 
     def accept(self) -> None:
+        self._refused = False
         self.chosen.emit(self.address.text().strip(), str(self.protocol.currentData()))
-        super().accept()
+        if not self._refused:
+            super().accept()
+
+    def refuse(self, reason: str) -> None:
+        """Keep the dialog open after *Listen*, saying ``reason`` (a port in use, an
+        address that is not one) where the note was, the address selected to retype."""
+        self._refused = True
+        self._set_note(reason, "error")
+        self.address.setFocus()
+        self.address.selectAll()
 
     def _show_note(self) -> None:
         if is_loopback(self.address.text()):
-            self.note.setText("Only programs on this machine can send to it.")
+            self._set_note("Only programs on this machine can send to it.", "")
         else:
-            self.note.setText(
+            self._set_note(
                 "⚠ The port will be open to the network: other machines will be "
-                "able to send timings to it."
+                "able to send timings to it.",
+                "",
             )
+
+    def _set_note(self, text: str, state: str) -> None:
+        """The note under the fields; ``state`` "error" is styled as the form's errors
+        (resources/style.qss)."""
+        self.note.setText(text)
+        self.note.setProperty("state", state)
+        self.note.style().unpolish(self.note)
+        self.note.style().polish(self.note)
 
 
 def _scrapes(count: int) -> str:

@@ -81,6 +81,12 @@ class AdaptiveCentral(QWidget):
             self._main.setSizes([height, 0] if short else [height * 11 // 20, height * 9 // 20])
             self._right.setSizes([width * 11 // 20, width * 9 // 20])
 
+    def fit_minimum(self) -> None:
+        """Ask for no more height than the splitters' current way needs; for a window
+        restored before it is shown, which would otherwise grow to the minimum of a
+        splitter not yet arranged (a window closed at 700 x 380 came back 500 high)."""
+        self._fit_minimum(self._main.orientation() == Qt.Orientation.Horizontal)
+
     def _fit_minimum(self, wide: bool) -> None:
         """A splitter asks for the minimum of all its sides, a collapsed one too; stacked,
         the window may be as short as the table's side needs (0: the splitter's own)."""

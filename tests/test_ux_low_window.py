@@ -190,3 +190,19 @@ def test_the_fold_and_the_splitter_are_remembered(
     panel.set_collapsed(False)
     assert child(panel, QTableWidget, "sourcesTable").isVisible()
     later.stop_sources()
+
+
+def test_a_low_window_opens_again_at_its_size(
+    qtbot: QtBot, make_window: Callable[..., MainWindow]
+) -> None:
+    window = make_window()
+    settle(window, *LOW)
+    assert window.height() == LOW[1]
+    window.shutdown()
+
+    # Once grown to the minimum of splitters not yet arranged for it: 500 high.
+    later = make_window(shown=False)
+    later.show()
+    qtbot.waitExposed(later)
+    QApplication.processEvents()
+    assert (later.width(), later.height()) == LOW

@@ -59,7 +59,7 @@ def test_a_reset_leaves_empty_axes_beside_the_hint(
     window.charts.redraw()
     assert view.hint.isVisible()
     for plot in (histogram, percentiles):
-        (x_low, x_high), (y_low, y_high) = plot.viewRange()
+        (_, x_high), (_, y_high) = plot.viewRange()
         assert x_high <= 1.1
         assert y_high <= 1.1
     assert histogram.getAxis("bottom").labelText == "time (ms)"

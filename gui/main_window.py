@@ -105,7 +105,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(layout.central)
         self.sessions, self.filter, self.splitter = layout.sessions, layout.filter, layout.splitter
         self._splitters = (*layout.splitters, table_area)
-        self._low_fit = LowWindowFit(layout.central, self.entry, self.sources_panel, self.settings)
+        self._low_fit = LowWindowFit(
+            layout.central, self.entry, self.sources_panel, self.table, self.settings
+        )
         self.filter_status = FilterStatus(layout.filter_status, self.filter, self.proxy)
         self.live = LiveView(self.tracker, SESSION_NAMES[0], self.model, self.table, self.charts)
         self.totals = self.live.place_totals(self.statusBar())

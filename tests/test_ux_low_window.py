@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QSplitter, QTableWidget
 from pytestqt.qtbot import QtBot
 
 from gui import MainWindow
+from gui.low_window import FEWEST_ROWS
 from gui.menus import LIVE_SESSION
 from gui.sources_panel import SourcesPanel
 from livetools import live_threads
@@ -206,3 +207,32 @@ def test_a_low_window_opens_again_at_its_size(
     qtbot.waitExposed(later)
     QApplication.processEvents()
     assert (later.width(), later.height()) == LOW
+
+
+def test_the_panel_makes_way_when_it_would_leave_the_table_one_row(
+    make_window: Callable[..., MainWindow],
+) -> None:
+    # Seen at 1000 x 700 (not low): the form, the tabs and the unfolded panel left the
+    # Live table a single row beside an empty benchmark pane.
+    window = live_window_with_sources(make_window, 3)
+    settle(window, *TALL)
+    splitter = window.splitter  # the form and table above, benchmark and charts below
+    total = sum(splitter.sizes())
+    top = splitter.sizes()[0]
+    for _ in range(40):  # dragged up step by step until the panel makes way
+        top -= 10
+        splitter.setSizes([top, total - top])
+        QApplication.processEvents()
+        if window.sources_panel.collapsed:
+            break
+    panel = window.sources_panel
+    assert panel.collapsed
+    assert window.table.rows_room() >= FEWEST_ROWS
+    # Unfolded by hand, it stays so however little room the table has.
+    panel.toggle.click()
+    QApplication.processEvents()
+    splitter.setSizes([top - 20, total - top + 20])
+    QApplication.processEvents()
+    assert window.table.rows_room() < FEWEST_ROWS
+    assert not panel.collapsed
+    window.stop_sources()

@@ -138,6 +138,8 @@ class DistributionView(QWidget):
 
     def _redraw_histogram(self, histograms: Histograms | None, names: list[str]) -> None:
         self._have_bars(names)
+        if not self._selected:
+            self._clear_histogram_axes()
         if histograms is None or not names:
             return
         edges = np.array(histograms.edges)
@@ -170,6 +172,28 @@ class DistributionView(QWidget):
             self.histogram_plot.setXRange(ranges[0], ranges[1], padding=0.02)
             self.histogram_plot.setYRange(0, ranges[2], padding=0)
 
+    def _clear_histogram_axes(self) -> None:
+        """Nothing selected: empty axes, not those of the last selection (a reset left
+        "samples per bin" up to 50,000 beside the hint to select actions)."""
+        if self._histogram_ranges is None and self._axis is None:
+            return
+        self._histogram_ranges = self._axis = None
+        self._x_scale = 1.0
+        axis = self.histogram_plot.getAxis("bottom")
+        axis.setLogMode(False)
+        axis.setLabel("time (ms)")
+        self.histogram_plot.setXRange(0, 1, padding=0.02)
+        self.histogram_plot.setYRange(0, 1, padding=0)
+
+    def _clear_percentile_axes(self) -> None:
+        if self._percentile_ranges is None:
+            return
+        self._percentile_ranges = None
+        self._y_scale = 1.0
+        self.percentiles_plot.setLabel("left", "time (ms)")
+        self.percentiles_plot.setXRange(0, 1, padding=0.02)
+        self.percentiles_plot.setYRange(0, 1, padding=0)
+
     def _have_bars(self, names: list[str]) -> None:
         """An outline of bars per name, in order, not filled: filling translucent areas
         the size of the plot took the raster engine long enough, on the GUI thread, to
@@ -198,6 +222,8 @@ class DistributionView(QWidget):
         single = len(shown) == 1
         wanted = [(name, label) for name, _steps in shown for label, _style in PERCENTILE_LINES]
         self._have_lines(wanted, single)
+        if not self._selected:
+            self._clear_percentile_axes()
         if not shown:
             return
         top = max(max(steps.p99, default=0.0) for _name, steps in shown)

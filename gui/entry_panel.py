@@ -85,8 +85,19 @@ class MessageLabel(QLabel):
         self.setSizePolicy(policy)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # One line is kept free even when empty, so that a message appearing does not
-        # push the table down (a long one still wraps onto more lines).
+        # push the table down (a long one still wraps onto more lines); not in a low
+        # window, where that line is worth more as a row of the table (set_line_kept).
+        self._line_kept = True
         self.setMinimumHeight(self.fontMetrics().lineSpacing())
+
+    def set_line_kept(self, kept: bool) -> None:
+        """Keep a line free when empty (True), or take no room until a message comes."""
+        self._line_kept = kept
+        self.setMinimumHeight(self.fontMetrics().lineSpacing() if kept else 0)
+        self._show_when_useful()
+
+    def _show_when_useful(self) -> None:
+        self.setVisible(self._line_kept or bool(self.text()))
 
     def show_error(self, text: str) -> None:
         self._set_state(text, "error")
@@ -103,6 +114,7 @@ class MessageLabel(QLabel):
         self.setProperty("state", state)
         self.style().unpolish(self)
         self.style().polish(self)
+        self._show_when_useful()
 
 
 class PopupClickMovesFocus(QObject):
@@ -217,6 +229,15 @@ class EntryPanel(QGroupBox):
     def tracker(self) -> ActionTracker:
         """The user's session, which the form adds to."""
         return self._session.tracker
+
+    def set_compact(self, compact: bool) -> None:
+        """Tighten the form for a low window (True): no line kept free under a field
+        until it has a message, and rows closer together, so the table keeps its rows."""
+        for message in (self.entry_message, self.json_message):
+            message.set_line_kept(not compact)
+        layout = self.layout()
+        assert isinstance(layout, QGridLayout)  # made in __init__
+        layout.setVerticalSpacing(2 if compact else -1)  # -1: the style's
 
     def clear_messages(self) -> None:
         """Clear both fields' outcomes, e.g. when the session they were about is reset."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -29,7 +29,17 @@ at the bottom brings them back), so the table keeps its rows."""
 class AdaptiveCentral(QWidget):
     """The window's central widget: places ``main``'s two sides beside each other when
     the window is wide, one above the other when it is not (``right`` turns the other
-    way). Only ``resizeEvent`` is overridden: painting stays in C++."""
+    way). Only ``resizeEvent`` is overridden: painting stays in C++.
+
+    Signals
+    -------
+    low_changed(bool, bool)
+        Whether the window is now lower than SHORT_HEIGHT (wide or stacked), and whether
+        this is its first arrangement (what the last run saved stands), each time that
+        changes: panels that tighten or fold in a low window follow it.
+    """
+
+    low_changed = Signal(bool, bool)
 
     def __init__(self, main: QSplitter, right: QSplitter) -> None:
         super().__init__()
@@ -37,6 +47,7 @@ class AdaptiveCentral(QWidget):
         self._right = right
         main.setCollapsible(0, False)  # the table never disappears; the rest may
         self._short: bool | None = None  # a stacked window shorter than SHORT_HEIGHT
+        self._low: bool | None = None  # any window shorter than SHORT_HEIGHT
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -51,6 +62,10 @@ class AdaptiveCentral(QWidget):
         main_way = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
         turned = self._main.orientation() != main_way
         first = self._short is None  # sizes restored from the last run are kept
+        low = height < SHORT_HEIGHT
+        if low != self._low:  # first: what fits the form and panel sets the minimum below
+            self._low = low
+            self.low_changed.emit(low, first)
         if not turned and (first or short == self._short):
             self._short = short
             self._fit_minimum(wide)
@@ -66,6 +81,12 @@ class AdaptiveCentral(QWidget):
             self._main.setSizes([height, 0] if short else [height * 11 // 20, height * 9 // 20])
             self._right.setSizes([width * 11 // 20, width * 9 // 20])
 
+    def fit_minimum(self) -> None:
+        """Ask for no more height than the splitters' current way needs; for a window
+        restored before it is shown, which would otherwise grow to the minimum of a
+        splitter not yet arranged (a window closed at 700 x 380 came back 500 high)."""
+        self._fit_minimum(self._main.orientation() == Qt.Orientation.Horizontal)
+
     def _fit_minimum(self, wide: bool) -> None:
         """A splitter asks for the minimum of all its sides, a collapsed one too; stacked,
         the window may be as short as the table's side needs (0: the splitter's own)."""
@@ -76,7 +97,7 @@ class AdaptiveCentral(QWidget):
 
 @dataclass(frozen=True)
 class Layout:
-    central: QWidget
+    central: AdaptiveCentral
     sessions: QTabBar
     filter: QLineEdit
     filter_status: QLabel
@@ -87,16 +108,20 @@ class Layout:
     """Every splitter whose state is remembered, the main one first."""
 
 
-def with_panel_below(table: QWidget, panel: QWidget) -> QWidget:
-    """``table`` with ``panel`` under it, outside the remembered splitters: a new pane in
-    one would take the place of a saved one (the charts) in settings saved before it
-    existed."""
-    area = QWidget()
-    layout = QVBoxLayout(area)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.addWidget(table, 1)
-    layout.addWidget(panel)
-    return area
+def with_panel_below(table: QWidget, panel: QWidget) -> QSplitter:
+    """``table`` with ``panel`` under it, in a splitter of their own (``sourcesSplitter``,
+    remembered under its own name: a new pane in a saved splitter would take the place
+    of a saved one, the charts, in settings saved before it existed). The table takes
+    any height gained; neither side collapses to nothing, since the panel folds itself
+    (see ``SourcesPanel.set_collapsed``) and a hidden panel hides the handle too."""
+    splitter = QSplitter(Qt.Orientation.Vertical)
+    splitter.setObjectName("sourcesSplitter")
+    splitter.addWidget(table)
+    splitter.addWidget(panel)
+    splitter.setChildrenCollapsible(False)
+    splitter.setStretchFactor(0, 1)
+    splitter.setStretchFactor(1, 0)
+    return splitter
 
 
 def build_layout(

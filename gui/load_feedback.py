@@ -30,6 +30,10 @@ class LoadFeedback(QObject):
         self.last_report: LoadReport | None = None
         self.label = QLabel()
         self.label.setObjectName("loadLabel")
+        # A gap from the totals before it, which would read as one phrase with it
+        # ("0/s 673,611 loaded").
+        self.label.setContentsMargins(16, 0, 0, 0)
+        self._name = ""
         self.progress = QProgressBar()
         self.progress.setObjectName("loadProgress")
         self.progress.setMaximumWidth(220)
@@ -62,7 +66,9 @@ class LoadFeedback(QObject):
             return  # a chunk that was under way when Cancel was pressed
         if step.total:
             self.progress.setValue(round(1000 * step.done / step.total))
-        self.label.setText(f"{step.accepted:,} loaded, {step.rejected:,} rejected")
+        self.label.setText(
+            f"Loading {self._name}: {step.accepted:,} loaded, {step.rejected:,} rejected"
+        )
 
     def _widgets(self) -> tuple[QLabel, QProgressBar, QPushButton]:
         return self.label, self.progress, self.cancel_button
@@ -73,6 +79,7 @@ class LoadFeedback(QObject):
 
     def _on_loads_started(self, path: Path) -> None:
         self._cancelling = False
+        self._name = path.name
         self.label.setText(f"Loading {path.name}…")
         self.progress.setValue(0)
         self._set_visible(True)

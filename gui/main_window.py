@@ -25,6 +25,7 @@ from gui.filter_status import FilterStatus
 from gui.layout import build_layout, with_panel_below
 from gui.live_view import LiveView
 from gui.load_feedback import LoadFeedback
+from gui.low_window import LowWindowFit
 from gui.menus import BENCHMARK_SESSION, LIVE_SESSION, STRATEGY_MENU, USER_SESSION, build_menus
 from gui.messages import show_about, warn
 from gui.metrics_dialog import MetricsDialog
@@ -103,7 +104,10 @@ class MainWindow(QMainWindow):
         )
         self.setCentralWidget(layout.central)
         self.sessions, self.filter, self.splitter = layout.sessions, layout.filter, layout.splitter
-        self._splitters = layout.splitters
+        self._splitters = (*layout.splitters, table_area)
+        self._low_fit = LowWindowFit(
+            layout.central, self.entry, self.sources_panel, self.table, self.settings
+        )
         self.filter_status = FilterStatus(layout.filter_status, self.filter, self.proxy)
         self.live = LiveView(self.tracker, SESSION_NAMES[0], self.model, self.table, self.charts)
         self.totals = self.live.place_totals(self.statusBar())

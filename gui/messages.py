@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QTextEdit, QWidget
 
 from gui.load_summary import Message
 
@@ -20,9 +20,25 @@ def show_message(parent: QWidget, message: Message, name: str) -> QMessageBox:
     box.setObjectName(name)
     if message.details:
         box.setDetailedText(message.details)
+        _roomy_details(box)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
     return box
+
+
+DETAILS_COLUMNS = 90
+DETAILS_LINES = 14
+"""The size of a message's details (rejected records, a traceback), in characters and
+lines: Qt's own fits about six lines of 50, and every rejection took scrolling."""
+
+
+def _roomy_details(box: QMessageBox) -> None:
+    details = box.findChild(QTextEdit)
+    if details is not None:
+        metrics = details.fontMetrics()
+        details.setMinimumSize(
+            metrics.averageCharWidth() * DETAILS_COLUMNS, metrics.lineSpacing() * DETAILS_LINES
+        )
 
 
 def warn(parent: QWidget, title: str, text: str, name: str, details: str = "") -> QMessageBox:

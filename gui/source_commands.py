@@ -9,9 +9,10 @@ dialog) and words what could not start, over the window.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from core import Follower, Listener
 from core.metrics import MetricsServer
@@ -22,6 +23,20 @@ from gui.sources import LiveSources
 from gui.sources_panel import ListenDialog
 
 FOLLOW_FILTER = "All files (*);;Logs and JSON lines (*.log *.ndjson *.jsonl *.txt)"
+
+
+def follow_file_dialog(parent: QWidget, folder: str) -> QFileDialog:
+    """Asks for a file to follow, which may not exist yet: a follower picks it up when
+    it appears, as ``tail -F`` does, so the dialog takes any name (an open dialog
+    would refuse it as "File not found"). Qt's own dialog, since a platform's native
+    open dialog takes only existing files."""
+    dialog = QFileDialog(parent, "Follow file", folder, FOLLOW_FILTER)
+    dialog.setObjectName("followFileDialog")
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog)
+    dialog.setFileMode(QFileDialog.FileMode.AnyFile)
+    dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)
+    dialog.setLabelText(QFileDialog.DialogLabel.Accept, "Follow")
+    return dialog
 
 
 class SourceCommands:
@@ -62,7 +77,7 @@ class SourceCommands:
     def choose_listen(self) -> ListenDialog:
         """Open the Listen dialog (window-modal); listens on what the user chooses."""
         dialog = ListenDialog(self._window, *self._sources.last_listen())
-        dialog.chosen.connect(self._on_listen_chosen)
+        dialog.chosen.connect(partial(self._on_listen_chosen, dialog))
         dialog.open()
         return dialog
 
@@ -75,8 +90,9 @@ class SourceCommands:
 
     def choose_follow(self) -> None:
         """Ask for a file to follow, and follow it."""
-        path = self._recent.ask_to_open(self._window, "Follow file", FOLLOW_FILTER)
-        if path:
+        dialog = follow_file_dialog(self._window, self._recent.last_folder())
+        if dialog.exec() and dialog.selectedFiles():
+            path = dialog.selectedFiles()[0]
             self._start("Cannot follow the file", lambda: self.follow(path))
 
     def restart_remembered(self) -> None:
@@ -98,8 +114,13 @@ class SourceCommands:
         self._closed = True
         self._sources.shutdown()
 
-    def _on_listen_chosen(self, address: str, protocol: str) -> None:
-        self._start("Cannot listen", lambda: self.listen(address, protocol))
+    def _on_listen_chosen(self, dialog: ListenDialog, address: str, protocol: str) -> None:
+        # Said in the dialog, which stays open with the address to correct: a message
+        # box would close it, and the user would open it again to retype.
+        try:
+            self.listen(address, protocol)
+        except (OSError, ValueError) as error:
+            dialog.refuse(str(error))
 
     def _on_metrics_chosen(self, address: str) -> None:
         self._start("Cannot serve metrics", lambda: self.serve_metrics(address))

@@ -18,8 +18,11 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -31,8 +34,6 @@ from gui.sources import LiveSources, Source, SourceStatus
 
 COLUMNS = ("Source", "Lines/s", "Accepted", "Rejected", "Ignored", "Dropped", "")
 NUMBER_COLUMNS = range(1, 6)
-SOURCES_TABLE_HEIGHT = 150
-"""Pixels at most for the sources' rows (about four), so the stats table keeps its room."""
 
 
 def network_warning(descriptions: Sequence[str], can: str = "send timings to it") -> str:
@@ -43,6 +44,20 @@ def network_warning(descriptions: Sequence[str], can: str = "send timings to it"
     names = ", ".join(descriptions)
     verb = "is" if len(descriptions) == 1 else "are"
     return f"⚠ {names} {verb} open to the network: any machine that can reach this one can {can}."
+
+
+QWIDGETSIZE_MAX = (1 << 24) - 1
+"""Qt's "no maximum" for a widget's size."""
+
+
+def sources_summary(running: int, statuses: Sequence[SourceStatus]) -> str:
+    """The folded panel's one line: how many sources run, their lines per second and
+    their rejected lines in all (metrics servers read, and count no lines)."""
+    lines = [status for status in statuses if status.scrapes is None]
+    per_second = sum(status.lines_per_second for status in lines)
+    rejected = sum(status.counts.rejected for status in lines)
+    sources = "1 source" if running == 1 else f"{running:,} sources"
+    return f"{sources} · {per_second:,.0f} lines/s · {rejected:,} rejected"
 
 
 METRICS_REACH = "read the Live session's figures from it"
@@ -60,9 +75,20 @@ class SourcesPanel(QWidget):
     buttons to see its latest rejected lines and to stop it; and the opt-in to start
     them again at the next start. Shown only with the Live session, while a source runs.
 
+    Its title (``sourcesToggle``) folds it to one line that sums the sources up
+    (``sourcesSummary``), so a low window keeps its rows for the statistics; a warning
+    about a port open to the network stays shown, folded or not.
+
     The rows are rebuilt only when a source starts or stops; the figures are set from
     ``LiveSources.status_changed``, a few times a second at most.
+
+    Signals
+    -------
+    collapsed_changed(bool)
+        The panel was folded (True) or unfolded, by its title or by ``set_collapsed``.
     """
+
+    collapsed_changed = Signal(bool)
 
     def __init__(self, sources: LiveSources) -> None:
         super().__init__()
@@ -71,11 +97,39 @@ class SourcesPanel(QWidget):
         self._rows: list[Source] = []
         self._live_shown = False
         self._error_dialogs: list[QDialog] = []
-        title = QLabel("<b>Live sources</b>")
+        self.toggle = QToolButton()
+        self.toggle.setObjectName("sourcesToggle")
+        self.toggle.setText("Live sources")
+        self.toggle.setCheckable(True)
+        self.toggle.setChecked(True)  # unfolded
+        self.toggle.setAutoRaise(True)
+        self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toggle.setArrowType(Qt.ArrowType.DownArrow)
+        self.toggle.setStyleSheet("QToolButton { font-weight: bold; }")
+        self.toggle.setToolTip("Fold or unfold the sources' figures")
+        self.summary = QLabel()
+        self.summary.setObjectName("sourcesSummary")
+        self.summary.hide()
+        # Labels never take more height than their text: the panel's own height is
+        # capped at what it shows (see _fit_height).
+        self.summary.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.restart_check = QCheckBox("Start these sources again when Action Tracker starts")
+        self.restart_check.setObjectName("restartSourcesCheck")
+        self.restart_check.setChecked(sources.restart_at_start)
+        # One line for the title, the summary (folded) and the opt-in (unfolded).
+        header = QHBoxLayout()
+        header.setContentsMargins(0, 0, 0, 0)
+        header.addWidget(self.toggle)
+        header.addWidget(self.summary, 1)
+        header.addStretch()
+        header.addWidget(self.restart_check)
         self.network_label = QLabel()
         self.network_label.setObjectName("networkWarning")
         self.network_label.setWordWrap(True)
         self.network_label.setStyleSheet("color: #b35c00;")
+        wrapped = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        wrapped.setHeightForWidth(True)
+        self.network_label.setSizePolicy(wrapped)
         self.network_label.hide()
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("sourcesTable")
@@ -83,26 +137,39 @@ class SourcesPanel(QWidget):
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
-        self.table.setMaximumHeight(SOURCES_TABLE_HEIGHT)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header_view = self.table.horizontalHeader()
+        header_view.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in range(1, len(COLUMNS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+            header_view.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(title)
+        layout.addLayout(header)
         layout.addWidget(self.network_label)
-        layout.addWidget(self.table)
-        self.restart_check = QCheckBox("Start these sources again when Action Tracker starts")
-        self.restart_check.setObjectName("restartSourcesCheck")
-        self.restart_check.setChecked(sources.restart_at_start)
-        layout.addWidget(self.restart_check)
+        layout.addWidget(self.table, 1)
         self.hide()
 
+        self.toggle.toggled.connect(self._on_toggled)
         self.restart_check.toggled.connect(sources.set_restart_at_start)
 
         sources.sources_changed.connect(self._on_sources_changed)
         sources.status_changed.connect(self._on_status_changed)
+
+    @property
+    def collapsed(self) -> bool:
+        """Folded to its title line and summary."""
+        return not self.toggle.isChecked()
+
+    def set_collapsed(self, collapsed: bool) -> None:
+        """Fold the panel to its title line (True) or show its rows again."""
+        self.toggle.setChecked(not collapsed)
+
+    def _on_toggled(self, unfolded: bool) -> None:
+        self.toggle.setArrowType(Qt.ArrowType.DownArrow if unfolded else Qt.ArrowType.RightArrow)
+        self.table.setVisible(unfolded)
+        self.restart_check.setVisible(unfolded)
+        self.summary.setVisible(not unfolded)
+        self._fit_height(refit=True)
+        self.collapsed_changed.emit(not unfolded)
 
     def show_errors(self, source: Listener | Follower) -> QDialog:
         """Open the latest rejected lines of ``source`` in a dialog (text selectable)."""
@@ -147,16 +214,48 @@ class SourcesPanel(QWidget):
                 self.table.setSpan(row, NUMBER_COLUMNS[0], 1, len(NUMBER_COLUMNS))
             self.table.setCellWidget(row, len(COLUMNS) - 1, self._buttons(source))
         self._fit_rows()
+        self.summary.setText(sources_summary(len(self._rows), ()))
         self._show_when_useful()
 
     def _fit_rows(self) -> None:
-        """As tall as its rows, up to SOURCES_TABLE_HEIGHT: empty space here is taken from
-        the Live session's own table."""
+        """At most as tall as its rows (empty room here is taken from the Live session's
+        own table), at least one row: the splitter above sizes it in between."""
         table = self.table
         table.resizeRowsToContents()
-        rows = sum(table.rowHeight(row) for row in range(table.rowCount()))
-        height = table.horizontalHeader().sizeHint().height() + rows + 2 * table.frameWidth()
-        table.setFixedHeight(min(height, SOURCES_TABLE_HEIGHT))
+        rows = [table.rowHeight(row) for row in range(table.rowCount())]
+        frame = table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth()
+        table.setMinimumHeight(frame + (rows[0] if rows else 0))
+        table.setMaximumHeight(frame + sum(rows))
+        self._fit_height()
+
+    def _fit_height(self, refit: bool = False) -> None:
+        """Never taller than what it shows, so the splitter above opens no empty room
+        under it; the height the user dragged it to is kept while it fits, and ``refit``
+        (folded or unfolded) or a panel that showed all its rows shows all of them."""
+        old_maximum = self.maximumHeight()
+        self.setMaximumHeight(QWIDGETSIZE_MAX)  # let the layout say
+        layout = self.layout()
+        assert layout is not None
+        layout.invalidate()
+        maximum = layout.maximumSize().height()
+        self.setMaximumHeight(maximum)
+        splitter = self.parentWidget()
+        if not isinstance(splitter, QSplitter):
+            return
+        sizes = splitter.sizes()
+        index = splitter.indexOf(self)
+        current = sizes[index]
+        if refit or current <= 0 or current >= old_maximum:
+            # Unfolded in a low window, it shares the room with the statistics.
+            share = max(self.minimumSizeHint().height(), sum(sizes) // 2)
+            wanted = min(maximum, self.sizeHint().height(), share)
+        else:
+            wanted = max(min(current, maximum), self.minimumSizeHint().height())
+        others = [i for i in range(len(sizes)) if i != index]
+        if others:  # the room given up or taken goes to (or comes from) the table
+            sizes[others[0]] += current - wanted
+        sizes[index] = wanted
+        splitter.setSizes(sizes)
 
     def set_live_shown(self, shown: bool) -> None:
         """Whether the Live session is the one shown: the panel takes room from the table
@@ -202,6 +301,7 @@ class SourcesPanel(QWidget):
             )
             for column, text in zip(NUMBER_COLUMNS, figures, strict=True):
                 self._set_text(row, column, text)
+        self.summary.setText(sources_summary(len(self._rows), statuses))
         exposed = [status for status in statuses if status.open_to_network]
         warnings = (
             network_warning([s.description for s in exposed if s.scrapes is None]),
@@ -238,7 +338,9 @@ class ListenDialog(QDialog):
     Signals
     -------
     chosen(str, str)
-        The address and protocol ("udp" or "tcp") when the user presses *Listen*.
+        The address and protocol ("udp" or "tcp") when the user presses *Listen*. The
+        dialog closes then, unless a receiver calls ``refuse``: it stays open, saying
+        why, with the address as typed to correct.
     """
 
     chosen = Signal(str, str)
@@ -260,6 +362,8 @@ class ListenDialog(QDialog):
         self.note = QLabel()
         self.note.setObjectName("listenNetworkNote")
         self.note.setWordWrap(True)
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
+        self._refused = False
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -276,17 +380,36 @@ class ListenDialog(QDialog):
         buttons.rejected.connect(self.reject)
 
     def accept(self) -> None:
+        self._refused = False
         self.chosen.emit(self.address.text().strip(), str(self.protocol.currentData()))
-        super().accept()
+        if not self._refused:
+            super().accept()
+
+    def refuse(self, reason: str) -> None:
+        """Keep the dialog open after *Listen*, saying ``reason`` (a port in use, an
+        address that is not one) where the note was, the address selected to retype."""
+        self._refused = True
+        self._set_note(reason, "error")
+        self.address.setFocus()
+        self.address.selectAll()
 
     def _show_note(self) -> None:
         if is_loopback(self.address.text()):
-            self.note.setText("Only programs on this machine can send to it.")
+            self._set_note("Only programs on this machine can send to it.", "")
         else:
-            self.note.setText(
+            self._set_note(
                 "⚠ The port will be open to the network: other machines will be "
-                "able to send timings to it."
+                "able to send timings to it.",
+                "",
             )
+
+    def _set_note(self, text: str, state: str) -> None:
+        """The note under the fields; ``state`` "error" is styled as the form's errors
+        (resources/style.qss)."""
+        self.note.setText(text)
+        self.note.setProperty("state", state)
+        self.note.style().unpolish(self.note)
+        self.note.style().polish(self.note)
 
 
 def _scrapes(count: int) -> str:

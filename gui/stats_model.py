@@ -180,7 +180,7 @@ class StatsModel(QStandardItemModel):
         value = getattr(stats, FIELDS[column])
         text = format_count(value) if column == COUNT_COLUMN else format_time(value)
         if column in PERCENTILE_COLUMNS:
-            tip = APPROXIMATE_TIPS.get(stats.percentile_accuracy)
+            tip = APPROXIMATE_TIPS.get(stats.percentile_accuracy) if estimated(stats) else None
             if tip is not None:
                 text = APPROXIMATE_SIGN + text
             item.setToolTip(tip or "")
@@ -191,12 +191,22 @@ class StatsModel(QStandardItemModel):
             self._widened.add(column)
 
 
+def estimated(stats: ActionStats) -> bool:
+    """Whether the percentiles of ``stats`` are estimates. Not when every time is the
+    same (min == max): percentiles lie within [min, max], so they are that time exactly,
+    whatever the sketch; "≈1.00" there would cast doubt on a true figure."""
+    return not stats.percentiles_exact and stats.min != stats.max
+
+
 def _differs(shown: ActionStats, stats: ActionStats, column: int) -> bool:
     """Whether ``column``'s cell shows something else for ``stats`` than for ``shown``."""
     field = FIELDS[column]
     if getattr(shown, field) != getattr(stats, field):
         return True
-    return column in PERCENTILE_COLUMNS and shown.percentile_accuracy != stats.percentile_accuracy
+    return column in PERCENTILE_COLUMNS and (
+        shown.percentile_accuracy != stats.percentile_accuracy
+        or estimated(shown) != estimated(stats)
+    )
 
 
 class StatsProxy(QSortFilterProxyModel):

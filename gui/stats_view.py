@@ -8,7 +8,7 @@ wait for the GIL, which busy producer threads hold.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractItemModel
+from PySide6.QtCore import QAbstractItemModel, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
@@ -21,7 +21,15 @@ NAME_COLUMN = 0
 
 
 class StatsView(QTableView):
-    """A sortable, row-selecting table whose figure columns widen to fit their texts."""
+    """A sortable, row-selecting table whose figure columns widen to fit their texts.
+
+    Signals
+    -------
+    resized()
+        Its size changed (panels that share its room may make way).
+    """
+
+    resized = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -71,6 +79,11 @@ class StatsView(QTableView):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.fill_name_column()
+        self.resized.emit()
+
+    def rows_room(self) -> int:
+        """How many whole rows fit in the viewport."""
+        return self.viewport().height() // max(1, self.verticalHeader().defaultSectionSize())
 
     def _on_section_resized(self, column: int, _old: int, _new: int) -> None:
         if column != NAME_COLUMN:  # a figure column, by the user or by fit_columns

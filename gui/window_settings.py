@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QMainWindow, QSplitter, QTableView
 from core.loadgen import LoadResult, LoadSpec, spec_from_dict, spec_to_dict
 from core.strategy import check_strategy
 from gui.benchmark_panel import BenchmarkPanel, HistoryEntry
+from gui.layout import AdaptiveCentral
 from gui.window_choice import WINDOWS
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,9 @@ def restore_layout(
         state = settings.value(f"window/{splitter.objectName()}")
         if state is not None:
             splitter.restoreState(state)
+    central = window.centralWidget()
+    if isinstance(central, AdaptiveCentral):
+        central.fit_minimum()
 
 
 def save_layout(settings: QSettings, window: QMainWindow, splitters: Sequence[QSplitter]) -> None:

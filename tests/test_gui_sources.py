@@ -133,10 +133,13 @@ def test_a_port_in_use_is_said_plainly(qtbot: QtBot, window: MainWindow) -> None
         dialog = window.choose_listen()
         dialog.address.setText(str(port))
         dialog.accept()
-        box = child(window, QMessageBox, "sourceError")
-    assert f"port {port}" in box.text()
-    assert "already in use" in box.text()
+    # Said in the dialog, which stays open with the port to change.
+    assert dialog.isVisible()
+    assert f"port {port}" in dialog.note.text()
+    assert "already in use" in dialog.note.text()
+    assert window.findChild(QMessageBox, "sourceError") is None
     assert window.sources.sources == ()
+    dialog.reject()
 
 
 def test_a_bad_address_is_explained(window: MainWindow) -> None:

@@ -1,10 +1,13 @@
 """``MetricsServer``: a tracker's figures served to Prometheus over HTTP, at ``/metrics``.
 
 ``TrackerCollector`` reads the tracker on each scrape (``snapshot_and_histograms``: the
-figures and the bucket counts of one instant) and yields, per action, a histogram and a
-summary in ``prometheus_client``'s own types, which format and escape them. ``MetricsServer`` runs
-``prometheus_client``'s WSGI app under ``wsgiref``, in the listener's manner: ``start()``
-binds and returns, ``stop()`` joins every thread within half a second.
+figures and the bucket counts of one instant, and the summary window's snapshot) and
+yields, per action, a histogram and a summary in ``prometheus_client``'s own types, which
+format and escape them. ``MetricsServer`` serves them under ``wsgiref``, in the listener's
+manner: ``start()`` binds and returns, ``stop()`` joins every thread within half a
+second. A full scrape is answered by ``TrackerCollector.page``, the same bytes as
+``prometheus_client``'s encoder makes of the families, kept between scrapes
+(``core.exposition``); anything else by ``prometheus_client``'s WSGI app.
 
 Metric names (times in the tracker are milliseconds, as StatsD timers and
 ``tracker.timer`` give them, so the unit is in the names):
@@ -12,7 +15,8 @@ Metric names (times in the tracker are milliseconds, as StatsD timers and
 - ``action_tracker_duration_milliseconds`` (histogram: ``_bucket{le}``, ``_count``,
   ``_sum``), the one to aggregate over instances with ``histogram_quantile``;
 - ``action_tracker_duration_summary_milliseconds`` (summary: ``{quantile}`` 0.5, 0.9,
-  0.99, ``_count``, ``_sum``), the tracker's own percentiles of one instance.
+  0.99, ``_count``, ``_sum``), the tracker's own percentiles of one instance, over the
+  last ``quantile_window`` seconds (DEFAULT_QUANTILE_WINDOW) as client libraries' are.
 
 Each has the label ``action``. A summary and a histogram may not share a name.
 """

@@ -105,9 +105,9 @@ def scrape_table(rounds: int) -> None:
     own app serving the same collector (before), in interleaved rounds."""
     print(f"\nscrapes of /metrics, {rounds} rounds (median), each step after one more time for")
     print("every action; CPU ms of each step: the tracker's read (its figures and buckets),")
-    print("the summary window's read (last 300 s), the families made from them,")
-    print("prometheus_client formatting those, and the page now (reads included; first: the")
-    print("first scrape, which formats every action once)")
+    print("the summary window's read (last 300 s), the families made from them (reads")
+    print("included), prometheus_client formatting those, and the page now (reads included;")
+    print("first: the first scrape, which formats every action once)")
     print(
         f"{'actions':>8}  {'strategy':<9}{'format':<12}{'read':>7}{'window':>8}{'families':>9}"
         f"{'format':>8}{'page':>7}{'first':>7}"

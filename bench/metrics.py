@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import gzip
 import os
 import socket
 import statistics
@@ -20,12 +21,17 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from functools import partial
 
 import numpy as np
+from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 
 from core import STRATEGIES, ActionTracker, Strategy
-from core.metrics import MetricsServer
+from core.metrics import MetricsServer, TrackerCollector
 
 SHAPES = ((200, 2_000), (10_000, 50))
 """(actions, times per action) of the scraped trackers: the first past the exact limit
@@ -48,47 +54,164 @@ def filled(strategy: Strategy, actions: int, times: int, seed: int = 3) -> Actio
     return tracker
 
 
-def fetch(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=60) as response:
+FORMATS = (
+    ("text", "text/plain;version=0.0.4"),
+    (
+        "openmetrics",
+        "application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;"
+        "version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
+    ),
+)
+"""The Accept headers of the scrapes: the plain text format, and Prometheus' own, which
+prometheus_client answers in OpenMetrics."""
+
+
+def fetch(url: str, accept: str | None = None) -> bytes:
+    """The page at ``url``; with ``accept``, asked for as Prometheus asks (gzipped)."""
+    request = urllib.request.Request(url)
+    if accept is not None:
+        request.add_header("Accept", accept)
+        request.add_header("Accept-Encoding", "gzip")
+    with urllib.request.urlopen(request, timeout=120) as response:
         body: bytes = response.read()
+        if response.headers.get("Content-Encoding") == "gzip":
+            return gzip.decompress(body)
         return body
 
 
+class _Fixed(Collector):
+    def __init__(self, families: list[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(self._families)
+
+
+def _cpu(action: Callable[[], object]) -> float:
+    """CPU seconds of ``action`` in this process (every thread: the server's too)."""
+    started = time.process_time()
+    action()
+    return time.process_time() - started
+
+
+def _wall(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
 def scrape_table(rounds: int) -> None:
-    """Median and worst milliseconds of one scrape over HTTP, and of the tracker's read
-    alone (``snapshot_and_histograms``); the rest is prometheus_client's formatting."""
-    print(f"\nscrape of /metrics over loopback HTTP, {rounds} scrapes per row, each after one")
-    print("more time for every action (median ms; max for the scrape)")
+    """Where a scrape's time goes, and scrapes over HTTP now against prometheus_client's
+    own app serving the same collector (before), in interleaved rounds."""
+    print(f"\nscrapes of /metrics, {rounds} rounds (median), each step after one more time for")
+    print("every action; CPU ms of each step: the tracker's read (its figures and buckets),")
+    print("the summary window's read (last 300 s), the families made from them (reads")
+    print("included), prometheus_client formatting those, and the page now (reads included;")
+    print("first: the first scrape, which formats every action once)")
     print(
-        f"{'actions':>8} {'times each':>10}  {'strategy':<9}{'series':>9}{'KiB':>8}"
-        f"{'read ms':>10}{'scrape ms':>11}{'max ms':>9}"
+        f"{'actions':>8}  {'strategy':<9}{'format':<12}{'read':>7}{'window':>8}{'families':>9}"
+        f"{'format':>8}{'page':>7}{'first':>7}"
     )
+    rows: list[str] = []
     for actions, times in SHAPES:
         for strategy in STRATEGIES:
             tracker = filled(strategy, actions, times)
             names = [stats.action for stats in tracker.snapshot().actions]
-            read: list[float] = []
-            scrape: list[float] = []
-            body = b""
-            with MetricsServer(tracker, port=0) as server:
+
+            def touch(names: list[str] = names, tracker: ActionTracker = tracker) -> None:
+                for name in names:
+                    tracker.add(name, 10.0)
+
+            for label, accept in FORMATS:
+                encoder, _ = choose_encoder(accept)
+                collector = TrackerCollector(tracker)
+                steps: dict[str, list[float]] = {
+                    step: [] for step in ("read", "window", "families", "format", "page")
+                }
+                touch()
+                first = _cpu(partial(collector.page, encoder))
                 for _ in range(rounds):
-                    for name in names:
-                        tracker.add(name, 10.0)
                     gc.collect()
-                    started = time.perf_counter()
-                    tracker.snapshot_and_histograms(server.buckets)
-                    read.append(time.perf_counter() - started)
-                    for name in names:
-                        tracker.add(name, 10.0)
-                    started = time.perf_counter()
-                    body = fetch(server.url)
-                    scrape.append(time.perf_counter() - started)
-            series = sum(1 for line in body.splitlines() if not line.startswith(b"#"))
-            print(
-                f"{actions:>8,} {times:>10,}  {strategy:<9}{series:>9,}{len(body) / 1024:>8,.0f}"
-                f"{statistics.median(read) * 1000:>10.1f}"
-                f"{statistics.median(scrape) * 1000:>11.1f}{max(scrape) * 1000:>9.1f}"
-            )
+                    touch()
+                    steps["read"].append(
+                        _cpu(partial(tracker.snapshot_and_histograms, collector.buckets))
+                    )
+                    steps["window"].append(_cpu(partial(tracker.snapshot, window=300)))
+                    touch()
+                    families: list[Metric] = []
+                    steps["families"].append(_cpu(partial(families.extend, collector.collect())))
+                    steps["format"].append(_cpu(partial(encoder, _Fixed(families))))
+                    touch()
+                    steps["page"].append(_cpu(partial(collector.page, encoder)))
+                medians = "".join(
+                    f"{statistics.median(spent) * 1000:>{width}.0f}"
+                    for spent, width in zip(steps.values(), (7, 8, 9, 8, 7), strict=True)
+                )
+                print(
+                    f"{actions:>8,}  {strategy:<9}{label:<12}{medians}{first * 1000:>7.0f}",
+                    flush=True,
+                )
+                rows.append(
+                    _http_row(
+                        tracker,
+                        touch,
+                        actions=actions,
+                        strategy=strategy,
+                        label=label,
+                        accept=accept,
+                        rounds=rounds,
+                    )
+                )
+    print("\nthe same over HTTP on 127.0.0.1 as Prometheus asks (gzip), wall ms (median, max):")
+    print("prometheus_client's own app on the same collector (before) and MetricsServer (now)")
+    print(
+        f"{'actions':>8}  {'strategy':<9}{'format':<12}{'series':>8}{'KiB':>7}{'gzip KiB':>9}"
+        f"{'before':>8}{'max':>7}{'now':>7}{'max':>7}{'now/before':>11}"
+    )
+    for row in rows:
+        print(row)
+
+
+def _http_row(
+    tracker: ActionTracker,
+    touch: Callable[[], None],
+    *,
+    actions: int,
+    strategy: str,
+    label: str,
+    accept: str,
+    rounds: int,
+) -> str:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(TrackerCollector(tracker))
+    before_server, before_thread = start_http_server(0, "127.0.0.1", registry)
+    before_url = f"http://127.0.0.1:{before_server.server_port}/metrics"
+    spent: dict[str, list[float]] = {"before": [], "now": []}
+    body = b""
+    try:
+        with MetricsServer(tracker, port=0) as server:
+            fetch(server.url, accept)  # its first scrape, which formats every action once
+            for _ in range(rounds):
+                for which, url in (("before", before_url), ("now", server.url)):
+                    touch()
+                    gc.collect()
+                    spent[which].append(_wall(partial(fetch, url, accept)))
+            body = fetch(server.url, accept)
+            zipped = urllib.request.Request(server.url, headers={"Accept": accept})
+            zipped.add_header("Accept-Encoding", "gzip")
+            with urllib.request.urlopen(zipped, timeout=120) as response:
+                gzipped = len(response.read())
+    finally:
+        before_server.shutdown()
+        before_server.server_close()
+        before_thread.join(timeout=5)
+    series = sum(1 for line in body.splitlines() if not line.startswith(b"#"))
+    before, now = statistics.median(spent["before"]), statistics.median(spent["now"])
+    return (
+        f"{actions:>8,}  {strategy:<9}{label:<12}{series:>8,}{len(body) / 1024:>7,.0f}"
+        f"{gzipped / 1024:>9,.0f}{before * 1000:>8.0f}{max(spent['before']) * 1000:>7.0f}"
+        f"{now * 1000:>7.0f}{max(spent['now']) * 1000:>7.0f}{now / before:>11.2f}"
+    )
 
 
 def adds_per_second(tracker: ActionTracker, seconds: float, names: list[str]) -> float:
@@ -169,12 +292,6 @@ def throughput_table(seconds: float, rounds: int) -> None:
             print(f"{actions:>8,}  {label:<14}{best:>12,.0f}{scrapes[label]:>9}{best / base:>9.2f}")
 
 
-def _timed(action: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
-
-
 def stop_table(rounds: int) -> None:
     """How long ``stop()`` takes, idle and with a client that sent half a request."""
     target = f"target {STOP_TARGET_SECONDS} s"
@@ -190,7 +307,7 @@ def stop_table(rounds: int) -> None:
                 client = socket.create_connection(server.address, timeout=5)
                 client.sendall(b"GET /metrics HTTP/1.1\r\n")
                 fetch(server.url)  # the silent one is being served by now
-            spent.append(_timed(server.stop))
+            spent.append(_wall(server.stop))
             if client is not None:
                 client.close()
         verdict = "PASS" if max(spent) < STOP_TARGET_SECONDS else "FAIL"
@@ -207,7 +324,7 @@ def main(argv: list[str] | None = None) -> None:
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"{os.cpu_count()} CPUs, load average {load} at the start")
     if args.only in (None, "scrape"):
-        scrape_table(max(args.rounds, 5))
+        scrape_table(args.rounds)
     if args.only in (None, "throughput"):
         throughput_table(args.seconds, args.rounds)
     if args.only in (None, "stop"):

@@ -30,7 +30,13 @@ from core.errors import InvalidFileError, reason
 from core.export import snapshot_csv, snapshot_json, snapshot_table
 from core.follower import Follower
 from core.listener import Listener
-from core.metrics import DEFAULT_BUCKETS_MS, MetricsServer, check_buckets
+from core.metrics import (
+    DEFAULT_BUCKETS_MS,
+    DEFAULT_QUANTILE_WINDOW,
+    MetricsServer,
+    check_buckets,
+    check_quantile_window,
+)
 from core.report import LoadReport, Rejection
 from core.stats import Snapshot
 from core.strategy import STRATEGIES, check_strategy
@@ -170,6 +176,13 @@ def _add_live_arguments(parser: argparse.ArgumentParser) -> None:
         + ",".join(f"{bound:g}" for bound in DEFAULT_BUCKETS_MS)
         + "; +Inf is added)",
     )
+    live.add_argument(
+        "--metrics-quantile-window",
+        metavar="SECONDS|all",
+        help="the seconds the summary's quantiles 0.5, 0.9 and 0.99 cover, 1 to 300, or "
+        f"'all' for every time since the start (default {DEFAULT_QUANTILE_WINDOW}, as "
+        "Prometheus client libraries slide theirs); counts, sums and buckets are all time",
+    )
 
 
 def _check_live_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -189,8 +202,12 @@ def _check_live_arguments(parser: argparse.ArgumentParser, args: argparse.Namesp
             args.address = listen_address(args.listen)
         except ValueError as error:
             parser.error(str(error))
-    if args.metrics_buckets is not None and args.metrics is None:
-        parser.error("--metrics-buckets needs --metrics")
+    for option, given in (
+        ("--metrics-buckets", args.metrics_buckets),
+        ("--metrics-quantile-window", args.metrics_quantile_window),
+    ):
+        if given is not None and args.metrics is None:
+            parser.error(f"{option} needs --metrics")
     if args.metrics is not None:
         try:
             args.metrics_address = listen_address(args.metrics)
@@ -204,6 +221,21 @@ def _check_live_arguments(parser: argparse.ArgumentParser, args: argparse.Namesp
                 args.buckets = check_buckets(_numbers(args.metrics_buckets))
             except ValueError as error:
                 parser.error(f"--metrics-buckets: {error}")
+        args.quantile_window = _quantile_window(parser, args.metrics_quantile_window)
+
+
+def _quantile_window(parser: argparse.ArgumentParser, text: str | None) -> int | None:
+    """``--metrics-quantile-window``'s seconds, None for ``all``; a usage error otherwise."""
+    if text is None:
+        return DEFAULT_QUANTILE_WINDOW
+    if text.strip().lower() == "all":
+        return None
+    try:
+        return check_quantile_window(int(text))
+    except ValueError:
+        parser.error(
+            f"--metrics-quantile-window wants whole seconds from 1 to 300 or 'all', got {text!r}"
+        )
 
 
 def _numbers(text: str) -> list[float]:
@@ -251,7 +283,7 @@ def _watch_live(args: argparse.Namespace) -> int:
             print(f"action-stats: {source.description}{note}", file=sys.stderr, flush=True)
         if args.metrics is not None:
             host, port = args.metrics_address
-            metrics = MetricsServer(tracker, host, port, args.buckets)
+            metrics = MetricsServer(tracker, host, port, args.buckets, args.quantile_window)
             metrics.start()
             note = " (open to the network: other machines can read it)"
             note = note if metrics.open_to_network else ""

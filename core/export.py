@@ -1,5 +1,9 @@
 """Snapshots as CSV, JSON or aligned text, with every column and full-precision numbers
-(the text table rounds to three decimals, for reading)."""
+(the text table rounds to three decimals, for reading).
+
+``COLUMNS`` are the figures of every snapshot (``action-stats`` prints them);
+``SHOWN_COLUMNS`` add what the window's table shows of a live session: the rate, and the
+window of time the figures cover, so that an exported "Last minute" says so."""
 
 from __future__ import annotations
 
@@ -9,27 +13,42 @@ from collections.abc import Sequence
 
 import orjson
 
-from core.stats import Snapshot
+from core.stats import ActionStats, Snapshot
 
 COLUMNS = ("action", "count", "mean", "min", "max", "stdev", "p50", "p90", "p99")
+WINDOW_COLUMN = "window_seconds"
+"""The seconds the figures cover (``Snapshot.window``): empty in CSV and null in JSON for
+all time. The same in every row, so that each row read alone still says it."""
+SHOWN_COLUMNS = (*COLUMNS, "rate", WINDOW_COLUMN)
+"""The table's columns with its window: ``rate`` is the times per second over the
+window (all time: since the action's first time), as the table's *Rate* column."""
 
 
-def snapshot_csv(snapshot: Snapshot) -> str:
-    """One header row, then one row per action in first-seen order."""
+def snapshot_csv(snapshot: Snapshot, columns: Sequence[str] = COLUMNS) -> str:
+    """One header row of ``columns``, then one row per action in first-seen order."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(columns)
     for stats in snapshot.actions:
-        writer.writerow([getattr(stats, column) for column in COLUMNS])
+        writer.writerow(_values(snapshot, stats, columns))
     return buffer.getvalue()
 
 
-def snapshot_json(snapshot: Snapshot) -> str:
-    """A JSON array with one object per action, every column as a key, in first-seen
-    order; unlike ``get_stats()`` (action and average only), which stays as it is."""
+def snapshot_json(snapshot: Snapshot, columns: Sequence[str] = COLUMNS) -> str:
+    """A JSON array with one object per action, each of ``columns`` as a key, in
+    first-seen order; unlike ``get_stats()`` (action and average only), which stays."""
     return orjson.dumps(
-        [{column: getattr(stats, column) for column in COLUMNS} for stats in snapshot.actions]
+        [
+            dict(zip(columns, _values(snapshot, stats, columns), strict=True))
+            for stats in snapshot.actions
+        ]
     ).decode()
+
+
+def _values(snapshot: Snapshot, stats: ActionStats, columns: Sequence[str]) -> list[object]:
+    return [
+        snapshot.window if column == WINDOW_COLUMN else getattr(stats, column) for column in columns
+    ]
 
 
 def snapshot_table(

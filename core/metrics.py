@@ -1,10 +1,13 @@
 """``MetricsServer``: a tracker's figures served to Prometheus over HTTP, at ``/metrics``.
 
 ``TrackerCollector`` reads the tracker on each scrape (``snapshot_and_histograms``: the
-figures and the bucket counts of one instant) and yields, per action, a histogram and a
-summary in ``prometheus_client``'s own types, which format and escape them. ``MetricsServer`` runs
-``prometheus_client``'s WSGI app under ``wsgiref``, in the listener's manner: ``start()``
-binds and returns, ``stop()`` joins every thread within half a second.
+figures and the bucket counts of one instant, and the summary window's snapshot) and
+yields, per action, a histogram and a summary in ``prometheus_client``'s own types, which
+format and escape them. ``MetricsServer`` serves them under ``wsgiref``, in the listener's
+manner: ``start()`` binds and returns, ``stop()`` joins every thread within half a
+second. A full scrape is answered by ``TrackerCollector.page``, the same bytes as
+``prometheus_client``'s encoder makes of the families, kept between scrapes
+(``core.exposition``); anything else by ``prometheus_client``'s WSGI app.
 
 Metric names (times in the tracker are milliseconds, as StatsD timers and
 ``tracker.timer`` give them, so the unit is in the names):
@@ -12,7 +15,8 @@ Metric names (times in the tracker are milliseconds, as StatsD timers and
 - ``action_tracker_duration_milliseconds`` (histogram: ``_bucket{le}``, ``_count``,
   ``_sum``), the one to aggregate over instances with ``histogram_quantile``;
 - ``action_tracker_duration_summary_milliseconds`` (summary: ``{quantile}`` 0.5, 0.9,
-  0.99, ``_count``, ``_sum``), the tracker's own percentiles of one instance.
+  0.99, ``_count``, ``_sum``), the tracker's own percentiles of one instance, over the
+  last ``quantile_window`` seconds (DEFAULT_QUANTILE_WINDOW) as client libraries' are.
 
 Each has the label ``action``. A summary and a histogram may not share a name.
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gzip
 import ipaddress
 import itertools
 import logging
@@ -30,12 +35,13 @@ import socketserver
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, cast
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from prometheus_client import CollectorRegistry, make_wsgi_app
+from prometheus_client.exposition import choose_encoder, gzip_accepted
 from prometheus_client.metrics_core import HistogramMetricFamily, Metric, SummaryMetricFamily
 from prometheus_client.registry import Collector
 from prometheus_client.samples import Sample
@@ -43,8 +49,10 @@ from prometheus_client.utils import floatToGoString
 
 from core.errors import reason
 from core.exactsum import Number
+from core.exposition import Encoder, ExpositionCache
 from core.listener import PortInUseError
-from core.tracker import ActionTracker
+from core.stats import ActionStats
+from core.tracker import ActionTracker, check_window
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +69,9 @@ DEFAULT_BUCKETS_MS: tuple[float, ...] = (
 )  # fmt: skip
 """Histogram bounds in milliseconds, 1 ms to 10 s in steps of about 2.5× (Prometheus'
 own default series, in milliseconds); ``+Inf`` is always added."""
+DEFAULT_QUANTILE_WINDOW: int | None = 300
+"""Seconds the summary's quantiles cover: the last five minutes, the longest window the
+tracker keeps (client_golang's summaries cover ten by default); None covers all time."""
 MAX_BUCKETS = 100
 """Bounds at most: every bound is a series per action on every scrape."""
 MAX_CONNECTIONS = 16
@@ -70,6 +81,8 @@ REQUEST_TIMEOUT_SECONDS = 10.0
 POLL_SECONDS = 0.05
 """How often the accepting thread looks for ``stop``: bounds how long ``stop`` waits."""
 STOP_SECONDS = 0.5
+GZIP_LEVEL = 3
+"""Compression of a page for a client that takes gzip (Prometheus does)."""
 
 
 def check_buckets(buckets: Iterable[float]) -> tuple[float, ...]:
@@ -94,25 +107,53 @@ def check_buckets(buckets: Iterable[float]) -> tuple[float, ...]:
     return tuple(float(bound) for bound in bounds)
 
 
+def check_quantile_window(window: int | None) -> int | None:
+    """``window`` as the summary's seconds (1 to 300) or None for all time; ``ValueError``
+    in the user's words otherwise."""
+    if window is None:
+        return None
+    try:
+        return check_window(window)
+    except ValueError as error:
+        raise ValueError(f"summary quantile window: {error}") from None
+
+
 class TrackerCollector(Collector):
     """Yields a tracker's figures as Prometheus metric families, read on each scrape.
 
     ``buckets`` are the histogram's upper bounds in milliseconds (``check_buckets``).
-    ``scrapes`` counts the times it was read.
+    ``quantile_window`` is the seconds the summary's quantiles cover (1 to 300, as
+    ``snapshot(window=...)``), or None for all the times since the start or the last
+    reset; counts, sums and buckets always cover all of them, as Prometheus requires of
+    them. ``scrapes`` counts the times it was read.
     """
 
     def __init__(
-        self, tracker: ActionTracker, buckets: Iterable[float] = DEFAULT_BUCKETS_MS
+        self,
+        tracker: ActionTracker,
+        buckets: Iterable[float] = DEFAULT_BUCKETS_MS,
+        quantile_window: int | None = DEFAULT_QUANTILE_WINDOW,
     ) -> None:
         self._tracker = tracker
         self._bounds = check_buckets(buckets)
-        self._labels = [_go_float(bound) for bound in self._bounds]
+        self._quantile_window = check_quantile_window(quantile_window)
+        self._labels = [*(_go_float(bound) for bound in self._bounds), "+Inf"]
         self._lock = threading.Lock()
         self._scrapes = 0
+        self._pages = ExpositionCache(
+            [
+                (self._empty_histogram, self._histogram_samples),
+                (self._empty_summary, self._summary_samples),
+            ]
+        )
 
     @property
     def buckets(self) -> tuple[float, ...]:
         return self._bounds
+
+    @property
+    def quantile_window(self) -> int | None:
+        return self._quantile_window
 
     @property
     def scrapes(self) -> int:
@@ -126,54 +167,96 @@ class TrackerCollector(Collector):
         return ()
 
     def collect(self) -> Iterator[Metric]:
+        histogram, summary = self._empty_histogram(), self._empty_summary()
+        for action, (histogram_values, summary_values) in self._read():
+            histogram.samples += self._histogram_samples(action, histogram_values)
+            summary.samples += self._summary_samples(action, summary_values)
+        yield histogram  # the one to aggregate, first
+        yield summary
+
+    def page(self, encoder: Encoder) -> bytes:
+        """What ``encoder`` (one that ``prometheus_client.exposition.choose_encoder``
+        gives) makes of ``collect()``'s families, byte for byte, made faster by keeping
+        each action's text between scrapes (``core.exposition``)."""
+        return self._pages.page(encoder, self._read())
+
+    def _read(self) -> list[tuple[str, tuple[tuple[float, ...], tuple[float, ...]]]]:
+        """Each action's histogram values (its cumulative buckets with +Inf, count and
+        sum) and summary values (count, sum and the quantiles), in first-seen order."""
         # One cut of the tracker: each +Inf bucket then equals its _count, as Prometheus
         # requires, however fast times arrive.
         snapshot, buckets = self._tracker.snapshot_and_histograms(self._bounds)
+        quantiles = None
+        if self._quantile_window is not None:
+            windowed = self._tracker.snapshot(window=self._quantile_window)
+            quantiles = {stats.action: _quantiles(stats) for stats in windowed.actions}
         with self._lock:
             self._scrapes += 1
-        bucket_sample = f"{HISTOGRAM_NAME}_bucket"
-        summary = SummaryMetricFamily(
-            SUMMARY_NAME,
-            "Time of each action in milliseconds, with the tracker's own percentiles "
-            "(not to be averaged over instances: use the histogram).",
-            labels=["action"],
-            unit=UNIT,
-        )
-        histogram = HistogramMetricFamily(
+        rows = []
+        for stats in snapshot.actions:
+            action, count, total = stats.action, stats.count, _as_float(stats.total)
+            shown = _quantiles(stats) if quantiles is None else quantiles.get(action, _NO_TIMES)
+            rows.append((action, ((*buckets[action], count, count, total), (count, total, *shown))))
+        return rows
+
+    def _empty_histogram(self) -> Metric:
+        return HistogramMetricFamily(
             HISTOGRAM_NAME,
             "Time of each action in milliseconds, in cumulative buckets (le).",
             labels=["action"],
             unit=UNIT,
         )
-        # The samples are made here rather than by add_metric, which builds each one's
-        # labels through lists and zips: with 10,000 actions that is 210,000 samples.
-        bucket_names = [*self._labels, "+Inf"]
-        summary_samples, histogram_samples = summary.samples, histogram.samples
-        for stats in snapshot.actions:
-            action, count, total = stats.action, stats.count, _as_float(stats.total)
-            labels = {"action": action}
-            summary_samples += [
-                Sample(f"{SUMMARY_NAME}_count", labels, count),
-                Sample(f"{SUMMARY_NAME}_sum", labels, total),
-            ]
-            summary_samples += [
-                Sample(
-                    SUMMARY_NAME,
-                    {"action": action, "quantile": quantile},
-                    _as_float(getattr(stats, field)),
-                )
-                for quantile, field in QUANTILES
-            ]
-            histogram_samples += [
-                Sample(bucket_sample, {"action": action, "le": le}, cumulative)
-                for le, cumulative in zip(bucket_names, (*buckets[action], count), strict=True)
-            ]
-            histogram_samples += [
-                Sample(f"{HISTOGRAM_NAME}_count", labels, count),
-                Sample(f"{HISTOGRAM_NAME}_sum", labels, total),
-            ]
-        yield histogram  # the one to aggregate, first
-        yield summary
+
+    def _empty_summary(self) -> Metric:
+        window = self._quantile_window
+        covered = "all its times" if window is None else f"its times of the last {window} s"
+        return SummaryMetricFamily(
+            SUMMARY_NAME,
+            f"Time of each action in milliseconds, with the tracker's own percentiles of "
+            f"{covered} (not to be averaged over instances: use the histogram).",
+            labels=["action"],
+            unit=UNIT,
+        )
+
+    # The samples are made here rather than by add_metric, which builds each one's labels
+    # through lists and zips: with 10,000 actions that is 210,000 samples.
+    def _histogram_samples(self, action: str, values: Sequence[float]) -> list[Sample]:
+        *cumulative, count, total = values
+        labels = {"action": action}
+        return [
+            *(
+                Sample(_BUCKET_SAMPLE, {"action": action, "le": le}, number)
+                for le, number in zip(self._labels, cumulative, strict=True)
+            ),
+            Sample(_HISTOGRAM_COUNT, labels, count),
+            Sample(_HISTOGRAM_SUM, labels, total),
+        ]
+
+    @staticmethod
+    def _summary_samples(action: str, values: Sequence[float]) -> list[Sample]:
+        count, total, *quantiles = values
+        labels = {"action": action}
+        return [
+            Sample(_SUMMARY_COUNT, labels, count),
+            Sample(_SUMMARY_SUM, labels, total),
+            *(
+                Sample(SUMMARY_NAME, {"action": action, "quantile": quantile}, value)
+                for (quantile, _), value in zip(QUANTILES, quantiles, strict=True)
+            ),
+        ]
+
+
+_BUCKET_SAMPLE = f"{HISTOGRAM_NAME}_bucket"
+_HISTOGRAM_COUNT = f"{HISTOGRAM_NAME}_count"
+_HISTOGRAM_SUM = f"{HISTOGRAM_NAME}_sum"
+_SUMMARY_COUNT = f"{SUMMARY_NAME}_count"
+_SUMMARY_SUM = f"{SUMMARY_NAME}_sum"
+_NO_TIMES = (math.nan,) * len(QUANTILES)
+"""The quantiles of an action with no time in the window, as client_golang shows them."""
+
+
+def _quantiles(stats: ActionStats) -> tuple[float, ...]:
+    return tuple(_as_float(getattr(stats, field)) for _, field in QUANTILES)
 
 
 _go_float = cast(Callable[[float], str], floatToGoString)
@@ -181,9 +264,10 @@ _go_float = cast(Callable[[float], str], floatToGoString)
 
 
 def _as_float(value: Number) -> float:
-    """An exact sum as Prometheus' float; a sum past the double range is +Inf."""
+    """An exact sum as Prometheus' float; a sum past the double range is +Inf. A zero is
+    always 0.0 (a time of -0.0 is a valid 0), so a kept text never needs its sign."""
     try:
-        return float(value)
+        return float(value) + 0.0
     except OverflowError:
         return math.inf
 
@@ -214,10 +298,11 @@ class MetricsServer:
         host: str = "127.0.0.1",
         port: int = DEFAULT_PORT,
         buckets: Iterable[float] = DEFAULT_BUCKETS_MS,
+        quantile_window: int | None = DEFAULT_QUANTILE_WINDOW,
     ) -> None:
         if type(port) is not int or not 0 <= port <= 65535:
             raise ValueError(f"port must be a whole number from 0 to 65535, got {port!r}")
-        self._collector = TrackerCollector(tracker, buckets)
+        self._collector = TrackerCollector(tracker, buckets, quantile_window)
         registry = CollectorRegistry(auto_describe=False)
         registry.register(self._collector)
         self._app = make_wsgi_app(registry)
@@ -250,6 +335,10 @@ class MetricsServer:
     @property
     def buckets(self) -> tuple[float, ...]:
         return self._collector.buckets
+
+    @property
+    def quantile_window(self) -> int | None:
+        return self._collector.quantile_window
 
     @property
     def scrapes(self) -> int:
@@ -309,12 +398,17 @@ class MetricsServer:
     def _serve(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        """The WSGI app: ``prometheus_client``'s at ``/metrics``, a pointer to it at
-        ``/``, and 404 elsewhere (its own app answers every path)."""
+        """The WSGI app: ``prometheus_client``'s at ``/metrics`` (a GET of every series
+        is answered by ``_page``, the same bytes made faster), a pointer to it at ``/``,
+        and 404 elsewhere (its own app answers every path)."""
         path = environ.get("PATH_INFO", "")
         if path == METRICS_PATH:
             try:
-                output: Iterable[bytes] = self._app(environ, start_response)
+                output: Iterable[bytes]
+                if environ.get("REQUEST_METHOD") == "GET" and not environ.get("QUERY_STRING"):
+                    output = self._page(environ, start_response)
+                else:  # HEAD, OPTIONS, or only some names (name[]=...): its own way
+                    output = self._app(environ, start_response)
             except Exception as error:  # logged where the program logs, not on stderr
                 log.exception("reading the tracker for a scrape of %s failed", self.url)
                 start_response(
@@ -330,6 +424,20 @@ class MetricsServer:
             return [body]
         start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
         return [f"Not found: the metrics are at {METRICS_PATH}\n".encode()]
+
+    def _page(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """Every series, as ``prometheus_client``'s app answers: the format the Accept
+        header asks for (``choose_encoder``), gzipped when the client takes it."""
+        encoder, content_type = choose_encoder(environ.get("HTTP_ACCEPT", ""))
+        body = self._collector.page(encoder)
+        headers = [("Content-Type", content_type)]
+        if gzip_accepted(environ.get("HTTP_ACCEPT_ENCODING", "")):
+            # prometheus_client compresses at level 9, which takes many times longer
+            # for a page a few percent smaller.
+            body = gzip.compress(body, compresslevel=GZIP_LEVEL)
+            headers.append(("Content-Encoding", "gzip"))
+        start_response("200 OK", headers)
+        return [body]
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -9,7 +9,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMainWindow, QTableView
 
 from core.errors import reason
-from core.export import snapshot_csv, snapshot_json
+from core.export import SHOWN_COLUMNS, snapshot_csv, snapshot_json
 from gui.live_view import LiveView
 from gui.messages import warn
 from gui.recent_files import RecentFiles
@@ -23,14 +23,15 @@ KINDS = {
 
 
 def csv_text(live: LiveView) -> str:
-    """Every column of the shown figures, from the poller's latest snapshot."""
-    return snapshot_csv(live.current_snapshot())
+    """Every column of the shown figures (the rate too) and the window they cover, from
+    the poller's latest snapshot of that window."""
+    return snapshot_csv(live.current_snapshot(), SHOWN_COLUMNS)
 
 
 def all_columns_json(live: LiveView) -> str:
-    """Every column of the shown figures as JSON, full precision, from the poller's
-    latest snapshot."""
-    return snapshot_json(live.current_snapshot()) + "\n"
+    """Every column of the shown figures (the rate too) and the window they cover as
+    JSON, full precision, from the poller's latest snapshot of that window."""
+    return snapshot_json(live.current_snapshot(), SHOWN_COLUMNS) + "\n"
 
 
 def export(

@@ -23,6 +23,7 @@ from gui import MainWindow
 from widgets import STATS_HEADERS, all_menu_actions, menu_action
 
 CSV_COLUMNS = ["action", "count", "mean", "min", "max", "stdev", "p50", "p90", "p99"]
+"""The figures; the rate and the window follow them (tests/test_export_window.py)."""
 
 
 pytestmark = pytest.mark.window(
@@ -76,11 +77,11 @@ def test_export_csv_has_every_column_at_full_precision(window: MainWindow, tmp_p
     path = tmp_path / "stats.csv"
     assert window.export_csv(str(path)) is True
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
-    assert rows[0] == CSV_COLUMNS
+    assert rows[0][: len(CSV_COLUMNS)] == CSV_COLUMNS
     snapshot = window.tracker.snapshot()
     assert [row[0] for row in rows[1:]] == [stats.action for stats in snapshot.actions]
     for row, stats in zip(rows[1:], snapshot.actions, strict=True):
-        assert len(row) == 9
+        assert len(row) == len(rows[0])
         assert int(row[1]) == stats.count
         for column, field in enumerate(CSV_COLUMNS[2:], start=2):
             assert float(row[column]) == getattr(stats, field), (stats.action, field)

@@ -14,7 +14,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 import core.cli
-from core.metrics import HISTOGRAM_NAME, SUMMARY_NAME
+from core.metrics import HISTOGRAM_NAME, SUMMARY_NAME, MetricsServer
 from livetools import live_threads, wait_until
 
 
@@ -96,6 +96,11 @@ def test_the_url_is_announced_and_the_scrapes_counted(
         (["--listen", "0", "--metrics", "0", "--metrics-buckets", "1,x"], "'x' is not a number"),
         (["--listen", "0", "--metrics", "0", "--metrics-buckets", "5,1"], "must rise"),
         (["--listen", "0", "--metrics", "0", "--metrics-buckets", "1,inf"], "finite"),
+        (["--listen", "0", "--metrics-quantile-window", "60"], "needs --metrics"),
+        *(
+            (["--listen", "0", "--metrics", "0", "--metrics-quantile-window", bad], "1 to 300")
+            for bad in ("0", "301", "2.5", "minute")
+        ),
     ],
 )
 def test_bad_metrics_arguments_are_usage_errors(
@@ -105,6 +110,27 @@ def test_bad_metrics_arguments_are_usage_errors(
         core.cli.main(arguments)
     assert exit_info.value.code == 2
     assert words in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("given", "window"), [([], 300), (["60"], 60), (["all"], None), (["ALL"], None)]
+)
+def test_the_quantile_window_reaches_the_server(
+    given: list[str], window: int | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[MetricsServer] = []
+
+    class Recorded(MetricsServer):
+        def start(self) -> None:
+            made.append(self)
+            super().start()
+
+    monkeypatch.setattr(core.cli, "MetricsServer", Recorded)
+    path = tmp_path / "app.log"
+    path.write_text("db:10|ms\n")
+    option = ["--metrics-quantile-window", *given] if given else []
+    assert core.cli.main(["--follow", str(path), "--metrics", "0", "--for", "0.1", *option]) == 0
+    assert [server.quantile_window for server in made] == [window]
 
 
 def test_a_metrics_port_in_use_exits_two_and_stops_the_sources(

@@ -14,7 +14,9 @@ how long loading holds the GIL at a stretch, what the window's timer would wait.
 
 Every subject reads the same file in the same round, and rounds interleave the subjects,
 so a machine busy with other work slows them alike; the ratios to DuckDB with 2 threads
-are what the targets are about. The best round of each subject is shown. Files go to a
+are what the targets are about. The best round of each subject is shown, and its CPU
+time ("CPU s": this process's, DuckDB's threads included, plus the worker processes'),
+which other work on the machine moves far less than the wall clock. Files go to a
 temporary folder that is removed afterwards.
 """
 
@@ -141,17 +143,43 @@ def compare(title: str, path: Path, records: int, rounds: int, array: bool = Fal
             ("samples, one process", lambda: tracker_load(path, "samples", "none")),
         ]
     best = {name: float("inf") for name, _ in subjects}
+    best_cpu = dict(best)
     for _ in range(rounds):
         for name, run in subjects:
+            workers_before = workers_cpu()
+            cpu = time.process_time()
             start = time.perf_counter()
             run()
             best[name] = min(best[name], time.perf_counter() - start)
+            cpu = time.process_time() - cpu + cpu_since(workers_before)
+            best_cpu[name] = min(best_cpu[name], cpu)
     reference = best["DuckDB, 2 threads"]
     print(f"\n{title} ({records:,} records, best of {rounds} interleaved rounds)")
-    print(f"{'subject':<22}{'seconds':>9}{'records/s':>13}{'vs DuckDB 2t':>14}")
+    print(f"{'subject':<22}{'seconds':>9}{'records/s':>13}{'vs DuckDB 2t':>14}{'CPU s':>8}")
     for name, _ in subjects:
         seconds = best[name]
-        print(f"{name:<22}{seconds:>9.2f}{records / seconds:>13,.0f}{reference / seconds:>14.2f}")
+        print(
+            f"{name:<22}{seconds:>9.2f}{records / seconds:>13,.0f}{reference / seconds:>14.2f}"
+            f"{best_cpu[name]:>8.2f}"
+        )
+
+
+def workers_cpu() -> dict[int, float]:
+    """CPU seconds used so far by each idle worker process of the pool."""
+    used = {}
+    for pid in POOL.idle_pids():
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:  # ended meanwhile, or no /proc here
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
+def cpu_since(before: dict[int, float]) -> float:
+    """CPU seconds the pool's workers used since ``before`` (all of it for new ones)."""
+    return sum(used - before.get(pid, 0.0) for pid, used in workers_cpu().items())
 
 
 def timer_lateness(

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from itertools import compress
 from typing import IO, Protocol, Union
 
+import numpy as np
+import numpy.typing as npt
 import orjson
 
 from core.errors import InvalidActionError, InvalidFileError
@@ -404,8 +406,10 @@ class FileLoad:
             return
         lines = body.split(b"\n")
         del lines[-1]  # what follows the last newline: nothing
-        names, times, flagged = check_lines_each(lines)
-        self._add_flagged(names, times, flagged, first_number, lambda at: _check_line(lines[at]))
+        names, times, flagged, array = check_lines_each(lines)
+        self._add_flagged(
+            names, times, flagged, first_number, lambda at: _check_line(lines[at]), array=array
+        )
 
     def _add_parsed(self, parsed: list[object], first_number: int) -> None:
         """Add parsed records numbered from ``first_number``, checked in column passes
@@ -420,10 +424,14 @@ class FileLoad:
         flagged: list[int],
         first_number: int,
         check_one: Callable[[int], tuple[str, Number] | None],
+        *,
+        array: npt.NDArray[np.float64] | None = None,
     ) -> None:
         """Add records whose column checks flagged the positions ``flagged``: each of those
         is decided by ``check_one`` (its name and time, None for no record, or
-        ``InvalidActionError`` with the reason), the rest stand as checked."""
+        ``InvalidActionError`` with the reason), the rest stand as checked. ``array``,
+        the times as float64 when the checks made it, goes with them (corrected where a
+        flagged record was decided), so that folding need not convert them again."""
         numbers: Sequence[int] = range(first_number, first_number + len(names))
         if flagged:
             keep = bytearray(b"\x01") * len(names)
@@ -437,11 +445,16 @@ class FileLoad:
                     keep[at] = 0
                 else:
                     names[at], times[at] = checked
+                    if array is not None:
+                        array[at] = times[at]
             if not all(keep):
                 names = list(compress(names, keep))
                 times = list(compress(times, keep))
-                numbers = list(compress(numbers, keep))
-        self._sink(CheckedRecords(names, times, numbers), self.report)
+                kept = np.frombuffer(keep, dtype=np.bool_)
+                numbers = (np.flatnonzero(kept) + first_number).tolist()
+                if array is not None:
+                    array = array[kept]
+        self._sink(CheckedRecords(names, times, numbers, array=array), self.report)
 
     def _add_unchecked(self, unchecked: list[tuple[int, object]]) -> None:
         """Check parsed ``(record number, record)`` pairs one by one, then add the good ones."""

@@ -344,10 +344,13 @@ def check_lines(body: bytes, first_number: int) -> CheckedRecords | None:
     return check_plain(records, first_number)
 
 
-def check_lines_each(lines: list[bytes]) -> tuple[list[str], list[Number], list[int]]:
+def check_lines_each(
+    lines: list[bytes],
+) -> tuple[list[str], list[Number], list[int], npt.NDArray[np.float64] | None]:
     """Decode and check ``lines`` one by one, as ``check_batch`` does parsed records:
-    the trimmed names, the times, and the positions (ascending) of the lines that break
-    a rule or need care, left to the exact per-line path.
+    the trimmed names, the times, the positions (ascending) of the lines that break a
+    rule or need care, left to the exact per-line path, and the times as float64 (None
+    when some do not fit one). Entries at flagged positions are stand-ins.
 
     Lines msgspec refuses as plain records (other fields, say) are parsed by orjson and
     checked by ``check_batch``, so only the lines that fail there too go one by one; a
@@ -358,19 +361,27 @@ def check_lines_each(lines: list[bytes]) -> tuple[list[str], list[Number], list[
         flagged.update(at for at, line in enumerate(lines) if len(line) > MAX_PAYLOAD_BYTES)
     if lines and _other_record(lines[0]):
         trimmed, times, failed = _check_with_orjson(lines)
-        return trimmed, times, sorted(flagged | failed)
+        return trimmed, times, sorted(flagged | failed), None
     refused: set[int] = set()
     records = _column(_decode_plain_record, lines, refused, _STAND_IN, ValueError)
     times = list(map(_get_time_field, records))
+    array: npt.NDArray[np.float64] | None
     try:
         array = np.array(times, dtype=np.float64)
     except OverflowError:
+        array = None
         flagged.update(at for at, time in enumerate(times) if not 0 < time < MAX_EXACT_INT)
     else:
         # Zeros (maybe -0.0) and ints from 2**53 (orjson reads some otherwise): exactly.
         flagged.update(np.flatnonzero(~((array > 0) & (array < MAX_EXACT_INT))).tolist())
-    trimmed = list(map(str.strip, map(_get_action_field, records)))
-    if not all(trimmed) or max(map(len, trimmed), default=0) > MAX_ACTION_LENGTH:
+    trimmed = list(map(_get_action_field, records))
+    # Names are trimmed and measured once each, as in check_plain; the whole column only
+    # when some name needs it.
+    distinct = list(dict.fromkeys(trimmed))
+    stripped = list(map(str.strip, distinct))
+    if not all(map(operator.is_, stripped, distinct)):
+        trimmed = list(map(str.strip, trimmed))
+    if not all(stripped) or max(map(len, stripped), default=0) > MAX_ACTION_LENGTH:
         lengths = np.fromiter(map(len, trimmed), dtype=np.intp, count=len(trimmed))
         flagged.update(np.flatnonzero((lengths == 0) | (lengths > MAX_ACTION_LENGTH)).tolist())
     if refused:
@@ -381,7 +392,9 @@ def check_lines_each(lines: list[bytes]) -> tuple[list[str], list[Number], list[
                 flagged.add(at)
             else:
                 trimmed[at], times[at] = names_there[index], times_there[index]
-    return trimmed, times, sorted(flagged)
+                if array is not None:
+                    array[at] = times[at]
+    return trimmed, times, sorted(flagged), array
 
 
 def _other_record(line: bytes) -> bool:

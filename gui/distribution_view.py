@@ -13,8 +13,16 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPen
-from PySide6.QtWidgets import QGraphicsPathItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QBrush, QColor, QPen
+from PySide6.QtWidgets import (
+    QGraphicsEllipseItem,
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gui.average_history import AverageHistory, PercentileSteps
 from gui.histogram_bins import MAX_SHOWN, Histograms
@@ -31,6 +39,8 @@ PERCENTILE_LINES = (
 HINT = "Select one or more actions in the table to see how their times are distributed."
 STYLE_KEYS = {"p50": "──", "p90": "– –", "p99": "···"}
 """How the legend shows each percentile's line style."""
+END_DOT_PIXELS = 7.0
+"""The diameter of the dot that marks each percentile line's latest value."""
 
 
 def _pen(color: str, width: float, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
@@ -72,6 +82,10 @@ class DistributionView(QWidget):
         self.legend.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._bars: list[QGraphicsPathItem] = []
         self._lines: list[QGraphicsPathItem] = []
+        # A dot at the end of each line, as the averages chart has: an action idle
+        # since it was selected (or since the window changed) has one point, a step of
+        # no length that a line alone would not show.
+        self._ends: list[QGraphicsEllipseItem] = []
         self._selected: tuple[str, ...] = ()
         self._histograms: Histograms | None = None
         self._bar_names: list[str] = []
@@ -231,11 +245,13 @@ class DistributionView(QWidget):
         if scale != self._y_scale:
             self._y_scale = scale
             self.percentiles_plot.setLabel("left", scaled_label("time (ms)", scale))
-        lines = iter(self._lines)
+        lines = iter(zip(self._lines, self._ends, strict=True))
         for _name, steps in shown:
             for label, _style in PERCENTILE_LINES:
                 values = np.array(getattr(steps, label)) / scale
-                next(lines).setPath(steps_path(steps.edges, values))
+                line, end = next(lines)
+                line.setPath(steps_path(steps.edges, values))
+                end.setPos(steps.edges[-1], float(values[-1]))
         ranges = (nice_ceiling(max(history.latest, 1.0)), nice_ceiling(top / scale * 1.05))
         if ranges != self._percentile_ranges:
             self._percentile_ranges = ranges
@@ -256,10 +272,24 @@ class DistributionView(QWidget):
             line.setPen(_pen(color, 2, style))
             self.percentiles_plot.addItem(line)
             self._lines.append(line)
-        for index, line in enumerate(self._lines):
+            self._ends.append(self._end_dot(color))
+        for index, (line, end) in enumerate(zip(self._lines, self._ends, strict=True)):
             line.setVisible(index < len(wanted))
+            end.setVisible(index < len(wanted))
         self._line_names, self._single = list(wanted), single
         self._show_legend()
+
+    def _end_dot(self, color: str) -> QGraphicsEllipseItem:
+        """A dot of END_DOT_PIXELS, whatever the axes' scale (it ignores the view's
+        transformation), painted by Qt in C++ like the lines."""
+        radius = END_DOT_PIXELS / 2
+        dot = QGraphicsEllipseItem(-radius, -radius, END_DOT_PIXELS, END_DOT_PIXELS)
+        dot.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        dot.setPen(Qt.PenStyle.NoPen)
+        dot.setBrush(QBrush(QColor(color)))
+        dot.setZValue(1)  # over the lines
+        self.percentiles_plot.addItem(dot)
+        return dot
 
     def _show_legend(self) -> None:
         """Each action drawn in its colour, then the percentiles' line styles."""
@@ -304,6 +334,16 @@ class DistributionView(QWidget):
             for name, lines in drawn.items()
             if len(lines) == len(PERCENTILE_LINES)
         }
+
+    def plotted_ends(self) -> dict[str, dict[str, tuple[float, float]]]:
+        """Per action drawn: where each percentile's end dot stands (seconds, time),
+        read back from the dots shown."""
+        ends: dict[str, dict[str, tuple[float, float]]] = {}
+        for (name, label), end in zip(self._line_names, self._ends, strict=False):
+            if end.isVisible():
+                position = end.pos()
+                ends.setdefault(name, {})[label] = (position.x(), position.y() * self._y_scale)
+        return ends
 
 
 def _escaped(name: str) -> str:

@@ -19,7 +19,7 @@ from gui.average_history import AverageHistory
 from gui.charts import ChartsPanel
 from gui.empty_note import EmptyNote
 from gui.snapshots import SnapshotPoller, TrackerSnapshot
-from gui.stats_model import StatsModel
+from gui.stats_model import StatsModel, format_rate
 from gui.stats_view import StatsView
 from gui.window_choice import window_words
 from gui.workers import Worker
@@ -279,11 +279,9 @@ class LiveView(QObject):
         return f"{self._session_name}, {window_words(self._window)}"
 
     def _show_totals(self) -> None:
-        if self._window is None:
-            rate = self._rate.rate(time.monotonic())
-            self.totals.setText(f"{self._totals_text} · {rate:,.0f}/s")
-        else:
-            self.totals.setText(f"{self._totals_text} · {self._window_rate:,.1f}/s")
+        rate = self._rate.rate(time.monotonic()) if self._window is None else self._window_rate
+        # As the table's Rate column writes rates, for all time as for a window.
+        self.totals.setText(f"{self._totals_text} · {format_rate(rate)}")
 
     def _on_table_selection_changed(self, *_changed: object) -> None:
         proxy = self._table.model()

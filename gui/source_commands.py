@@ -12,7 +12,8 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtCore import QSize
+from PySide6.QtWidgets import QFileDialog, QHeaderView, QTreeView, QWidget
 
 from core import Follower, Listener
 from core.metrics import MetricsServer
@@ -23,6 +24,8 @@ from gui.sources import LiveSources
 from gui.sources_panel import ListenDialog
 
 FOLLOW_FILTER = "All files (*);;Logs and JSON lines (*.log *.ndjson *.jsonl *.txt)"
+FOLLOW_DIALOG_CHARACTERS = (120, 30)
+"""The Follow File dialog's size: average characters across, lines down."""
 
 
 def follow_file_dialog(parent: QWidget, folder: str) -> QFileDialog:
@@ -36,7 +39,30 @@ def follow_file_dialog(parent: QWidget, folder: str) -> QFileDialog:
     dialog.setFileMode(QFileDialog.FileMode.AnyFile)
     dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)
     dialog.setLabelText(QFileDialog.DialogLabel.Accept, "Follow")
+    dialog.resize(follow_dialog_size(dialog))
+    details = dialog.findChild(QTreeView, "treeView")  # Qt's detail view of the files
+    if details is not None:
+        # The size, type and date as wide as they read; the name takes the rest.
+        header = details.header()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, header.count()):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
     return dialog
+
+
+def follow_dialog_size(dialog: QWidget) -> QSize:
+    """Room for a long name beside its size, type and whole date (Qt's default size cut
+    the date column), in characters of the dialog's font so it scales with it; within
+    the screen."""
+    metrics = dialog.fontMetrics()
+    size = QSize(
+        metrics.averageCharWidth() * FOLLOW_DIALOG_CHARACTERS[0],
+        metrics.lineSpacing() * FOLLOW_DIALOG_CHARACTERS[1],
+    )
+    screen = dialog.screen()
+    if screen is not None:
+        size = size.boundedTo(screen.availableGeometry().size() * 0.9)
+    return size
 
 
 class SourceCommands:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -34,6 +35,18 @@ from gui.sources import LiveSources, Source, SourceStatus
 
 COLUMNS = ("Source", "Lines/s", "Accepted", "Rejected", "Ignored", "Dropped", "")
 NUMBER_COLUMNS = range(1, 6)
+COUNTS_NOTE = "Lines counted since each source started; a reset of the session keeps them"
+"""Beside the panel's title: the counts describe the sources, the table the session.
+Kept through a reset of the Live session since a sender's rejected lines and the
+socket's drops are about the source, whatever the table shows (and the Errors… dialog
+counts the same "in all")."""
+COUNT_TIPS = {
+    "Accepted": "Lines this source added to the Live session since it started",
+    "Rejected": "Lines this source could not read since it started (Errors… shows why)",
+    "Ignored": "Valid StatsD metrics that are not timers, since this source started",
+    "Dropped": "Lines or packets lost before they could be read, since this source started",
+}
+"""Header tooltips of the count columns; each ends as COUNTS_NOTE says."""
 
 
 def network_warning(descriptions: Sequence[str], can: str = "send timings to it") -> str:
@@ -121,6 +134,12 @@ class SourcesPanel(QWidget):
         header.setContentsMargins(0, 0, 0, 0)
         header.addWidget(self.toggle)
         header.addWidget(self.summary, 1)
+        self.counts_note = QLabel(COUNTS_NOTE)
+        self.counts_note.setObjectName("sourcesCountsNote")
+        self.counts_note.setStyleSheet("color: #666;")
+        self.counts_note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.counts_note.setToolTip(COUNTS_NOTE)
+        header.addWidget(self.counts_note, 1)
         header.addStretch()
         header.addWidget(self.restart_check)
         self.network_label = QLabel()
@@ -134,6 +153,12 @@ class SourcesPanel(QWidget):
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("sourcesTable")
         self.table.setHorizontalHeaderLabels(COLUMNS)
+        for column, title in enumerate(COLUMNS):
+            tip = COUNT_TIPS.get(title)
+            header_item = self.table.horizontalHeaderItem(column)
+            if tip is not None and header_item is not None:
+                header_item.setToolTip(f"{tip}; resetting the Live session keeps the count")
+        self._started: dict[int, str] = {}  # per source: the time its counts began
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
@@ -167,6 +192,7 @@ class SourcesPanel(QWidget):
         self.toggle.setArrowType(Qt.ArrowType.DownArrow if unfolded else Qt.ArrowType.RightArrow)
         self.table.setVisible(unfolded)
         self.restart_check.setVisible(unfolded)
+        self.counts_note.setVisible(unfolded)
         self.summary.setVisible(not unfolded)
         self._fit_height(refit=True)
         self.collapsed_changed.emit(not unfolded)
@@ -200,9 +226,12 @@ class SourcesPanel(QWidget):
         self._rows = list(self._sources.sources)
         self.table.setRowCount(len(self._rows))
         self.table.clearSpans()
+        now = datetime.now().strftime("%H:%M:%S")
+        self._started = {id(source): self._started.get(id(source), now) for source in self._rows}
         for row, source in enumerate(self._rows):
             name = QTableWidgetItem(source.description)
-            name.setToolTip(source.description)
+            since = "serving" if isinstance(source, MetricsServer) else "counting lines"
+            name.setToolTip(f"{source.description}\n{since} since {self._started[id(source)]}")
             self.table.setItem(row, 0, name)
             for column in NUMBER_COLUMNS:
                 item = QTableWidgetItem("0")

@@ -26,7 +26,12 @@ PERCENTILE_COLUMNS = (6, 7, 8)
 RATE_COLUMN = 9
 """Adds per second over the window shown (all time: since the action's first add); last,
 so the columns before it keep their places (and a saved sort order its column)."""
-RATE_TIP = "Times added per second, over the window chosen above the table"
+RATE_TIP = (
+    "Times added per second, over the window chosen above the table; per minute, hour or "
+    "day when fewer than one a second, minute or hour"
+)
+RATE_UNITS = ((1.0, "s"), (60.0, "min"), (3600.0, "h"), (86400.0, "day"))
+"""A rate is shown per the first of these (seconds, name) that gives at least one."""
 APPROXIMATE_SIGN = "≈"
 """Put before a percentile that is an estimate, not the true figure."""
 APPROXIMATE_TIPS = {
@@ -66,6 +71,20 @@ def format_time(value: Number) -> str:
             mantissa, exponent = f"{exact:.3e}".split("e")
             return f"{mantissa}e{int(exponent):+03d}"  # as floats write it: e-03, e+11
         return f"{exact:,.2f}"
+
+
+def format_rate(per_second: float) -> str:
+    """A rate with one decimal, per second, or per minute, hour or day when that reads
+    below one ("5.708e-03" a second is "20.5/h"); digit-grouped, so that the table's
+    column and the status bar read alike at every magnitude. A rate slower than one a
+    day keeps two significant digits."""
+    if not math.isfinite(per_second) or per_second <= 0:
+        return f"{max(per_second, 0.0):,.1f}/s"  # nothing added: the plain unit
+    for seconds, unit in RATE_UNITS:
+        per_unit = per_second * seconds
+        if per_unit >= 0.95:  # "1.0" once rounded: not "0.9/s" but "57.0/min"
+            return f"{per_unit:,.1f}/{unit}"
+    return f"{per_unit:.2g}/{unit}"
 
 
 def full_precision(value: Number) -> str:
@@ -178,7 +197,12 @@ class StatsModel(QStandardItemModel):
 
     def _set_number(self, item: QStandardItem, column: int, stats: ActionStats) -> None:
         value = getattr(stats, FIELDS[column])
-        text = format_count(value) if column == COUNT_COLUMN else format_time(value)
+        if column == COUNT_COLUMN:
+            text = format_count(value)
+        elif column == RATE_COLUMN:
+            text = format_rate(value)
+        else:
+            text = format_time(value)
         if column in PERCENTILE_COLUMNS:
             tip = APPROXIMATE_TIPS.get(stats.percentile_accuracy) if estimated(stats) else None
             if tip is not None:

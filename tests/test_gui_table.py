@@ -400,7 +400,7 @@ def test_status_bar_rate_of_a_single_entry_is_at_most_one_per_second(
     add(window.tracker, "jump", 1)
     window.refresh()
     assert totals.text().startswith("My actions: 1 action · 1 distinct · ")
-    assert totals.text().endswith((" 0/s", " 1/s"))
+    assert totals.text().endswith((" 0.0/s", " 1.0/s"))
 
 
 def test_reset_tracker_empties_the_table(window: MainWindow) -> None:

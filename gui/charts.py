@@ -57,10 +57,12 @@ class ChartsPanel(QTabWidget):
         super().__init__()
         self.setObjectName("charts")
         self.throughput_plot = _plot("adds", units="/s")
-        self.throughput_title = PlotTitle(self.throughput_plot, "Benchmark throughput")
+        self.throughput_title = PlotTitle(
+            self.throughput_plot, "Benchmark throughput", "Throughput"
+        )
         self._throughput_curve = self.throughput_plot.plot(pen=pg.mkPen("#1f77b4", width=2))
         self.averages_plot = _plot("time (ms)")
-        self.averages_title = PlotTitle(self.averages_plot, "Average time per action")
+        self.averages_title = PlotTitle(self.averages_plot, "Average time per action", "Averages")
         self._legend = self.averages_plot.addLegend(offset=(-10, 10))
         # pyqtgraph's own scaling of the axis (a power of ten in its label) is wrong for
         # huge times ("x1e+27" for 1e308); _y_scale scales them instead.
@@ -153,7 +155,7 @@ class ChartsPanel(QTabWidget):
     def set_window_words(self, words: str) -> None:
         """Name the window the charts cover ("all time", "last minute") in their titles."""
         suffix = "" if words == "all time" else f", {words}"
-        self.averages_title.set_title(f"Average time per action{suffix}")
+        self.averages_title.set_title(f"Average time per action{suffix}", f"Averages{suffix}")
         self.distribution.set_window_words(words)
         self._dirty = True
 

@@ -76,8 +76,10 @@ class DistributionView(QWidget):
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.histogram_plot = _plot("samples per bin", "time (ms)")
         self.percentiles_plot = _plot("time (ms)", "elapsed", units="s")
-        self.histogram_title = PlotTitle(self.histogram_plot, "Distribution of times")
-        self.percentiles_title = PlotTitle(self.percentiles_plot, "Percentiles over time")
+        self.histogram_title = PlotTitle(self.histogram_plot, "Distribution of times", "Histogram")
+        self.percentiles_title = PlotTitle(
+            self.percentiles_plot, "Percentiles over time", "Percentiles"
+        )
         self.legend = QLabel()
         self.legend.setObjectName("distributionLegend")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
@@ -132,8 +134,8 @@ class DistributionView(QWidget):
         """Name the window shown ("all time", "last minute") in the plots' titles."""
         self._window_words = words
         suffix = "" if words == "all time" else f", {words}"
-        self.histogram_title.set_title(f"Distribution of times{suffix}")
-        self.percentiles_title.set_title(f"Percentiles over time{suffix}")
+        self.histogram_title.set_title(f"Distribution of times{suffix}", f"Histogram{suffix}")
+        self.percentiles_title.set_title(f"Percentiles over time{suffix}", f"Percentiles{suffix}")
 
     # --- drawing ----------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """Chart titles that fit their plot: pyqtgraph lays a title out at its full width, so a
 long one ("Percentiles over time, last 5 minutes") in a narrow plot ran past its right
-edge and was cut mid-word. ``PlotTitle`` elides it with "…" to the room the plot has,
-the whole title then the plot's tooltip."""
+edge and was cut mid-word. ``PlotTitle`` shows the longest of a title's wordings that
+fits the room the plot has ("Percentiles, last 5 minutes"), the shortest elided with "…"
+when none does; the whole title is then the plot's tooltip."""
 
 from __future__ import annotations
 
@@ -19,13 +20,15 @@ TEXT_MARGINS = 8
 
 class PlotTitle(QObject):
     """The title of ``plot``, kept within the width right of its left axis (over the
-    plot area, where pyqtgraph centres it) as the plot is resized; the plot's tooltip is
-    the whole title while it is shortened, empty otherwise."""
+    plot area, where pyqtgraph centres it) as the plot is resized: ``title``, or the
+    first of the ``shorter`` wordings that fits, or the last elided. The plot's tooltip
+    is the whole title while a shorter one is shown, empty otherwise."""
 
-    def __init__(self, plot: pg.PlotWidget, title: str) -> None:
+    def __init__(self, plot: pg.PlotWidget, title: str, *shorter: str) -> None:
         super().__init__(plot)
         self._plot = plot
         self._title = title
+        self._wordings = (title, *shorter)
         self._shown: str | None = None
         self._font = QFont(plot.font())
         self._font.setPointSizeF(TITLE_POINTS)
@@ -44,8 +47,11 @@ class PlotTitle(QObject):
         """The title as shown: whole, or shortened with "…" to fit."""
         return self._shown or ""
 
-    def set_title(self, title: str) -> None:
+    def set_title(self, title: str, *shorter: str) -> None:
+        """Show ``title``, or the first of the ``shorter`` wordings that fits (longest
+        first), or the last one elided."""
         self._title = title
+        self._wordings = (title, *shorter)
         self._fit()
 
     def room(self) -> float:
@@ -62,7 +68,11 @@ class PlotTitle(QObject):
 
     def _fit(self, *_resized: object) -> None:
         metrics = QFontMetricsF(self._font)
-        shown = metrics.elidedText(self._title, Qt.TextElideMode.ElideRight, self.room())
+        room = self.room()
+        fitting = (text for text in self._wordings if metrics.horizontalAdvance(text) <= room)
+        shown = next(fitting, None) or metrics.elidedText(
+            self._wordings[-1], Qt.TextElideMode.ElideRight, room
+        )
         if shown == self._shown:
             return  # setting it again would lay the plot out again, and resize it
         self._shown = shown

@@ -84,6 +84,9 @@ class MetricsDialog(QDialog):
         form.addRow("Percentiles of:", self.window_choice)
         form.addRow(self.note)
         form.addRow(buttons)
+        # As tall as the wrapped text needs at this width: Qt's size hint wraps it for a
+        # narrower dialog, which left blank space under the buttons.
+        self.resize(self.minimumWidth(), form.totalHeightForWidth(self.minimumWidth()))
         self._show_note()
 
         self.address.textChanged.connect(self._show_note)
@@ -126,6 +129,16 @@ class MetricsDialog(QDialog):
         self.note.setProperty("state", state)
         self.note.style().unpolish(self.note)
         self.note.style().polish(self.note)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Grow to show all of the note (a reason may take two lines more): a top-level
+        window is not made taller by its text's height for its width."""
+        layout = self.layout()
+        if layout is not None:
+            needed = layout.totalHeightForWidth(self.width())
+            if self.height() < needed:
+                self.resize(self.width(), needed)
 
 
 def _window_index(window: int | None) -> int:

@@ -125,3 +125,17 @@ def test_the_window_call_takes_a_window_and_refuses_a_bad_one(window: MainWindow
     with pytest.raises(ValueError):
         window.serve_metrics("0", 0)
     assert len(window.sources.sources) == 1
+
+
+def test_the_dialog_is_as_tall_as_its_text_and_grows_for_a_reason(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    dialog = _open_dialog(window)
+    qtbot.waitExposed(dialog)
+    form = dialog.layout()
+    assert dialog.height() == form.totalHeightForWidth(dialog.width())  # no blank below
+    dialog.address.setText("localhost:http")
+    dialog.accept()
+    qtbot.waitUntil(lambda: dialog.note.height() >= dialog.note.heightForWidth(dialog.note.width()))
+    assert dialog.height() >= form.totalHeightForWidth(dialog.width())
+    dialog.reject()

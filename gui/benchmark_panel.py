@@ -33,6 +33,7 @@ from core.errors import reason
 from core.loadgen import LoadGenerator, LoadResult, LoadSpec, LoadStatus, compare_strategies
 from gui.benchmark_dialog import BenchmarkDialog
 from gui.messages import warn
+from gui.stats_model import format_count, format_rate
 from gui.strategy_names import strategy_label
 from gui.workers import Worker
 
@@ -44,7 +45,7 @@ HISTORY_HEADERS = (
     "Producers",
     "Adds",
     "Seconds",
-    "Adds/s",
+    "Rate",  # adds a second, written as the statistics table's Rate column
     "get_stats\nms",  # two lines: on one, the history needed a scrollbar at 1440 px
     "Memory",
 )
@@ -217,7 +218,7 @@ class BenchmarkPanel(QGroupBox):
         worker.returned.connect(self._on_compare_returned)
         self._begin(worker, "Stop comparison")
         self.progress.setRange(0, 0)  # busy indicator: the runs report no progress
-        self.live.setText(f"Comparing strategies: {count:,} adds into each…")
+        self.live.setText(f"Comparing strategies: {format_count(count)} adds into each…")
 
     def edit_settings(self) -> None:
         dialog = BenchmarkDialog(self.spec, self)
@@ -251,15 +252,16 @@ class BenchmarkPanel(QGroupBox):
     def _on_worker_yielded(self, status: LoadStatus) -> None:
         self.progress.setValue(round(status.fraction * 1000))
         self.live.setText(
-            f"{status.rate:,.0f} adds/s · {status.elapsed:.1f} s elapsed · {status.added:,} added"
+            f"Adding at {format_rate(status.rate)} · {status.elapsed:.1f} s elapsed · "
+            f"{format_count(status.added)} added"
         )
         self.progressed.emit(status)
 
     def _on_run_returned(self, result: LoadResult) -> None:
         self._record("stopped" if result.stopped else "", result)
         self.live.setText(
-            f"{'Stopped' if result.stopped else 'Finished'}: {result.added:,} adds in "
-            f"{result.seconds:.1f} s, {result.rate:,.0f} adds/s, "
+            f"{'Stopped' if result.stopped else 'Finished'}: {format_count(result.added)} "
+            f"adds in {result.seconds:.1f} s, at {format_rate(result.rate)}, "
             f"get_stats() {result.get_stats_ms:.3f} ms"
         )
         self.run_finished.emit(result)
@@ -271,8 +273,8 @@ class BenchmarkPanel(QGroupBox):
             running, samples = results
             self.live.setText(
                 "\n".join(
-                    f"{strategy_label(result.strategy)}: {result.rate:,.0f} adds/s, get_stats "
-                    f"{result.get_stats_ms:.3f} ms, {_size(result.memory_bytes)}"
+                    f"{strategy_label(result.strategy)}: adds at {format_rate(result.rate)}, "
+                    f"get_stats {result.get_stats_ms:.3f} ms, {_size(result.memory_bytes)}"
                     for result in (running, samples)
                 )
             )
@@ -323,9 +325,9 @@ class BenchmarkPanel(QGroupBox):
             f"#{entry.number} {entry.kind}".strip(),
             strategy_label(result.strategy),
             str(result.producers),
-            f"{result.added:,}",
+            format_count(result.added),
             f"{result.seconds:.2f}",
-            f"{result.rate:,.0f}",
+            format_rate(result.rate),
             f"{result.get_stats_ms:.3f}",
             _size(result.memory_bytes),
         )

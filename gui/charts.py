@@ -22,6 +22,7 @@ from gui.histogram_bins import Histograms
 from gui.plot_scale import LARGEST_PLOTTED, scaled_label
 from gui.plot_scale import nice_ceiling as _nice_ceiling
 from gui.plot_scale import value_scale as _y_scale
+from gui.plot_titles import PlotTitle
 
 HISTORY = 1200
 """Throughput points kept: two minutes at the refresh rate."""
@@ -38,9 +39,8 @@ __all__ = ["LARGEST_PLOTTED", "MAX_LINES", "ChartsPanel"]
 _COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 
 
-def _plot(title: str, left: str, units: str | None = None) -> pg.PlotWidget:
+def _plot(left: str, units: str | None = None) -> pg.PlotWidget:
     plot = pg.PlotWidget(background="w")
-    plot.setTitle(title, color="#333", size="10pt")
     plot.setLabel("left", left, units=units)
     plot.setLabel("bottom", "elapsed", units="s")
     plot.showGrid(x=True, y=True, alpha=0.25)
@@ -56,9 +56,13 @@ class ChartsPanel(QTabWidget):
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("charts")
-        self.throughput_plot = _plot("Benchmark throughput", "adds", units="/s")
+        self.throughput_plot = _plot("adds", units="/s")
+        self.throughput_title = PlotTitle(
+            self.throughput_plot, "Benchmark throughput", "Throughput"
+        )
         self._throughput_curve = self.throughput_plot.plot(pen=pg.mkPen("#1f77b4", width=2))
-        self.averages_plot = _plot("Average time per action", "time (ms)")
+        self.averages_plot = _plot("time (ms)")
+        self.averages_title = PlotTitle(self.averages_plot, "Average time per action", "Averages")
         self._legend = self.averages_plot.addLegend(offset=(-10, 10))
         # pyqtgraph's own scaling of the axis (a power of ten in its label) is wrong for
         # huge times ("x1e+27" for 1e308); _y_scale scales them instead.
@@ -151,7 +155,7 @@ class ChartsPanel(QTabWidget):
     def set_window_words(self, words: str) -> None:
         """Name the window the charts cover ("all time", "last minute") in their titles."""
         suffix = "" if words == "all time" else f", {words}"
-        self.averages_plot.setTitle(f"Average time per action{suffix}", color="#333", size="10pt")
+        self.averages_title.set_title(f"Average time per action{suffix}", f"Averages{suffix}")
         self.distribution.set_window_words(words)
         self._dirty = True
 

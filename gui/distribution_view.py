@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from gui.average_history import AverageHistory, PercentileSteps
 from gui.histogram_bins import MAX_SHOWN, Histograms
 from gui.plot_scale import nice_ceiling, scaled_label, value_scale
+from gui.plot_titles import PlotTitle
 from gui.step_paths import bars_path, read_bars, read_steps, steps_path
 
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
@@ -49,9 +50,8 @@ def _pen(color: str, width: float, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -
     return pen
 
 
-def _plot(title: str, left: str, bottom: str, units: str | None = None) -> pg.PlotWidget:
+def _plot(left: str, bottom: str, units: str | None = None) -> pg.PlotWidget:
     plot = pg.PlotWidget(background="w")
-    plot.setTitle(title, color="#333", size="10pt")
     plot.setLabel("left", left)
     plot.setLabel("bottom", bottom, units=units)
     # No grid: pyqtgraph's axes draw it, in Python, so with a grid every redraw of the
@@ -74,8 +74,12 @@ class DistributionView(QWidget):
         self.hint.setObjectName("distributionHint")
         self.hint.setWordWrap(True)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.histogram_plot = _plot("Distribution of times", "samples per bin", "time (ms)")
-        self.percentiles_plot = _plot("Percentiles over time", "time (ms)", "elapsed", units="s")
+        self.histogram_plot = _plot("samples per bin", "time (ms)")
+        self.percentiles_plot = _plot("time (ms)", "elapsed", units="s")
+        self.histogram_title = PlotTitle(self.histogram_plot, "Distribution of times", "Histogram")
+        self.percentiles_title = PlotTitle(
+            self.percentiles_plot, "Percentiles over time", "Percentiles"
+        )
         self.legend = QLabel()
         self.legend.setObjectName("distributionLegend")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
@@ -130,8 +134,8 @@ class DistributionView(QWidget):
         """Name the window shown ("all time", "last minute") in the plots' titles."""
         self._window_words = words
         suffix = "" if words == "all time" else f", {words}"
-        self.histogram_plot.setTitle(f"Distribution of times{suffix}", color="#333", size="10pt")
-        self.percentiles_plot.setTitle(f"Percentiles over time{suffix}", color="#333", size="10pt")
+        self.histogram_title.set_title(f"Distribution of times{suffix}", f"Histogram{suffix}")
+        self.percentiles_title.set_title(f"Percentiles over time{suffix}", f"Percentiles{suffix}")
 
     # --- drawing ----------------------------------------------------------------------
 

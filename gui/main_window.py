@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QMainWindow, QMenu
 
 from core import ActionTracker, Follower, Listener, LoadReport
 from core.loadgen import LoadResult
-from core.metrics import MetricsServer
+from core.metrics import DEFAULT_QUANTILE_WINDOW, MetricsServer
 from gui.benchmark_panel import BenchmarkPanel
 from gui.charts import ChartsPanel
 from gui.edit_commands import EditCommands
@@ -287,11 +287,15 @@ class MainWindow(QMainWindow):
         and show it. Raises ``OSError`` when it exists but cannot be read."""
         return self.source_commands.follow(path, from_start)
 
-    def serve_metrics(self, address: str) -> MetricsServer:
+    def serve_metrics(
+        self, address: str, quantile_window: int | None = DEFAULT_QUANTILE_WINDOW
+    ) -> MetricsServer:
         """Serve the Live session's figures to Prometheus at ``http://address/metrics``
-        (``[HOST:]PORT``, 127.0.0.1 unless a host is named), and show the session. Raises
-        ``ValueError`` for a bad address, ``PortInUseError`` when the port is taken."""
-        return self.source_commands.serve_metrics(address)
+        (``[HOST:]PORT``, 127.0.0.1 unless a host is named), the summary's percentiles
+        covering the last ``quantile_window`` seconds (None: all time), and show the
+        session. Raises ``ValueError`` for a bad address or window, ``PortInUseError``
+        when the port is taken."""
+        return self.source_commands.serve_metrics(address, quantile_window)
 
     def stop_sources(self) -> None:
         """Stop every live source and the metrics server (the Live session keeps what

@@ -16,7 +16,7 @@ from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QFileDialog, QHeaderView, QTreeView, QWidget
 
 from core import Follower, Listener
-from core.metrics import MetricsServer
+from core.metrics import DEFAULT_QUANTILE_WINDOW, MetricsServer
 from gui.messages import warn
 from gui.metrics_dialog import MetricsDialog
 from gui.recent_files import RecentFiles
@@ -94,9 +94,11 @@ class SourceCommands:
         self._show_live()
         return follower
 
-    def serve_metrics(self, address: str) -> MetricsServer:
+    def serve_metrics(
+        self, address: str, quantile_window: int | None = DEFAULT_QUANTILE_WINDOW
+    ) -> MetricsServer:
         """See ``MainWindow.serve_metrics``."""
-        server = self._sources.serve_metrics(address)
+        server = self._sources.serve_metrics(address, quantile_window)
         self._show_live()
         return server
 
@@ -109,8 +111,10 @@ class SourceCommands:
 
     def choose_metrics(self) -> MetricsDialog:
         """Open the metrics dialog (window-modal); serves where the user chooses."""
-        dialog = MetricsDialog(self._window, self._sources.last_metrics())
-        dialog.chosen.connect(self._on_metrics_chosen)
+        dialog = MetricsDialog(
+            self._window, self._sources.last_metrics(), self._sources.last_metrics_window()
+        )
+        dialog.chosen.connect(partial(self._on_metrics_chosen, dialog))
         dialog.open()
         return dialog
 
@@ -148,8 +152,12 @@ class SourceCommands:
         except (OSError, ValueError) as error:
             dialog.refuse(str(error))
 
-    def _on_metrics_chosen(self, address: str) -> None:
-        self._start("Cannot serve metrics", lambda: self.serve_metrics(address))
+    def _on_metrics_chosen(self, dialog: MetricsDialog, address: str) -> None:
+        # Said in the dialog, as the Listen dialog does (see _on_listen_chosen).
+        try:
+            self.serve_metrics(address, dialog.quantile_window)
+        except (OSError, ValueError) as error:
+            dialog.refuse(str(error))
 
     def _start(self, title: str, start: Callable[[], object]) -> None:
         try:

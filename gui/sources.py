@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 from core import ActionTracker, Follower, Listener
 from core.cli import listen_address
 from core.livecounts import SourceCounts
-from core.metrics import MetricsServer
+from core.metrics import DEFAULT_QUANTILE_WINDOW, MetricsServer, check_quantile_window
 from gui.user_session import UserSession
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,8 @@ DEFAULT_LISTEN = ("127.0.0.1:8125", "udp")
 METRICS_KEY = "sources/lastMetrics"
 """The address the Live session's metrics were last served on, offered again."""
 DEFAULT_METRICS = "127.0.0.1:9464"
+METRICS_WINDOW_KEY = "sources/lastMetricsQuantileWindow"
+"""The seconds the served summary's percentiles last covered ("all": all time)."""
 
 
 def live_session_path(session_path: Path) -> Path:
@@ -126,11 +128,14 @@ class LiveSources(QObject):
         self._add(listener)
         return listener
 
-    def serve_metrics(self, address: str) -> MetricsServer:
+    def serve_metrics(
+        self, address: str, quantile_window: int | None = DEFAULT_QUANTILE_WINDOW
+    ) -> MetricsServer:
         """Serve the Live session's figures to Prometheus at ``http://address/metrics``
-        (``[HOST:]PORT``; 127.0.0.1 when no host is named). Raises ``ValueError`` for an
-        address that cannot be, ``PortInUseError`` when the port is taken, ``OSError``
-        otherwise."""
+        (``[HOST:]PORT``; 127.0.0.1 when no host is named), the summary's percentiles
+        covering the last ``quantile_window`` seconds (None: all time). Raises
+        ``ValueError`` for an address or window that cannot be, ``PortInUseError`` when
+        the port is taken, ``OSError`` otherwise."""
         try:
             host, port = listen_address(address.strip())
         except ValueError:
@@ -138,9 +143,10 @@ class LiveSources(QObject):
                 f"“{address}” is not an address to serve metrics on: type a port (9464) "
                 "or HOST:PORT (127.0.0.1:9464), with a port from 0 to 65535"
             ) from None
-        server = MetricsServer(self.tracker, host, port)
+        server = MetricsServer(self.tracker, host, port, quantile_window=quantile_window)
         server.start()
         self._settings.setValue(METRICS_KEY, address.strip())
+        self._settings.setValue(METRICS_WINDOW_KEY, _window_text(quantile_window))
         self._add(server)
         return server
 
@@ -200,6 +206,12 @@ class LiveSources(QObject):
         """The address the metrics were served on last, for the metrics dialog."""
         return str(self._settings.value(METRICS_KEY, DEFAULT_METRICS))
 
+    def last_metrics_window(self) -> int | None:
+        """The seconds the served percentiles last covered (None: all time), for the
+        metrics dialog; the default when none was saved or it is not one."""
+        saved = self._settings.value(METRICS_WINDOW_KEY, None)
+        return _window_from(saved) if saved is not None else DEFAULT_QUANTILE_WINDOW
+
     def remembered(self) -> list[dict[str, str]]:
         """The sources running when the user last started or stopped one."""
         try:
@@ -224,7 +236,7 @@ class LiveSources(QObject):
                 elif entry.get("kind") == "follow":
                     self.follow(entry["path"], from_start=False)
                 elif entry.get("kind") == "metrics":
-                    self.serve_metrics(entry["address"])
+                    self.serve_metrics(entry["address"], _window_from(entry.get("quantile_window")))
             except (OSError, ValueError, KeyError) as error:
                 problems.append(f"{_entry_text(entry)}: {error}")
         return problems
@@ -241,7 +253,13 @@ class LiveSources(QObject):
                     }
                 )
             elif isinstance(source, MetricsServer):
-                entries.append({"kind": "metrics", "address": _address_text(source.address)})
+                entries.append(
+                    {
+                        "kind": "metrics",
+                        "address": _address_text(source.address),
+                        "quantile_window": _window_text(source.quantile_window),
+                    }
+                )
             else:
                 entries.append({"kind": "follow", "path": source.path})
         self._settings.setValue(LAST_KEY, orjson.dumps(entries).decode())
@@ -319,3 +337,19 @@ def _entry_text(entry: dict[str, str]) -> str:
     if entry.get("kind") == "metrics":
         return f"metrics {entry.get('address', '?')}"
     return f"follow {entry.get('path', '?')}"
+
+
+def _window_text(window: int | None) -> str:
+    """A percentile window as remembered: its seconds, or "all"."""
+    return "all" if window is None else str(window)
+
+
+def _window_from(text: object) -> int | None:
+    """A remembered percentile window (see ``_window_text``); the default for one that
+    is missing (remembered before windows were) or not one."""
+    if text == "all":
+        return None
+    try:
+        return check_quantile_window(int(str(text)))
+    except ValueError:
+        return DEFAULT_QUANTILE_WINDOW

@@ -40,12 +40,11 @@ _COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 
 
 def _plot(left: str, units: str | None = None) -> pg.PlotWidget:
-    plot = pg.PlotWidget(background="w")
+    plot = pg.PlotWidget(background="w", enableMenu=False)
     plot.setLabel("left", left, units=units)
     plot.setLabel("bottom", "elapsed", units="s")
     plot.showGrid(x=True, y=True, alpha=0.25)
     plot.setMouseEnabled(x=False, y=False)
-    plot.setMenuEnabled(False)
     return plot
 
 

@@ -51,13 +51,12 @@ def _pen(color: str, width: float, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -
 
 
 def _plot(left: str, bottom: str, units: str | None = None) -> pg.PlotWidget:
-    plot = pg.PlotWidget(background="w")
+    plot = pg.PlotWidget(background="w", enableMenu=False)
     plot.setLabel("left", left)
     plot.setLabel("bottom", bottom, units=units)
     # No grid: pyqtgraph's axes draw it, in Python, so with a grid every redraw of the
     # bars or lines repaints the axes as well.
     plot.setMouseEnabled(x=False, y=False)
-    plot.setMenuEnabled(False)
     plot.disableAutoRange()
     plot.getAxis("left").enableAutoSIPrefix(False)
     plot.getAxis("bottom").enableAutoSIPrefix(False)

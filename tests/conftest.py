@@ -33,6 +33,14 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Set aside, for the garbage collector, what collection built: the imported modules,
+    the test functions and their parameters live to the end of the session. The full
+    collection after each test (below) then walks only what tests made since."""
+    gc.collect()
+    gc.freeze()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
     """QSettings and platform folders point into a temporary folder, per test."""

@@ -10,6 +10,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,8 @@ from pytestqt.qtbot import QtBot
 
 import core.loading
 import gui.load_feedback
+import gui.main_window
+import gui.workers
 from core import ActionTracker, InvalidFileError, LoadProgress
 from gui import MainWindow
 from gui.file_loads import FileLoaded
@@ -615,10 +618,18 @@ def saved_session(tmp_path: Path) -> Path:
 
 
 def test_a_file_is_never_saved_in_part_mid_load_nor_at_exit(
-    qtbot: QtBot, make_window: Callable[..., MainWindow], feeder: PipeFeeder, tmp_path: Path
+    qtbot: QtBot,
+    make_window: Callable[..., MainWindow],
+    feeder: PipeFeeder,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # A crash or kill -9 mid-load leaves what the last autosave wrote: that must be the
     # session as it was before the load, never part of the file.
+    # The load stays stuck on the pipe through the shutdown, which stops waiting for it
+    # after stop_all's timeout: a short one does as well as the full JOIN_MS (the
+    # feeder's teardown then ends the load, and make_window waits for its thread).
+    monkeypatch.setattr(gui.main_window, "stop_all", partial(gui.workers.stop_all, timeout_ms=200))
     session = tmp_path / "session.atsession"
     window = make_window(session_path=session)
     window.user.add_action('{"action": "before", "time": 1}')

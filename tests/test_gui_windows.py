@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QComboBox, QLabel
 from pytestqt.qtbot import QtBot
 
 import gui.charts
+import gui.snapshots
 from core import ActionTracker, Snapshot
 from gui import MainWindow
 from gui.average_history import Steps
@@ -145,8 +146,12 @@ def test_the_rate_column_shows_each_actions_rate_over_the_window(
 
 
 def test_a_window_with_no_adds_says_so_and_empties_as_time_passes(
-    qtbot: QtBot, clock: Clock, make_window: Callable[..., MainWindow]
+    qtbot: QtBot,
+    clock: Clock,
+    make_window: Callable[..., MainWindow],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(gui.snapshots, "REPOLL_SECONDS", 0.1)  # the re-poll tested, sooner
     tracker = ActionTracker(clock=clock)
     add(tracker, "jump", 7)
     window = make_window(tracker)
@@ -192,6 +197,7 @@ def test_windowed_snapshots_are_never_taken_on_the_gui_thread(
     make_window: Callable[..., MainWindow],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(gui.snapshots, "REPOLL_SECONDS", 0.1)  # the re-poll, sooner
     threads: list[str] = []
     original = ActionTracker.snapshot
 

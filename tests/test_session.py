@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import orjson
@@ -150,17 +151,21 @@ def test_mutated_sessions_only_raise_session_error(
     restored.get_stats()
 
 
-_SAVER = """
-import sys, orjson
+_SAVERS = """
+import os, sys, orjson
 from core import ActionTracker
-tracker = ActionTracker()
-generation = 0
-print("ready", flush=True)
-while True:
-    generation += 1
-    for index in range(200):
-        tracker.add_action(orjson.dumps({"action": f"g{index % 5}", "time": generation}))
-    tracker.save(sys.argv[1])
+for _request in sys.stdin:  # one saver per line, forked: the imports are done once
+    pid = os.fork()
+    if pid == 0:
+        tracker = ActionTracker()
+        generation = 0
+        print(os.getpid(), flush=True)
+        while True:
+            generation += 1
+            for index in range(200):
+                tracker.add_action(orjson.dumps({"action": f"g{index % 5}", "time": generation}))
+            tracker.save(sys.argv[1])
+    print(os.waitpid(pid, 0)[1], flush=True)
 """
 
 
@@ -168,20 +173,38 @@ while True:
 def test_sigkill_during_save_leaves_a_whole_session(tmp_path: Path) -> None:
     path = tmp_path / "killed.atsession"
     rng = random.Random(3)
-    for _ in range(8):
-        process = subprocess.Popen(
-            [sys.executable, "-c", _SAVER, str(path)], stdout=subprocess.PIPE, text=True
-        )
-        assert process.stdout is not None
-        assert process.stdout.readline().strip() == "ready"
-        # A random moment of its endless saving: the saver must still be at it then.
-        with pytest.raises(subprocess.TimeoutExpired):
-            process.wait(timeout=rng.uniform(0.05, 0.4))
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait()
-        process.stdout.close()
-        if path.exists():
-            restored = ActionTracker.open(path)  # never damaged: old or new, whole
-            counts = {stats.count for stats in restored.snapshot().actions}
-            assert len(counts) == 1  # every action saved at the same generation
+    savers = subprocess.Popen(
+        [sys.executable, "-c", _SAVERS, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert savers.stdin is not None
+    assert savers.stdout is not None
+    saver: int | None = None  # the pid of a saver not yet killed and reaped
+    try:
+        for _ in range(8):
+            savers.stdin.write("start\n")
+            savers.stdin.flush()
+            saver = int(savers.stdout.readline())
+            time.sleep(rng.uniform(0.05, 0.4))  # a random moment of its endless saving
+            os.kill(saver, signal.SIGKILL)
+            status = int(savers.stdout.readline())
+            saver = None
+            # Ended by the kill: the saver was still at it then.
+            assert os.WIFSIGNALED(status), status
+            assert os.WTERMSIG(status) == signal.SIGKILL
+            if path.exists():
+                restored = ActionTracker.open(path)  # never damaged: old or new, whole
+                counts = {stats.count for stats in restored.snapshot().actions}
+                assert len(counts) == 1  # every action saved at the same generation
+        savers.stdin.close()
+        assert savers.wait(timeout=30) == 0
+    finally:
+        if saver is not None:  # the test stopped half-way: no saver may outlive it
+            os.kill(saver, signal.SIGKILL)
+        if savers.poll() is None:
+            savers.kill()
+            savers.wait()
+        savers.stdout.close()
     # A killed save may leave its temporary file behind, never a damaged session.

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core import MAX_ACTIONS, ActionTracker, InvalidActionError, Strategy
+import core.tracker
+from core import ActionTracker, InvalidActionError, Strategy
 from core.undo import UndoError, UndoHistory
 
 
@@ -72,9 +73,10 @@ def test_merge_adds_another_trackers_times_as_if_added_here() -> None:
     assert tracker.snapshot().get("run").count == 2  # type: ignore[union-attr]
 
 
-def test_merge_past_the_limit_changes_nothing() -> None:
+def test_merge_past_the_limit_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(core.tracker, "MAX_ACTIONS", 50)  # read at each check: the same edge
     tracker = ActionTracker()
-    tracker.add_actions([_payload(f"a{i}", 1) for i in range(MAX_ACTIONS - 1)])
+    tracker.add_actions([_payload(f"a{i}", 1) for i in range(core.tracker.MAX_ACTIONS - 1)])
     staged = _tracker(x=[1], y=[2])
     before = tracker.snapshot()
     with pytest.raises(InvalidActionError, match="limit"):

@@ -312,49 +312,59 @@ def single_quantiles(
     maximums: Sequence[Number],
 ) -> list[tuple[Number, ...]]:
     """``sketch.quantiles(qs, minimum, maximum)`` for each of many sketches that keep no
-    exact values, the bucket search done for all of them in a few numpy calls (a window
-    snapshot asks this of every action at once), with the very same results."""
-    if not sketches:
+    exact values, the bucket search done for all of them in a few numpy calls, with the
+    very same results."""
+    rows = [np.concatenate(([sketch.zeros], sketch.bins)) for sketch in sketches]
+    offsets = [sketch.offset for sketch in sketches]
+    return bucket_quantiles(rows, offsets, qs, minimums, maximums)
+
+
+def bucket_quantiles(
+    rows: Sequence[npt.NDArray[np.int64]],
+    offsets: Sequence[int],
+    qs: Sequence[float],
+    minimums: Sequence[Number],
+    maximums: Sequence[Number],
+) -> list[tuple[Number, ...]]:
+    """What ``quantiles(qs, minimum, maximum)`` gives for each of many sketches keeping
+    no exact values, each given as a row of counts: column 0 its zeros, column i its
+    bucket ``offset + i - 1``. Empty buckets at either end change nothing, so a window's
+    summed ring rows serve as they are. The bucket search is done for every row in a few
+    numpy calls (a window snapshot asks this of every action at once)."""
+    if not rows:
         return []
-    lengths = [len(sketch.bins) for sketch in sketches]
-    width = max(*lengths, 1)
-    table = np.zeros((len(sketches), width), dtype=np.int64)
-    for row, sketch in enumerate(sketches):
-        table[row, : lengths[row]] = sketch.bins
-    cumulative = np.cumsum(table, axis=1)
-    totals = cumulative[:, -1].tolist()
-    # Each row lifted above the one before, so one search over the flattened rows
-    # finds every bucket; a row's padding repeats its total, as past its last bin.
-    lift = max(totals) + 1
-    if lift * len(sketches) >= 2**62:  # lifted rows would overflow int64: one at a time
-        return [
-            sketch.quantiles(qs, minimum, maximum)
-            for sketch, minimum, maximum in zip(sketches, minimums, maximums, strict=True)
-        ]
-    lifts = np.arange(len(sketches), dtype=np.int64) * lift
-    flat = (cumulative + lifts[:, None]).ravel()
+    lengths = [len(row) for row in rows]
+    # One running count over every row, each after the one before: a row's order
+    # statistic of rank r is where the count passes the rows before it plus r.
+    cumulative = np.cumsum(np.concatenate(rows))
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    befores = np.concatenate(([0], cumulative[ends[:-1] - 1])).tolist()
+    counts = [
+        int(end) - before
+        for end, before in zip(cumulative[ends - 1].tolist(), befores, strict=True)
+    ]
+    zero_counts = [int(row[0]) for row in rows]
     rank_lists: list[list[float]] = []
     needed_lists: list[list[int]] = []
     targets: list[int] = []
-    for sketch, total in zip(sketches, totals, strict=True):
-        count = sketch.zeros + total
+    places: list[int] = []
+    for count, before, start in zip(counts, befores, starts.tolist(), strict=True):
         ranks = [q * (count - 1) for q in qs]
         needed = sorted({bound for rank in ranks for bound in (math.floor(rank), math.ceil(rank))})
         rank_lists.append(ranks)
         needed_lists.append(needed)
-        zeros = sketch.zeros
-        targets.extend(max(rank - zeros, -1) for rank in needed)
-    rows = np.repeat(np.arange(len(sketches), dtype=np.int64), [len(n) for n in needed_lists])
-    found = np.searchsorted(flat, np.asarray(targets, dtype=np.int64) + rows * lift, "right")
-    indexes = (found - rows * width).tolist()
+        targets.extend(before + rank for rank in needed)
+        places.extend(start + 1 for _ in needed)
+    found = np.searchsorted(cumulative, np.asarray(targets, dtype=np.int64), "right")
+    indexes = (found - np.asarray(places, dtype=np.int64)).tolist()  # buckets from 0
     results: list[tuple[Number, ...]] = []
     at = 0
-    for sketch, ranks, needed, length, minimum, maximum in zip(
-        sketches, rank_lists, needed_lists, lengths, minimums, maximums, strict=True
+    for ranks, needed, length, zeros, offset, minimum, maximum in zip(
+        rank_lists, needed_lists, lengths, zero_counts, offsets, minimums, maximums, strict=True
     ):
         zero = min(max(0, minimum), maximum)
-        zeros = sketch.zeros
-        last = length - 1
+        last = length - 2
         value_of: dict[int, Number] = {}
         for rank in needed:
             index = indexes[at]
@@ -362,7 +372,7 @@ def single_quantiles(
             if rank < zeros:
                 value_of[rank] = zero
                 continue
-            estimate = _estimate(sketch.offset + min(index, last))
+            estimate = _estimate(offset + min(index, last))
             value_of[rank] = min(max(estimate, minimum), maximum)
         result: list[Number] = []
         for rank in ranks:

@@ -3,10 +3,14 @@ ties the small cases of test_single_quantiles do not reach."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core import STRATEGIES, ActionStats, ActionTracker
 from core.samples import SampleStore, stacked_quantiles
 
 QS = (0.5, 0.9, 0.99)
@@ -31,3 +35,72 @@ def test_stacked_stores_of_one_size_get_their_own_quantiles(
         store.quantiles(QS, low, high) for store, low, high in zip(stores, lows, highs, strict=True)
     ]
     assert stacked_quantiles(stores, QS, lows, highs) == expected
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def fresh_figures(strategy: str, times: list[float]) -> ActionStats:
+    tracker = ActionTracker(strategy)  # type: ignore[arg-type]
+    for time in times:
+        tracker.add("a", time)
+    (stats,) = tracker.snapshot().actions
+    return stats
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("spread", [1.0, 1e12])
+def test_many_actions_over_several_threads_get_their_own_figures(
+    strategy: str, spread: float
+) -> None:
+    # Past EXACT_LIMIT, several stripes and actions at once: the window's percentiles
+    # equal a fresh tracker's of the same times (one stripe, one action) to the bit. A
+    # spread of 1e12 : 1 across the threads makes the parts' buckets far apart.
+    clock = FakeClock()
+    tracker = ActionTracker(strategy, clock=clock)  # type: ignore[arg-type]
+    names = ["solo", "pair", "trio", "small"]
+    sent: dict[tuple[str, int], list[float]] = {}
+    barrier = threading.Barrier(5)  # the four producers and the clock's hand
+
+    def producer(index: int) -> None:
+        rng = np.random.default_rng(index)
+        for second in range(4):
+            barrier.wait(timeout=5)
+            for name in names[index:] if index < 3 else ["small"]:
+                count = 3 if name == "small" else 600
+                values = (rng.lognormal(3, 1, count) * spread**index).tolist()
+                sent.setdefault((name, second), []).extend(values)
+                for value in values:
+                    tracker.add(name, value)
+            barrier.wait(timeout=5)
+
+    threads = [threading.Thread(target=producer, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for _ in range(4):
+        barrier.wait(timeout=5)
+        barrier.wait(timeout=5)
+        clock.now += 1
+    for thread in threads:
+        thread.join(timeout=5)
+        assert not thread.is_alive()
+    clock.now -= 1
+    snapshot = tracker.snapshot(window=2)
+    for name in names:
+        times = [t for second in (2, 3) for t in sent.get((name, second), [])]
+        got, expected = snapshot.get(name), fresh_figures(strategy, times)
+        assert got is not None
+        assert (got.count, got.mean, got.min, got.max, got.total) == (
+            expected.count,
+            expected.mean,
+            expected.min,
+            expected.max,
+            expected.total,
+        )
+        assert got.percentile_accuracy == expected.percentile_accuracy, name
+        assert (got.p50, got.p90, got.p99) == (expected.p50, expected.p90, expected.p99)

@@ -329,63 +329,98 @@ def bucket_quantiles(
     """What ``quantiles(qs, minimum, maximum)`` gives for each of many sketches keeping
     no exact values, each given as a row of counts: column 0 its zeros, column i its
     bucket ``offset + i - 1``. Empty buckets at either end change nothing, so a window's
-    summed ring rows serve as they are. The bucket search is done for every row in a few
-    numpy calls (a window snapshot asks this of every action at once)."""
+    summed ring rows serve as they are. Every row is worked out together by numpy (a
+    window snapshot asks this of every action at once), with the very same results."""
     if not rows:
         return []
-    lengths = [len(row) for row in rows]
+    lengths = np.array([len(row) for row in rows], dtype=np.int64)
     # One running count over every row, each after the one before: a row's order
     # statistic of rank r is where the count passes the rows before it plus r.
     cumulative = np.cumsum(np.concatenate(rows))
     ends = np.cumsum(lengths)
     starts = ends - lengths
-    befores = np.concatenate(([0], cumulative[ends[:-1] - 1])).tolist()
-    counts = [
-        int(end) - before
-        for end, before in zip(cumulative[ends - 1].tolist(), befores, strict=True)
+    befores = np.concatenate(([0], cumulative[ends[:-1] - 1]))
+    counts = cumulative[ends - 1] - befores
+    zeros = cumulative[starts] - befores
+    # Rows with zeros or an int min or max go one by one: Python's min and max hand
+    # back the int itself, and a zero's value is worked out apart.
+    apart = [
+        row
+        for row, (zero_count, minimum, maximum) in enumerate(
+            zip(zeros.tolist(), minimums, maximums, strict=True)
+        )
+        if zero_count or type(minimum) is not float or type(maximum) is not float
     ]
-    zero_counts = [int(row[0]) for row in rows]
-    rank_lists: list[list[float]] = []
-    needed_lists: list[list[int]] = []
-    targets: list[int] = []
-    places: list[int] = []
-    for count, before, start in zip(counts, befores, starts.tolist(), strict=True):
-        ranks = [q * (count - 1) for q in qs]
-        needed = sorted({bound for rank in ranks for bound in (math.floor(rank), math.ceil(rank))})
-        rank_lists.append(ranks)
-        needed_lists.append(needed)
-        targets.extend(before + rank for rank in needed)
-        places.extend(start + 1 for _ in needed)
-    found = np.searchsorted(cumulative, np.asarray(targets, dtype=np.int64), "right")
-    indexes = (found - np.asarray(places, dtype=np.int64)).tolist()  # buckets from 0
-    results: list[tuple[Number, ...]] = []
-    at = 0
-    for ranks, needed, length, zeros, offset, minimum, maximum in zip(
-        rank_lists, needed_lists, lengths, zero_counts, offsets, minimums, maximums, strict=True
-    ):
-        zero = min(max(0, minimum), maximum)
-        last = length - 2
-        value_of: dict[int, Number] = {}
-        for rank in needed:
-            index = indexes[at]
-            at += 1
-            if rank < zeros:
-                value_of[rank] = zero
-                continue
-            estimate = _estimate(offset + min(index, last))
-            value_of[rank] = min(max(estimate, minimum), maximum)
-        result: list[Number] = []
-        for rank in ranks:
-            lower = math.floor(rank)
-            low_value = value_of[lower]
-            if rank == lower:
-                result.append(low_value)
-                continue
-            high_value = value_of[lower + 1]
-            value = low_value + (high_value - low_value) * (rank - lower)
-            result.append(min(max(value, minimum), maximum))
-        results.append(tuple(result))
+    results: list[tuple[Number, ...]] = [()] * len(rows)
+    if len(apart) < len(rows):
+        low_ends = np.array([m if type(m) is float else 0.0 for m in minimums])
+        high_ends = np.array([m if type(m) is float else 0.0 for m in maximums])
+        ranks = np.asarray(qs, dtype=np.float64)[None, :] * (counts - 1).astype(np.float64)[:, None]
+        lowers = np.floor(ranks)
+        bounds = np.concatenate((lowers, np.ceil(ranks)), axis=1).astype(np.int64)
+        found = np.searchsorted(cumulative, bounds + befores[:, None], "right")
+        indexes = found - (starts + 1)[:, None]  # buckets from 0
+        keys = np.asarray(offsets, dtype=np.int64)[:, None] + np.minimum(
+            indexes, (lengths - 2)[:, None]
+        )
+        # math.exp, not numpy's: numpy's may differ in the last bit.
+        unique, where = np.unique(keys, return_inverse=True)
+        estimates = np.array([_estimate(key) for key in unique.tolist()])[where.reshape(-1)]
+        low_end, high_end = low_ends[:, None], high_ends[:, None]
+        values = np.minimum(np.maximum(estimates.reshape(keys.shape), low_end), high_end)
+        low_values, high_values = np.split(values, 2, axis=1)
+        between = low_values + (high_values - low_values) * (ranks - lowers)
+        chosen = np.where(
+            ranks == lowers, low_values, np.minimum(np.maximum(between, low_end), high_end)
+        )
+        results = [tuple(row) for row in chosen.tolist()]
+    for row in apart:
+        results[row] = _row_quantiles(
+            rows[row],
+            offsets[row],
+            int(counts[row]),
+            qs,
+            minimum=minimums[row],
+            maximum=maximums[row],
+        )
     return results
+
+
+def _row_quantiles(
+    row: npt.NDArray[np.int64],
+    offset: int,
+    count: int,
+    qs: Sequence[float],
+    *,
+    minimum: Number,
+    maximum: Number,
+) -> tuple[Number, ...]:
+    """``bucket_quantiles`` of one row, in Python's arithmetic of mixed numbers."""
+    zeros = int(row[0])
+    ranks = [q * (count - 1) for q in qs]
+    needed = sorted({bound for rank in ranks for bound in (math.floor(rank), math.ceil(rank))})
+    cumulative = np.cumsum(row)
+    indexes = (np.searchsorted(cumulative, needed, "right") - 1).tolist()
+    zero = min(max(0, minimum), maximum)
+    last = len(row) - 2
+    value_of: dict[int, Number] = {}
+    for bound, index in zip(needed, indexes, strict=True):
+        if bound < zeros:
+            value_of[bound] = zero
+            continue
+        estimate = _estimate(offset + min(index, last))
+        value_of[bound] = min(max(estimate, minimum), maximum)
+    result: list[Number] = []
+    for rank in ranks:
+        lower = math.floor(rank)
+        low_value = value_of[lower]
+        if rank == lower:
+            result.append(low_value)
+            continue
+        high_value = value_of[lower + 1]
+        value = low_value + (high_value - low_value) * (rank - lower)
+        result.append(min(max(value, minimum), maximum))
+    return tuple(result)
 
 
 def _estimate(key: int) -> float:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from core import STRATEGIES, ActionStats, ActionTracker
 from core.samples import SampleStore, stacked_quantiles
+from core.sketch import LogSketch, single_quantiles
 
 QS = (0.5, 0.9, 0.99)
 
@@ -35,6 +36,42 @@ def test_stacked_stores_of_one_size_get_their_own_quantiles(
         store.quantiles(QS, low, high) for store, low, high in zip(stores, lows, highs, strict=True)
     ]
     assert stacked_quantiles(stores, QS, lows, highs) == expected
+
+
+mixed_times = st.lists(
+    st.one_of(
+        st.just(0),
+        st.just(0.0),
+        st.integers(1, 10**6),
+        st.integers(2**53, 2**60),
+        st.floats(1e-6, 1e12),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(mixed_times, min_size=1, max_size=8))
+def test_sketches_of_ints_floats_and_zeros_get_their_own_quantiles(
+    groups: list[list[float]],
+) -> None:
+    # Python's min and max hand back an int bound as it is: the batched way must too.
+    sketches = []
+    for values in groups:
+        sketch = LogSketch()
+        sketch.add(np.asarray(values, dtype=np.float64))
+        sketch.exact = None  # as a window's sketch past its exact values
+        sketches.append(sketch)
+    lows = [min(values) for values in groups]
+    highs = [max(values) for values in groups]
+    expected = [
+        sketch.quantiles(QS, low, high)
+        for sketch, low, high in zip(sketches, lows, highs, strict=True)
+    ]
+    got = single_quantiles(sketches, QS, lows, highs)
+    assert got == expected
+    assert [[type(v) for v in row] for row in got] == [[type(v) for v in row] for row in expected]
 
 
 class FakeClock:

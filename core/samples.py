@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Literal
 
@@ -141,28 +140,32 @@ def stacked_quantiles(
             for index in indexes:
                 results[index] = stores[index].quantiles(qs, minimums[index], maximums[index])
             continue
-        data = np.stack([stores[index].view() for index in indexes])
-        _select_ranks(data, qs)
-        for index, row in zip(indexes, data, strict=True):
+        data = np.stack([stores[index]._data[:size] for index in indexes])
+        _select_ranks(data, needed_ranks(size, qs))
+        # linear_quantiles' arithmetic, done on the columns of every row at once.
+        columns = np.array(linear_quantiles(data.T, qs)).T.tolist()
+        for index, exact in zip(indexes, columns, strict=True):
             minimum, maximum = minimums[index], maximums[index]
-            exact = linear_quantiles(row, qs)
-            results[index] = tuple(min(max(float(value), minimum), maximum) for value in exact)
+            results[index] = tuple(min(max(value, minimum), maximum) for value in exact)
     return results
 
 
-def _select_ranks(rows: npt.NDArray[np.float64], qs: Sequence[float]) -> None:
-    """Put in each row, at every place ``linear_quantiles`` reads for ``qs``, the order
-    statistic of that rank; the rest of the row is left holding scraps.
+def _select_ranks(rows: npt.NDArray[np.float64], ranks: list[int]) -> None:
+    """Put in each row, at each of ``ranks`` (ascending), the order statistic of that
+    rank, reordering the row in place.
 
-    One partition per quantile, each at a single place and over the part below the last
-    one, and the next rank read as the least value above it: numpy partitions many rows
-    at one place with its vectorized selection, but at several places with a slower
-    generic one, several times over."""
-    size = rows.shape[1]
-    end = size
-    for lower in sorted({math.floor((size - 1) * q) for q in qs}, reverse=True):
-        part = rows[:, :end]
-        part.partition(lower, axis=1)
-        if lower + 1 < end:  # at ``end`` lies already the order statistic of that rank
-            rows[:, lower + 1] = part[:, lower + 1 :].min(axis=1)
-        end = lower
+    One partition per rank, each at a single place and over the part above the one
+    before (numpy partitions many rows at one place with its vectorized selection, but
+    at several places with a slower generic one), and a rank just above the one before
+    found as the least value of the rest."""
+    every = np.arange(len(rows))
+    start = 0
+    for rank in ranks:
+        if rank == start:
+            place = rows[:, start:].argmin(axis=1) + start
+            least = rows[every, place]
+            rows[every, place] = rows[:, start]
+            rows[:, start] = least
+        else:
+            rows[:, start:].partition(rank - start, axis=1)
+        start = rank + 1

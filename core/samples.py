@@ -97,8 +97,9 @@ class SampleStore:
     def latest(self, count: int) -> SampleStore:
         """A store of the last ``count`` samples added (sharing them, never written to)."""
         clone = SampleStore()
-        clone._data = self.view()[self.size - count :]
-        clone.size = count
+        latest = self._data[self.size - count : self.size]
+        latest.flags.writeable = False
+        clone._data, clone.size = latest, count
         return clone
 
     def kept(self) -> npt.NDArray[np.float64]:
@@ -140,13 +141,26 @@ def stacked_quantiles(
             for index in indexes:
                 results[index] = stores[index].quantiles(qs, minimums[index], maximums[index])
             continue
-        data = np.stack([stores[index]._data[:size] for index in indexes])
+        data = np.concatenate([stores[index]._data[:size] for index in indexes])
+        data = data.reshape(len(indexes), size)
         _select_ranks(data, needed_ranks(size, qs))
         # linear_quantiles' arithmetic, done on the columns of every row at once.
-        columns = np.array(linear_quantiles(data.T, qs)).T.tolist()
-        for index, exact in zip(indexes, columns, strict=True):
-            minimum, maximum = minimums[index], maximums[index]
-            results[index] = tuple(min(max(value, minimum), maximum) for value in exact)
+        found = np.array(linear_quantiles(data.T, qs)).T
+        # Clamped by numpy where both ends are floats; an int end goes through Python's
+        # min and max, which hand it back as the int it is.
+        ends = [(minimums[index], maximums[index]) for index in indexes]
+        floats = [type(low) is float and type(high) is float for low, high in ends]
+        low_ends, high_ends = np.array(
+            [pair if both else (0.0, 0.0) for pair, both in zip(ends, floats, strict=True)]
+        ).T[:, :, None]
+        clamped = np.minimum(np.maximum(found, low_ends), high_ends).tolist()
+        for index, exact, row, (low, high), both in zip(
+            indexes, found.tolist(), clamped, ends, floats, strict=True
+        ):
+            if both:
+                results[index] = tuple(row)
+            else:
+                results[index] = tuple(min(max(value, low), high) for value in exact)
     return results
 
 

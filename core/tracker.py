@@ -785,8 +785,9 @@ class ActionTracker:
                         parts.setdefault(name, []).append(part)
                         # The window's times one by one, where the distribution keeps
                         # them: taken below, once the parts' counts are known.
-                        if tally.distribution.kept() is not None:
-                            latest[part] = tally.distribution
+                        distribution = tally.distribution
+                        if isinstance(distribution, SampleStore) or distribution.kept() is not None:
+                            latest[part] = distribution
             if reader is not None:
                 rows = reader.finish()
                 if latest:

@@ -23,19 +23,24 @@ QS = (0.5, 0.9, 0.99)
     st.integers(2, 6),
     st.integers(0, 2**32 - 1),
     st.sampled_from([3, 50, 10**6]),
+    st.lists(st.booleans(), min_size=6, max_size=6),
 )
 def test_stacked_stores_of_one_size_get_their_own_quantiles(
-    size: int, rows: int, seed: int, spread: int
+    size: int, rows: int, seed: int, spread: int, int_ends: list[bool]
 ) -> None:
-    # Few distinct values (a small spread) make ties around every rank read.
+    # Few distinct values (a small spread) make ties around every rank read; an int
+    # min or max (as times given as ints have) must come back as the int it is.
     rng = np.random.default_rng(seed)
     stores = [SampleStore.of(rng.integers(0, spread, size).astype(np.float64)) for _ in range(rows)]
-    lows = [float(store.view().min()) for store in stores]
-    highs = [float(store.view().max()) for store in stores]
+    kinds = [int if as_int else float for as_int in int_ends]
+    lows = [kind(store.view().min()) for store, kind in zip(stores, kinds, strict=False)]
+    highs = [kind(store.view().max()) for store, kind in zip(stores, kinds[::-1], strict=False)]
     expected = [
         store.quantiles(QS, low, high) for store, low, high in zip(stores, lows, highs, strict=True)
     ]
-    assert stacked_quantiles(stores, QS, lows, highs) == expected
+    got = stacked_quantiles(stores, QS, lows, highs)
+    assert got == expected
+    assert [[type(v) for v in row] for row in got] == [[type(v) for v in row] for row in expected]
 
 
 mixed_times = st.lists(

@@ -632,9 +632,12 @@ class WindowRows:
             return []
         sizes = self.sizes
         table = self.table
-        if any(len(group) != 1 for group in groups) or [g[0] for g in groups] != list(
-            range(len(sizes))
-        ):  # each group's columns together, for reduceat
+        if len(groups) == len(sizes) and all(
+            len(group) == 1 and group[0] == number for number, group in enumerate(groups)
+        ):  # one part each, in order: the usual case, with one thread adding
+            group_sizes: Sequence[int] = sizes
+            group_starts = self.starts
+        else:  # each group's columns brought together, for reduceat
             starts = self.starts.tolist()
             table = table[
                 :,
@@ -642,8 +645,8 @@ class WindowRows:
                     [np.arange(starts[p], starts[p] + sizes[p]) for g in groups for p in g]
                 ),
             ]
-        group_sizes = [sum(sizes[part] for part in group) for group in groups]
-        group_starts = np.cumsum([0, *group_sizes[:-1]])
+            group_sizes = [sum(sizes[part] for part in group) for group in groups]
+            group_starts = np.cumsum([0, *group_sizes[:-1]])
         group_of = np.repeat(np.arange(len(groups)), group_sizes)
         counts = table[_COUNT]
         totals = np.add.reduceat(counts, group_starts)
@@ -651,7 +654,7 @@ class WindowRows:
         highs = np.maximum.reduceat(table[_MAX], group_starts)
         kinds = table[_KIND].astype(np.int64)
         bits = kinds & 3
-        exps = (kinds - bits) // 4
+        exps = kinds >> 2
         low_ints = np.maximum.reduceat(
             (table[_MIN] == lows[group_of]) & (bits & _MIN_IS_INT > 0), group_starts
         ).tolist()
@@ -660,47 +663,65 @@ class WindowRows:
         ).tolist()
         scales = np.maximum.reduceat(exps, group_starts)
         shifts = exps - scales[group_of]
-        means = np.ldexp(table[_MEAN], shifts)
-        m2s = np.ldexp(table[_M2], 2 * shifts)
+        means, m2s = table[_MEAN], table[_M2]
+        if shifts.any():  # seconds of one action at different scales
+            means, m2s = _times_power_of_two(means, shifts), _times_power_of_two(m2s, 2 * shifts)
         group_means = np.add.reduceat(counts * means, group_starts) / totals
         deviations = means - group_means[group_of]
         group_m2s = np.add.reduceat(m2s + counts * deviations * deviations, group_starts)
-        # Each part's sum: its limbs summed, in the original order of the parts.
-        limbs = np.add.reduceat(self.table[_SUM0 : _SUM2 + 1], self.starts, axis=1).tolist()
-        low_limbs, middle_limbs, high_limbs = limbs
-        part_shifts = self.shifts
-        big_sums, exotic = self.big_sums, self.exotic
-        result = []
-        for number, (group, count, low_float, high_float, scale, mean, m2) in enumerate(
-            zip(
-                groups,
-                totals.tolist(),
-                lows.tolist(),
-                highs.tolist(),
+        # Each part's exact sum: its limbs summed, in the original order of the parts.
+        limbs = np.add.reduceat(self.table[_SUM0 : _SUM2 + 1], self.starts, axis=1)
+        low_limbs, middle_limbs, high_limbs = limbs.astype(np.int64).tolist()
+        sums = [
+            ((high << (2 * _LIMB_BITS)) + (middle << _LIMB_BITS) + low) << shift
+            for low, middle, high, shift in zip(
+                low_limbs, middle_limbs, high_limbs, self.shifts, strict=True
+            )
+        ]
+        for part, big in self.big_sums.items():
+            sums[part] += sum(big.values())
+        if len(sums) == len(groups):  # one part each
+            totals_exact = [sums[group[0]] for group in groups]
+        else:
+            totals_exact = [sum(sums[part] for part in group) for group in groups]
+        low_values = [
+            int(value) if is_int else value
+            for value, is_int in zip(lows.tolist(), low_ints, strict=True)
+        ]
+        high_values = [
+            int(value) if is_int else value
+            for value, is_int in zip(highs.tolist(), high_ints, strict=True)
+        ]
+        result = [
+            Moments(count, total, low, high, scale, mean, m2)
+            for count, total, low, high, scale, mean, m2 in zip(
+                totals.astype(np.int64).tolist(),
+                totals_exact,
+                low_values,
+                high_values,
                 scales.tolist(),
                 group_means.tolist(),
-                group_m2s.tolist(),
+                np.where(group_m2s < 0.0, 0.0, group_m2s).tolist(),  # as max(m2, 0.0)
                 strict=True,
             )
-        ):
-            total = 0
-            for part in group:
-                total += (
-                    (int(high_limbs[part]) << (2 * _LIMB_BITS))
-                    + (int(middle_limbs[part]) << _LIMB_BITS)
-                    + int(low_limbs[part])
-                ) << part_shifts[part]
-                if part in big_sums:
-                    total += sum(big_sums[part].values())
-            if exotic and any(part in exotic for part in group):
+        ]
+        for number, group in enumerate(groups):
+            if any(part in self.exotic for part in group):  # an int beyond float64
                 pairs = [self.part(part).extremes() for part in group]
-                low: Number = min(pair[0] for pair in pairs)
-                high: Number = max(pair[1] for pair in pairs)
-            else:
-                low = int(low_float) if low_ints[number] else low_float
-                high = int(high_float) if high_ints[number] else high_float
-            result.append(Moments(int(count), total, low, high, int(scale), mean, max(m2, 0.0)))
+                result[number].minimum = min(pair[0] for pair in pairs)
+                result[number].maximum = max(pair[1] for pair in pairs)
         return result
+
+
+def _times_power_of_two(
+    values: npt.NDArray[np.float64], exponents: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64]:
+    """``np.ldexp(values, exponents)`` (exponents <= 0), to the bit: a product by an exact
+    power of two is rounded as ldexp rounds, and numpy multiplies many times faster."""
+    if int(exponents.min()) < -1022:  # 2**exponent would not be a normal double
+        return np.ldexp(values, exponents)
+    powers = ((exponents + 1023) << 52).view(np.float64)
+    return values * powers
 
 
 def window_start(now: float, window: int) -> int:

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core import STRATEGIES, ActionStats, ActionTracker
+from core.ring import _times_power_of_two
 from core.samples import SampleStore, stacked_quantiles
 from core.sketch import LogSketch, single_quantiles
 
@@ -146,3 +147,18 @@ def test_many_actions_over_several_threads_get_their_own_figures(
         )
         assert got.percentile_accuracy == expected.percentile_accuracy, name
         assert (got.p50, got.p90, got.p99) == (expected.p50, expected.p90, expected.p99)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(0, 1e300, allow_nan=False), st.integers(-1100, 0)),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_scaling_by_powers_of_two_rounds_as_ldexp(pairs: list[tuple[float, int]]) -> None:
+    values = np.array([value for value, _ in pairs])
+    exponents = np.array([exponent for _, exponent in pairs], dtype=np.int64)
+    expected = np.ldexp(values, exponents)
+    assert (_times_power_of_two(values, exponents).view(np.int64) == expected.view(np.int64)).all()

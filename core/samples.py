@@ -96,7 +96,7 @@ class SampleStore:
 
     def latest(self, count: int) -> SampleStore:
         """A store of the last ``count`` samples added (sharing them, never written to)."""
-        clone = SampleStore()
+        clone = SampleStore.__new__(SampleStore)  # no empty array made, to be replaced
         latest = self._data[self.size - count : self.size]
         latest.flags.writeable = False
         clone._data, clone.size = latest, count
@@ -154,13 +154,13 @@ def stacked_quantiles(
             [pair if both else (0.0, 0.0) for pair, both in zip(ends, floats, strict=True)]
         ).T[:, :, None]
         clamped = np.minimum(np.maximum(found, low_ends), high_ends).tolist()
-        for index, exact, row, (low, high), both in zip(
-            indexes, found.tolist(), clamped, ends, floats, strict=True
-        ):
-            if both:
-                results[index] = tuple(row)
-            else:
-                results[index] = tuple(min(max(value, low), high) for value in exact)
+        for index, row in zip(indexes, clamped, strict=True):
+            results[index] = tuple(row)
+        for at, both in enumerate(floats):
+            if not both:
+                low, high = ends[at]
+                exact = found[at].tolist()
+                results[indexes[at]] = tuple(min(max(value, low), high) for value in exact)
     return results
 
 

@@ -42,7 +42,7 @@ from core.ring import (
 )
 from core.samples import SampleStore, stacked_quantiles
 from core.session import ActionState, TrackerState, read_session, write_session
-from core.sketch import MAX_BINS, Accuracy, LogSketch, bucket_quantiles
+from core.sketch import EXACT_LIMIT, MAX_BINS, Accuracy, LogSketch, bucket_quantiles
 from core.stats import ActionStats, Snapshot
 from core.strategy import (
     NEW_DISTRIBUTION,
@@ -383,7 +383,7 @@ class ActionTracker:
                 if len(stores) == len(parts):
                     first, *others = stores
                     stored[index] = first.merged_with(others) if others else first
-            elif any(found.exact(part) is None for part in parts):
+            elif not found.exact_together(parts):
                 counts = _summed_buckets(rows, parts)
                 if counts is not None:
                     sketched[index] = counts
@@ -944,10 +944,17 @@ class _Window:
     """By part, its times as its distribution keeps them (``Distribution.latest``)."""
     moments: dict[str, Moments]
 
-    def exact(self, part: int) -> npt.NDArray[np.float64] | None:
-        """The times of a part of a ring with buckets, if its sketch still keeps them."""
-        latest = self.latest.get(part)
-        return latest.kept() if latest is not None else None
+    def exact_together(self, parts: list[int]) -> bool:
+        """Whether the sketches of ``parts`` (of rings with buckets) keep their times
+        one by one, and together no more than EXACT_LIMIT: percentiles are then exact."""
+        total = 0
+        for part in parts:
+            latest = self.latest.get(part)
+            kept = None if latest is None else latest.kept()
+            if kept is None:
+                return False
+            total += len(kept)
+        return total <= EXACT_LIMIT
 
     def tallies(self, name: str) -> list[Tally]:
         """Private tallies of ``name``'s window, one per part: its figures ride on the
@@ -977,6 +984,19 @@ def _summed_buckets(
         counts = rows.buckets[part]
         assert counts is not None
         return counts, rows.offsets[part], rows.folded[part]
+    rows_of = [counts for part in parts if (counts := rows.buckets[part]) is not None]
+    assert len(rows_of) == len(parts)
+    offsets = [rows.offsets[part] for part in parts]
+    folded = any(rows.folded[part] for part in parts)
+    low = min(offsets)
+    high = max(offset + len(counts) - 1 for offset, counts in zip(offsets, rows_of, strict=True))
+    if high - low <= MAX_BINS:  # the rows as they are, with any empty buckets at the ends
+        summed = np.zeros(high - low + 1, dtype=np.int64)
+        for offset, counts in zip(offsets, rows_of, strict=True):
+            summed[0] += counts[0]
+            summed[1 + offset - low : offset - low + len(counts)] += counts[1:]
+        return summed, low, folded
+    # Else only their filled buckets count: merged sketches are trimmed first.
     zeros = 0
     spans: list[tuple[int, npt.NDArray[np.int64]]] = []
     for part in parts:
@@ -987,7 +1007,6 @@ def _summed_buckets(
         if len(filled):
             first, last = int(filled[0]), int(filled[-1])
             spans.append((rows.offsets[part] + first, counts[1 + first : 2 + last]))
-    folded = any(rows.folded[part] for part in parts)
     if not spans:
         return np.array([zeros], dtype=np.int64), 0, folded
     low = min(offset for offset, _ in spans)

@@ -162,3 +162,48 @@ def test_scaling_by_powers_of_two_rounds_as_ldexp(pairs: list[tuple[float, int]]
     exponents = np.array([exponent for _, exponent in pairs], dtype=np.int64)
     expected = np.ldexp(values, exponents)
     assert (_times_power_of_two(values, exponents).view(np.int64) == expected.view(np.int64)).all()
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_parts_whose_rings_span_far_apart_still_merge_their_window(strategy: str) -> None:
+    # Each thread's ring spans a wide range from a time that has left the window (one
+    # very small, one very large): the rings together pass MAX_BINS buckets, the
+    # window's own times do not, and the window must show exactly them.
+    clock = FakeClock()
+    tracker = ActionTracker(strategy, clock=clock)  # type: ignore[arg-type]
+    rng = np.random.default_rng(3)
+    window_times: list[float] = []
+    barrier = threading.Barrier(3)
+
+    def producer(outlier: float) -> None:
+        tracker.add("a", outlier)
+        for _ in range(2):
+            barrier.wait(timeout=5)
+            values = rng.lognormal(4, 0.5, 700).tolist()
+            window_times.extend(values)
+            for value in values:
+                tracker.add("a", value)
+            barrier.wait(timeout=5)
+
+    threads = [threading.Thread(target=producer, args=(v,)) for v in (1e-8, 1e16)]
+    for thread in threads:
+        thread.start()
+    clock.now += 10  # the outliers' second falls out of a 2-second window
+    for _ in range(2):
+        barrier.wait(timeout=5)
+        barrier.wait(timeout=5)
+        clock.now += 1
+    for thread in threads:
+        thread.join(timeout=5)
+        assert not thread.is_alive()
+    clock.now -= 1
+    got, expected = tracker.snapshot(window=2).get("a"), fresh_figures(strategy, window_times)
+    assert got is not None
+    assert (got.count, got.mean, got.min, got.max) == (
+        expected.count,
+        expected.mean,
+        expected.min,
+        expected.max,
+    )
+    assert got.percentile_accuracy == expected.percentile_accuracy
+    assert (got.p50, got.p90, got.p99) == (expected.p50, expected.p90, expected.p99)

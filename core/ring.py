@@ -638,13 +638,10 @@ class WindowRows:
             group_sizes: Sequence[int] = sizes
             group_starts = self.starts
         else:  # each group's columns brought together, for reduceat
-            starts = self.starts.tolist()
-            table = table[
-                :,
-                np.concatenate(
-                    [np.arange(starts[p], starts[p] + sizes[p]) for g in groups for p in g]
-                ),
-            ]
+            order = np.array([part for group in groups for part in group])
+            part_sizes = np.asarray(sizes)[order]
+            moved = self.starts[order] - (np.cumsum(part_sizes) - part_sizes)
+            table = table[:, np.arange(int(part_sizes.sum())) + np.repeat(moved, part_sizes)]
             group_sizes = [sum(sizes[part] for part in group) for group in groups]
             group_starts = np.cumsum([0, *group_sizes[:-1]])
         group_of = np.repeat(np.arange(len(groups)), group_sizes)

@@ -383,10 +383,10 @@ class ActionTracker:
                 if len(stores) == len(parts):
                     first, *others = stores
                     stored[index] = first.merged_with(others) if others else first
-            elif not found.exact_together(parts):
-                counts = _summed_buckets(rows, parts)
-                if counts is not None:
-                    sketched[index] = counts
+            elif (exact := found.exact_values(parts)) is not None:
+                stored[index] = SampleStore.of(exact)  # a sketch's few times, kept as they are
+            elif (counts := _summed_buckets(rows, parts)) is not None:
+                sketched[index] = counts
         figures: dict[int, tuple[Number, ...]] = {}
         for chosen, quantiles in (
             (sketched, self._bucket_quantiles(sketched, names, found)),
@@ -944,17 +944,20 @@ class _Window:
     """By part, its times as its distribution keeps them (``Distribution.latest``)."""
     moments: dict[str, Moments]
 
-    def exact_together(self, parts: list[int]) -> bool:
-        """Whether the sketches of ``parts`` (of rings with buckets) keep their times
-        one by one, and together no more than EXACT_LIMIT: percentiles are then exact."""
-        total = 0
+    def exact_values(self, parts: list[int]) -> npt.NDArray[np.float64] | None:
+        """The times of ``parts`` (of rings with buckets) when their sketches keep them
+        one by one, and together no more than EXACT_LIMIT, as a sketch's exact
+        percentiles are worked out from; else None."""
+        arrays = []
         for part in parts:
             latest = self.latest.get(part)
             kept = None if latest is None else latest.kept()
             if kept is None:
-                return False
-            total += len(kept)
-        return total <= EXACT_LIMIT
+                return None
+            arrays.append(kept)
+        if sum(len(kept) for kept in arrays) > EXACT_LIMIT:
+            return None
+        return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
 
     def tallies(self, name: str) -> list[Tally]:
         """Private tallies of ``name``'s window, one per part: its figures ride on the

@@ -15,6 +15,7 @@ a new second drops those that fell out of the longest window.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -563,13 +564,12 @@ class WindowReader:
     def finish(self) -> WindowRows:
         """Every part read, private: the rings may change once this returns."""
         columns = self._columns
-        if not columns:
-            table = np.zeros((_FIGURES, 0))
-        elif len(columns) == 1:
-            table = columns[0].copy()
-        else:
-            table = np.concatenate(columns, axis=1)
         sizes = [part.shape[1] for part in columns]
+        table = _scratch_table(sum(sizes))
+        if len(columns) == 1:
+            table[:] = columns[0]
+        elif columns:
+            np.concatenate(columns, axis=1, out=table)
         self._columns = []
         return WindowRows(
             table,
@@ -582,6 +582,24 @@ class WindowReader:
             self._big_sums,
             self._exotic,
         )
+
+
+_SCRATCH_COLUMNS = 1 << 16
+"""Columns (5 MiB) of the table each thread keeps to read windows into between reads."""
+_scratch_of_thread = threading.local()
+
+
+def _scratch_table(columns: int) -> npt.NDArray[np.float64]:
+    """A table of ``columns`` columns to read a window into, the calling thread's own and
+    reused by its next window read (up to _SCRATCH_COLUMNS): a fresh table of a few MiB
+    each time would be faulted in page by page, which costs as much as the work on it."""
+    if columns > _SCRATCH_COLUMNS:
+        return np.empty((_FIGURES, columns))
+    kept: npt.NDArray[np.float64] | None = getattr(_scratch_of_thread, "table", None)
+    if kept is None or kept.shape[1] < columns:
+        kept = np.empty((_FIGURES, max(columns, 1 << 10)))
+        _scratch_of_thread.table = kept
+    return kept[:, :columns]
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Literal
 
@@ -141,8 +142,8 @@ def stacked_quantiles(
             for index in indexes:
                 results[index] = stores[index].quantiles(qs, minimums[index], maximums[index])
             continue
-        data = np.concatenate([stores[index]._data[:size] for index in indexes])
-        data = data.reshape(len(indexes), size)
+        data = _scratch(len(indexes), size)
+        np.concatenate([stores[index]._data[:size] for index in indexes], out=data.reshape(-1))
         _select_ranks(data, needed_ranks(size, qs))
         # linear_quantiles' arithmetic, done on the columns of every row at once.
         found = np.array(linear_quantiles(data.T, qs)).T
@@ -162,6 +163,25 @@ def stacked_quantiles(
                 exact = found[at].tolist()
                 results[indexes[at]] = tuple(min(max(value, low), high) for value in exact)
     return results
+
+
+_SCRATCH_LIMIT = 1 << 19
+"""Values (4 MiB) of the array each thread keeps to stack windows in between snapshots."""
+_scratch_of_thread = threading.local()
+
+
+def _scratch(rows: int, size: int) -> npt.NDArray[np.float64]:
+    """A ``rows`` by ``size`` array to work in, the calling thread's own, reused from one
+    snapshot to the next up to _SCRATCH_LIMIT values: a fresh array of a few MiB each
+    time would be faulted in page by page, which costs as much as the work in it."""
+    count = rows * size
+    if count > _SCRATCH_LIMIT:
+        return np.empty((rows, size))
+    kept: npt.NDArray[np.float64] | None = getattr(_scratch_of_thread, "array", None)
+    if kept is None or len(kept) < count:
+        kept = np.empty(max(count, 1 << 16))
+        _scratch_of_thread.array = kept
+    return kept[:count].reshape(rows, size)
 
 
 def _select_ranks(rows: npt.NDArray[np.float64], ranks: list[int]) -> None:

@@ -751,8 +751,9 @@ class ActionTracker:
         in ``unchanged`` and not copied: samples are only ever added, so within one reset
         an equal count means the very same samples. With ``only``, just those actions'
         tallies are copied. ``with_rings`` copies the rings too; ``since``, a second,
-        makes the cut a window's: each tally's figures from that second on (see
-        ``Tally.since``), none left out as unchanged.
+        makes the cut a window's: every tally's seconds from that second on, read by one
+        ``WindowReader`` into the cut's ``window`` (not ``groups``), none left out as
+        unchanged.
         """
         with self._structure_lock:
             stripes = list(self._stripes)

@@ -320,7 +320,7 @@ def single_quantiles(
 
 
 def bucket_quantiles(
-    rows: Sequence[npt.NDArray[np.int64]],
+    rows: Sequence[npt.NDArray[np.integer]],
     offsets: Sequence[int],
     qs: Sequence[float],
     minimums: Sequence[Number],
@@ -336,7 +336,7 @@ def bucket_quantiles(
     lengths = np.array([len(row) for row in rows], dtype=np.int64)
     # One running count over every row, each after the one before: a row's order
     # statistic of rank r is where the count passes the rows before it plus r.
-    cumulative = np.cumsum(np.concatenate(rows))
+    cumulative = np.cumsum(np.concatenate(rows), dtype=np.int64)
     ends = np.cumsum(lengths)
     starts = ends - lengths
     befores = np.concatenate(([0], cumulative[ends[:-1] - 1]))
@@ -387,7 +387,7 @@ def bucket_quantiles(
 
 
 def _row_quantiles(
-    row: npt.NDArray[np.int64],
+    row: npt.NDArray[np.integer],
     offset: int,
     count: int,
     qs: Sequence[float],
@@ -399,7 +399,7 @@ def _row_quantiles(
     zeros = int(row[0])
     ranks = [q * (count - 1) for q in qs]
     needed = sorted({bound for rank in ranks for bound in (math.floor(rank), math.ceil(rank))})
-    cumulative = np.cumsum(row)
+    cumulative = np.cumsum(row, dtype=np.int64)
     indexes = (np.searchsorted(cumulative, needed, "right") - 1).tolist()
     zero = min(max(0, minimum), maximum)
     last = len(row) - 2

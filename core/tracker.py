@@ -372,7 +372,7 @@ class ActionTracker:
         names = [name for name in cut.names if name in found.moments and found.moments[name].count]
         # The usual actions (a sketch's window past its exact values, or the samples of
         # any window) have their percentiles worked out together with the others'.
-        sketched: dict[int, tuple[npt.NDArray[np.int64], int, bool]] = {}
+        sketched: dict[int, tuple[npt.NDArray[np.integer], int, bool]] = {}
         stored: dict[int, SampleStore] = {}
         for index, name in enumerate(names):
             parts = found.parts[name]
@@ -408,7 +408,7 @@ class ActionTracker:
 
     @staticmethod
     def _bucket_quantiles(
-        sketched: dict[int, tuple[npt.NDArray[np.int64], int, bool]],
+        sketched: dict[int, tuple[npt.NDArray[np.integer], int, bool]],
         names: list[str],
         found: _Window,
     ) -> list[tuple[Number, ...]]:
@@ -978,7 +978,7 @@ class _Window:
 
 def _summed_buckets(
     rows: WindowRows, parts: list[int]
-) -> tuple[npt.NDArray[np.int64], int, bool] | None:
+) -> tuple[npt.NDArray[np.integer], int, bool] | None:
     """An action's bucket counts over its window's ``parts`` (a row as ``bucket_quantiles``
     takes it), their first bucket and whether any part folded its low buckets; None when
     the parts together span more than MAX_BINS buckets (merging their sketches would
@@ -1002,7 +1002,7 @@ def _summed_buckets(
         return summed, low, folded
     # Else only their filled buckets count: merged sketches are trimmed first.
     zeros = 0
-    spans: list[tuple[int, npt.NDArray[np.int64]]] = []
+    spans: list[tuple[int, npt.NDArray[np.integer]]] = []
     for part in parts:
         counts = rows.buckets[part]
         assert counts is not None

@@ -207,3 +207,27 @@ def test_parts_whose_rings_span_far_apart_still_merge_their_window(strategy: str
     )
     assert got.percentile_accuracy == expected.percentile_accuracy
     assert (got.p50, got.p90, got.p99) == (expected.p50, expected.p90, expected.p99)
+
+
+@pytest.mark.parametrize("per_second", [200, 300, 70_000])
+def test_bucket_counts_past_their_narrow_types_sum_right(per_second: int) -> None:
+    # Counts past 255 (or 65,535) in one bucket and second widen the ring's matrix; the
+    # window's sums are taken in a narrow type where it holds them, never past it.
+    clock = FakeClock()
+    tracker = ActionTracker("running", clock=clock)
+    times: list[float] = []
+    for second in range(3):
+        values = [100.0] * per_second + [100.0 + second] * 7
+        times.extend(values)
+        tracker.add_actions(f'{{"action": "a", "time": {value}}}' for value in values)
+        clock.now += 1
+    clock.now -= 1
+    got, expected = tracker.snapshot(window=3).get("a"), fresh_figures("running", times)
+    assert got is not None
+    assert (got.count, got.mean, got.p50, got.p90, got.p99) == (
+        expected.count,
+        expected.mean,
+        expected.p50,
+        expected.p90,
+        expected.p99,
+    )

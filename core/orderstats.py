@@ -15,7 +15,9 @@ def linear_quantiles(
     """``np.quantile(ordered, qs)`` to the last bit (its default "linear" method, in the
     same arithmetic): np.quantile's own overhead per call is many times the work, and a
     snapshot of 10,000 small actions makes 10,000 calls. ``ordered`` need only hold the
-    right order statistics at the places read (``needed_ranks``): a partition will do."""
+    right order statistics at the places read (``needed_ranks``): a partition will do.
+    A 2-D ``ordered`` holds many sets of values, one per column, each place a row: every
+    quantile is then worked out for all the sets at once, as an array."""
     last = len(ordered) - 1
     result = []
     for q in qs:

@@ -15,6 +15,7 @@ a new second drops those that fell out of the longest window.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -497,67 +498,260 @@ def _joined(parts: list[RingRows]) -> RingRows | None:
     return RingRows(table[:, order], shift, big, buckets, offset, folded, exotic)
 
 
-def window_moments(groups: Sequence[Sequence[RingRows]]) -> list[Moments]:
-    """The ``Moments`` of each group of window parts (an action's, one per stripe), all
-    groups worked out together by numpy: a window over many actions takes a few dozen
-    numpy calls, not a few dozen per action."""
-    parts = [rows for group in groups for rows in group]
-    table = (
-        np.concatenate([rows.table for rows in parts], axis=1) if len(parts) > 1 else parts[0].table
+class WindowReader:
+    """The seconds of a window, from ``first`` on, of many rings read at one instant: the
+    caller holds the stripes' locks from the first ``read`` through ``finish``, and
+    works out the figures from the ``WindowRows`` after letting them go.
+
+    Only what a window's figures need is taken under the locks: the figures of its
+    seconds, copied for every ring in one numpy call at ``finish``, and the sum of its
+    seconds' bucket counts (a window's percentiles need no more)."""
+
+    __slots__ = (
+        "_big_sums",
+        "_buckets",
+        "_columns",
+        "_exotic",
+        "_folded",
+        "_offsets",
+        "_shifts",
+        "first",
     )
-    part_sizes = [rows.table.shape[1] for rows in parts]
-    group_sizes = [sum(rows.table.shape[1] for rows in group) for group in groups]
-    group_starts = np.cumsum([0, *group_sizes[:-1]])
-    part_starts = np.cumsum([0, *part_sizes[:-1]])
-    group_of = np.repeat(np.arange(len(groups)), group_sizes)
-    counts = table[_COUNT]
-    totals = np.add.reduceat(counts, group_starts)
-    lows = np.minimum.reduceat(table[_MIN], group_starts)
-    highs = np.maximum.reduceat(table[_MAX], group_starts)
-    kinds = table[_KIND].astype(np.int64)
-    bits = kinds & 3
-    exps = (kinds - bits) // 4
-    low_ints = np.maximum.reduceat(
-        (table[_MIN] == lows[group_of]) & (bits & _MIN_IS_INT > 0), group_starts
-    )
-    high_ints = np.maximum.reduceat(
-        (table[_MAX] == highs[group_of]) & (bits & _MAX_IS_INT > 0), group_starts
-    )
-    scales = np.maximum.reduceat(exps, group_starts)
-    shifts = exps - scales[group_of]
-    means = np.ldexp(table[_MEAN], shifts)
-    m2s = np.ldexp(table[_M2], 2 * shifts)
-    group_means = np.add.reduceat(counts * means, group_starts) / totals
-    deviations = means - group_means[group_of]
-    group_m2s = np.add.reduceat(m2s + counts * deviations * deviations, group_starts)
-    limbs = np.add.reduceat(table[_SUM0 : _SUM2 + 1], part_starts, axis=1).tolist()
-    result = []
-    index = 0
-    for number, group in enumerate(groups):
-        total = 0
-        for rows in group:
-            total += _from_limbs(limbs[0][index], limbs[1][index], limbs[2][index]) << rows.shift
-            total += sum(rows.big_sums.values())
-            index += 1
-        if any(rows.exotic for rows in group):
-            pairs = [rows.extremes() for rows in group]
-            low: Number = min(pair[0] for pair in pairs)
-            high: Number = max(pair[1] for pair in pairs)
+
+    def __init__(self, first: int) -> None:
+        self.first = first
+        self._columns: list[npt.NDArray[np.float64]] = []  # views, until ``finish``
+        self._shifts: list[int] = []
+        self._buckets: list[npt.NDArray[np.integer] | None] = []
+        self._offsets: list[int] = []
+        self._folded: list[bool] = []
+        self._big_sums: dict[int, dict[int, int]] = {}
+        self._exotic: dict[int, dict[int, tuple[Number, Number]]] = {}
+
+    def read(self, ring: SecondRing) -> int | None:
+        """Take ``ring``'s seconds of the window; the number of this part (counted from
+        0 in reading order), or None when the ring has none."""
+        start, end = ring.start, ring.end
+        if end == start:
+            return None
+        table = ring.table
+        begin = start + int(table[_SECOND, start:end].searchsorted(self.first))
+        if begin == end:
+            return None
+        part = len(self._columns)
+        self._columns.append(table[:, begin:end])
+        self._shifts.append(ring.shift)
+        first = self.first
+        if ring.exotic:
+            exotic = {second: pair for second, pair in ring.exotic.items() if second >= first}
+            if exotic:
+                self._exotic[part] = exotic
+        if ring.big_sums:
+            big = {second: total for second, total in ring.big_sums.items() if second >= first}
+            if big:
+                self._big_sums[part] = big
+        buckets = ring.buckets
+        if buckets is None:
+            self._buckets.append(None)
+            self._offsets.append(0)
+            self._folded.append(False)
         else:
-            low = int(lows[number]) if low_ints[number] else float(lows[number])
-            high = int(highs[number]) if high_ints[number] else float(highs[number])
-        result.append(
-            Moments(
-                count=int(totals[number]),
-                total_scaled=total,
-                minimum=low,
-                maximum=high,
-                scale_exp=int(scales[number]),
-                scaled_mean=float(group_means[number]),
-                scaled_m2=max(float(group_m2s[number]), 0.0),
+            self._buckets.append(
+                np.add.reduce(
+                    buckets[begin:end], axis=0, dtype=_sum_type(buckets.dtype, end - begin)
+                )
             )
+            self._offsets.append(ring.offset)
+            self._folded.append(ring.folded)
+        return part
+
+    def finish(self) -> WindowRows:
+        """Every part read, private: the rings may change once this returns."""
+        columns = self._columns
+        sizes = [part.shape[1] for part in columns]
+        table = _scratch_table(sum(sizes))
+        if len(columns) == 1:
+            table[:] = columns[0]
+        elif columns:
+            np.concatenate(columns, axis=1, out=table)
+        self._columns = []
+        return WindowRows(
+            table,
+            np.cumsum([0, *sizes[:-1]]) if sizes else np.zeros(0, dtype=np.int64),
+            sizes,
+            self._shifts,
+            self._buckets,
+            self._offsets,
+            self._folded,
+            self._big_sums,
+            self._exotic,
         )
-    return result
+
+
+def _sum_type(kind: np.dtype[Any], rows: int) -> type[np.integer]:
+    """The narrowest type that holds a sum of ``rows`` counts of type ``kind``: numpy
+    sums into a narrow type faster, and the sums are widened in one go later."""
+    if kind == np.uint8 and rows <= 257:  # 257 * 255 == 65535
+        return np.uint16
+    if kind in (np.uint8, np.uint16) and rows <= 65537:  # 65537 * 65535 < 2**32
+        return np.uint32
+    return np.int64
+
+
+_SCRATCH_COLUMNS = 1 << 16
+"""Columns (5 MiB) of the table each thread keeps to read windows into between reads."""
+_scratch_of_thread = threading.local()
+
+
+def _scratch_table(columns: int) -> npt.NDArray[np.float64]:
+    """A table of ``columns`` columns to read a window into, the calling thread's own and
+    reused by its next window read (up to _SCRATCH_COLUMNS): a fresh table of a few MiB
+    each time would be faulted in page by page, which costs as much as the work on it."""
+    if columns > _SCRATCH_COLUMNS:
+        return np.empty((_FIGURES, columns))
+    kept: npt.NDArray[np.float64] | None = getattr(_scratch_of_thread, "table", None)
+    if kept is None or kept.shape[1] < columns:
+        kept = np.empty((_FIGURES, max(columns, 1 << 10)))
+        _scratch_of_thread.table = kept
+    return kept[:, :columns]
+
+
+@dataclass(frozen=True, slots=True)
+class WindowRows:
+    """A window's seconds of many rings (parts), their figures side by side in one table
+    (each part's columns after the one before's) and, for rings with buckets, each
+    part's bucket counts summed over the window (column 0 the zeros, column i the bucket
+    ``offsets[part] + i - 1``)."""
+
+    table: npt.NDArray[np.float64]
+    starts: npt.NDArray[np.integer]
+    sizes: list[int]
+    shifts: list[int]
+    buckets: list[npt.NDArray[np.integer] | None]
+    """By part, its counts summed over the window, in the narrowest type that holds them."""
+    offsets: list[int]
+    folded: list[bool]
+    big_sums: dict[int, dict[int, int]]
+    """By part, the exact sums of its seconds too big for the limbs (few parts have any)."""
+    exotic: dict[int, dict[int, tuple[Number, Number]]]
+    """By part, the extremes of its seconds that float64 does not hold (likewise)."""
+
+    def counts(self) -> list[int]:
+        """The number of times of each part."""
+        if not self.sizes:
+            return []
+        return [int(n) for n in np.add.reduceat(self.table[_COUNT], self.starts).tolist()]
+
+    def part(self, part: int) -> RingRows:
+        """One part as ``SecondRing.since`` would have copied it (a sum of buckets, one row)."""
+        begin = int(self.starts[part])
+        table = self.table[:, begin : begin + self.sizes[part]]
+        buckets = self.buckets[part]
+        return RingRows(
+            table,
+            self.shifts[part],
+            self.big_sums.get(part, {}),
+            None if buckets is None else buckets[None, :],
+            self.offsets[part],
+            self.folded[part],
+            self.exotic.get(part, {}),
+        )
+
+    def moments(self, groups: Sequence[Sequence[int]]) -> list[Moments]:
+        """The ``Moments`` of each group of parts (an action's, one per stripe), all
+        groups worked out together by numpy: a window over many actions takes a few dozen
+        numpy calls, not a few dozen per action."""
+        if not groups:
+            return []
+        sizes = self.sizes
+        table = self.table
+        if len(groups) == len(sizes) and all(
+            len(group) == 1 and group[0] == number for number, group in enumerate(groups)
+        ):  # one part each, in order: the usual case, with one thread adding
+            group_sizes: Sequence[int] = sizes
+            group_starts = self.starts
+        else:  # each group's columns brought together, for reduceat
+            order = np.array([part for group in groups for part in group])
+            part_sizes = np.asarray(sizes)[order]
+            moved = self.starts[order] - (np.cumsum(part_sizes) - part_sizes)
+            table = table[:, np.arange(int(part_sizes.sum())) + np.repeat(moved, part_sizes)]
+            group_sizes = [sum(sizes[part] for part in group) for group in groups]
+            group_starts = np.cumsum([0, *group_sizes[:-1]])
+        group_of = np.repeat(np.arange(len(groups)), group_sizes)
+        counts = table[_COUNT]
+        totals = np.add.reduceat(counts, group_starts)
+        lows = np.minimum.reduceat(table[_MIN], group_starts)
+        highs = np.maximum.reduceat(table[_MAX], group_starts)
+        kinds = table[_KIND].astype(np.int64)
+        bits = kinds & 3
+        exps = kinds >> 2
+        low_ints = np.maximum.reduceat(
+            (table[_MIN] == lows[group_of]) & (bits & _MIN_IS_INT > 0), group_starts
+        ).tolist()
+        high_ints = np.maximum.reduceat(
+            (table[_MAX] == highs[group_of]) & (bits & _MAX_IS_INT > 0), group_starts
+        ).tolist()
+        scales = np.maximum.reduceat(exps, group_starts)
+        shifts = exps - scales[group_of]
+        means, m2s = table[_MEAN], table[_M2]
+        if shifts.any():  # seconds of one action at different scales
+            means, m2s = _times_power_of_two(means, shifts), _times_power_of_two(m2s, 2 * shifts)
+        group_means = np.add.reduceat(counts * means, group_starts) / totals
+        deviations = means - group_means[group_of]
+        group_m2s = np.add.reduceat(m2s + counts * deviations * deviations, group_starts)
+        # Each part's exact sum: its limbs summed, in the original order of the parts.
+        limbs = np.add.reduceat(self.table[_SUM0 : _SUM2 + 1], self.starts, axis=1)
+        low_limbs, middle_limbs, high_limbs = limbs.astype(np.int64).tolist()
+        sums = [
+            ((high << (2 * _LIMB_BITS)) + (middle << _LIMB_BITS) + low) << shift
+            for low, middle, high, shift in zip(
+                low_limbs, middle_limbs, high_limbs, self.shifts, strict=True
+            )
+        ]
+        for part, big in self.big_sums.items():
+            sums[part] += sum(big.values())
+        if len(sums) == len(groups):  # one part each
+            totals_exact = [sums[group[0]] for group in groups]
+        else:
+            totals_exact = [sum(sums[part] for part in group) for group in groups]
+        low_values = [
+            int(value) if is_int else value
+            for value, is_int in zip(lows.tolist(), low_ints, strict=True)
+        ]
+        high_values = [
+            int(value) if is_int else value
+            for value, is_int in zip(highs.tolist(), high_ints, strict=True)
+        ]
+        result = [
+            Moments(count, total, low, high, scale, mean, m2)
+            for count, total, low, high, scale, mean, m2 in zip(
+                totals.astype(np.int64).tolist(),
+                totals_exact,
+                low_values,
+                high_values,
+                scales.tolist(),
+                group_means.tolist(),
+                np.where(group_m2s < 0.0, 0.0, group_m2s).tolist(),  # as max(m2, 0.0)
+                strict=True,
+            )
+        ]
+        for number, group in enumerate(groups):
+            if any(part in self.exotic for part in group):  # an int beyond float64
+                pairs = [self.part(part).extremes() for part in group]
+                result[number].minimum = min(pair[0] for pair in pairs)
+                result[number].maximum = max(pair[1] for pair in pairs)
+        return result
+
+
+def _times_power_of_two(
+    values: npt.NDArray[np.float64], exponents: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64]:
+    """``np.ldexp(values, exponents)`` (exponents <= 0), to the bit: a product by an exact
+    power of two is rounded as ldexp rounds, and numpy multiplies many times faster."""
+    if int(exponents.min()) < -1022:  # 2**exponent would not be a normal double
+        return np.ldexp(values, exponents)
+    powers = ((exponents + 1023) << 52).view(np.float64)
+    return values * powers
 
 
 def window_start(now: float, window: int) -> int:

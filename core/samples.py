@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Literal
 
@@ -96,9 +97,10 @@ class SampleStore:
 
     def latest(self, count: int) -> SampleStore:
         """A store of the last ``count`` samples added (sharing them, never written to)."""
-        clone = SampleStore()
-        clone._data = self.view()[self.size - count :]
-        clone.size = count
+        clone = SampleStore.__new__(SampleStore)  # no empty array made, to be replaced
+        latest = self._data[self.size - count : self.size]
+        latest.flags.writeable = False
+        clone._data, clone.size = latest, count
         return clone
 
     def kept(self) -> npt.NDArray[np.float64]:
@@ -140,10 +142,64 @@ def stacked_quantiles(
             for index in indexes:
                 results[index] = stores[index].quantiles(qs, minimums[index], maximums[index])
             continue
-        data = np.stack([stores[index].view() for index in indexes])
-        data.partition(needed_ranks(size, qs), axis=1)
-        for index, row in zip(indexes, data, strict=True):
-            minimum, maximum = minimums[index], maximums[index]
-            exact = linear_quantiles(row, qs)
-            results[index] = tuple(min(max(float(value), minimum), maximum) for value in exact)
+        data = _scratch(len(indexes), size)
+        np.concatenate([stores[index]._data[:size] for index in indexes], out=data.reshape(-1))
+        _select_ranks(data, needed_ranks(size, qs))
+        # linear_quantiles' arithmetic, done on the columns of every row at once.
+        found = np.array(linear_quantiles(data.T, qs)).T
+        # Clamped by numpy where both ends are floats; an int end goes through Python's
+        # min and max, which hand it back as the int it is.
+        ends = [(minimums[index], maximums[index]) for index in indexes]
+        floats = [type(low) is float and type(high) is float for low, high in ends]
+        low_ends, high_ends = np.array(
+            [pair if both else (0.0, 0.0) for pair, both in zip(ends, floats, strict=True)]
+        ).T[:, :, None]
+        clamped = np.minimum(np.maximum(found, low_ends), high_ends).tolist()
+        for index, row in zip(indexes, clamped, strict=True):
+            results[index] = tuple(row)
+        for at, both in enumerate(floats):
+            if not both:
+                low, high = ends[at]
+                exact = found[at].tolist()
+                results[indexes[at]] = tuple(min(max(value, low), high) for value in exact)
     return results
+
+
+_SCRATCH_LIMIT = 1 << 19
+"""Values (4 MiB) of the array each thread keeps to stack windows in between snapshots."""
+_scratch_of_thread = threading.local()
+
+
+def _scratch(rows: int, size: int) -> npt.NDArray[np.float64]:
+    """A ``rows`` by ``size`` array to work in, the calling thread's own, reused from one
+    snapshot to the next up to _SCRATCH_LIMIT values: a fresh array of a few MiB each
+    time would be faulted in page by page, which costs as much as the work in it."""
+    count = rows * size
+    if count > _SCRATCH_LIMIT:
+        return np.empty((rows, size))
+    kept: npt.NDArray[np.float64] | None = getattr(_scratch_of_thread, "array", None)
+    if kept is None or len(kept) < count:
+        kept = np.empty(max(count, 1 << 16))
+        _scratch_of_thread.array = kept
+    return kept[:count].reshape(rows, size)
+
+
+def _select_ranks(rows: npt.NDArray[np.float64], ranks: list[int]) -> None:
+    """Put in each row, at each of ``ranks`` (ascending), the order statistic of that
+    rank, reordering the row in place.
+
+    One partition per rank, each at a single place and over the part above the one
+    before (numpy partitions many rows at one place with its vectorized selection, but
+    at several places with a slower generic one), and a rank just above the one before
+    found as the least value of the rest."""
+    every = np.arange(len(rows))
+    start = 0
+    for rank in ranks:
+        if rank == start:
+            place = rows[:, start:].argmin(axis=1) + start
+            least = rows[every, place]
+            rows[every, place] = rows[:, start]
+            rows[:, start] = least
+        else:
+            rows[:, start:].partition(rank - start, axis=1)
+        start = rank + 1

@@ -312,70 +312,115 @@ def single_quantiles(
     maximums: Sequence[Number],
 ) -> list[tuple[Number, ...]]:
     """``sketch.quantiles(qs, minimum, maximum)`` for each of many sketches that keep no
-    exact values, the bucket search done for all of them in a few numpy calls (a window
-    snapshot asks this of every action at once), with the very same results."""
-    if not sketches:
+    exact values, the bucket search done for all of them in a few numpy calls, with the
+    very same results."""
+    rows = [np.concatenate(([sketch.zeros], sketch.bins)) for sketch in sketches]
+    offsets = [sketch.offset for sketch in sketches]
+    return bucket_quantiles(rows, offsets, qs, minimums, maximums)
+
+
+def bucket_quantiles(
+    rows: Sequence[npt.NDArray[np.integer]],
+    offsets: Sequence[int],
+    qs: Sequence[float],
+    minimums: Sequence[Number],
+    maximums: Sequence[Number],
+) -> list[tuple[Number, ...]]:
+    """What ``quantiles(qs, minimum, maximum)`` gives for each of many sketches keeping
+    no exact values, each given as a row of counts: column 0 its zeros, column i its
+    bucket ``offset + i - 1``. Empty buckets at either end change nothing, so a window's
+    summed ring rows serve as they are. Every row is worked out together by numpy (a
+    window snapshot asks this of every action at once), with the very same results."""
+    if not rows:
         return []
-    lengths = [len(sketch.bins) for sketch in sketches]
-    width = max(*lengths, 1)
-    table = np.zeros((len(sketches), width), dtype=np.int64)
-    for row, sketch in enumerate(sketches):
-        table[row, : lengths[row]] = sketch.bins
-    cumulative = np.cumsum(table, axis=1)
-    totals = cumulative[:, -1].tolist()
-    # Each row lifted above the one before, so one search over the flattened rows
-    # finds every bucket; a row's padding repeats its total, as past its last bin.
-    lift = max(totals) + 1
-    if lift * len(sketches) >= 2**62:  # lifted rows would overflow int64: one at a time
-        return [
-            sketch.quantiles(qs, minimum, maximum)
-            for sketch, minimum, maximum in zip(sketches, minimums, maximums, strict=True)
-        ]
-    lifts = np.arange(len(sketches), dtype=np.int64) * lift
-    flat = (cumulative + lifts[:, None]).ravel()
-    rank_lists: list[list[float]] = []
-    needed_lists: list[list[int]] = []
-    targets: list[int] = []
-    for sketch, total in zip(sketches, totals, strict=True):
-        count = sketch.zeros + total
-        ranks = [q * (count - 1) for q in qs]
-        needed = sorted({bound for rank in ranks for bound in (math.floor(rank), math.ceil(rank))})
-        rank_lists.append(ranks)
-        needed_lists.append(needed)
-        zeros = sketch.zeros
-        targets.extend(max(rank - zeros, -1) for rank in needed)
-    rows = np.repeat(np.arange(len(sketches), dtype=np.int64), [len(n) for n in needed_lists])
-    found = np.searchsorted(flat, np.asarray(targets, dtype=np.int64) + rows * lift, "right")
-    indexes = (found - rows * width).tolist()
-    results: list[tuple[Number, ...]] = []
-    at = 0
-    for sketch, ranks, needed, length, minimum, maximum in zip(
-        sketches, rank_lists, needed_lists, lengths, minimums, maximums, strict=True
-    ):
-        zero = min(max(0, minimum), maximum)
-        zeros = sketch.zeros
-        last = length - 1
-        value_of: dict[int, Number] = {}
-        for rank in needed:
-            index = indexes[at]
-            at += 1
-            if rank < zeros:
-                value_of[rank] = zero
-                continue
-            estimate = _estimate(sketch.offset + min(index, last))
-            value_of[rank] = min(max(estimate, minimum), maximum)
-        result: list[Number] = []
-        for rank in ranks:
-            lower = math.floor(rank)
-            low_value = value_of[lower]
-            if rank == lower:
-                result.append(low_value)
-                continue
-            high_value = value_of[lower + 1]
-            value = low_value + (high_value - low_value) * (rank - lower)
-            result.append(min(max(value, minimum), maximum))
-        results.append(tuple(result))
+    lengths = np.array([len(row) for row in rows], dtype=np.int64)
+    # One running count over every row, each after the one before: a row's order
+    # statistic of rank r is where the count passes the rows before it plus r.
+    cumulative = np.cumsum(np.concatenate(rows), dtype=np.int64)
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    befores = np.concatenate(([0], cumulative[ends[:-1] - 1]))
+    counts = cumulative[ends - 1] - befores
+    zeros = cumulative[starts] - befores
+    # Rows with zeros or an int min or max go one by one: Python's min and max hand
+    # back the int itself, and a zero's value is worked out apart.
+    apart = [
+        row
+        for row, (zero_count, minimum, maximum) in enumerate(
+            zip(zeros.tolist(), minimums, maximums, strict=True)
+        )
+        if zero_count or type(minimum) is not float or type(maximum) is not float
+    ]
+    results: list[tuple[Number, ...]] = [()] * len(rows)
+    if len(apart) < len(rows):
+        low_ends = np.array([m if type(m) is float else 0.0 for m in minimums])
+        high_ends = np.array([m if type(m) is float else 0.0 for m in maximums])
+        ranks = np.asarray(qs, dtype=np.float64)[None, :] * (counts - 1).astype(np.float64)[:, None]
+        lowers = np.floor(ranks)
+        bounds = np.concatenate((lowers, np.ceil(ranks)), axis=1).astype(np.int64)
+        found = np.searchsorted(cumulative, bounds + befores[:, None], "right")
+        indexes = found - (starts + 1)[:, None]  # buckets from 0
+        keys = np.asarray(offsets, dtype=np.int64)[:, None] + np.minimum(
+            indexes, (lengths - 2)[:, None]
+        )
+        # math.exp, not numpy's: numpy's may differ in the last bit.
+        unique, where = np.unique(keys, return_inverse=True)
+        estimates = np.array([_estimate(key) for key in unique.tolist()])[where.reshape(-1)]
+        low_end, high_end = low_ends[:, None], high_ends[:, None]
+        values = np.minimum(np.maximum(estimates.reshape(keys.shape), low_end), high_end)
+        low_values, high_values = np.split(values, 2, axis=1)
+        between = low_values + (high_values - low_values) * (ranks - lowers)
+        chosen = np.where(
+            ranks == lowers, low_values, np.minimum(np.maximum(between, low_end), high_end)
+        )
+        results = [tuple(row) for row in chosen.tolist()]
+    for row in apart:
+        results[row] = _row_quantiles(
+            rows[row],
+            offsets[row],
+            int(counts[row]),
+            qs,
+            minimum=minimums[row],
+            maximum=maximums[row],
+        )
     return results
+
+
+def _row_quantiles(
+    row: npt.NDArray[np.integer],
+    offset: int,
+    count: int,
+    qs: Sequence[float],
+    *,
+    minimum: Number,
+    maximum: Number,
+) -> tuple[Number, ...]:
+    """``bucket_quantiles`` of one row, in Python's arithmetic of mixed numbers."""
+    zeros = int(row[0])
+    ranks = [q * (count - 1) for q in qs]
+    needed = sorted({bound for rank in ranks for bound in (math.floor(rank), math.ceil(rank))})
+    cumulative = np.cumsum(row, dtype=np.int64)
+    indexes = (np.searchsorted(cumulative, needed, "right") - 1).tolist()
+    zero = min(max(0, minimum), maximum)
+    last = len(row) - 2
+    value_of: dict[int, Number] = {}
+    for bound, index in zip(needed, indexes, strict=True):
+        if bound < zeros:
+            value_of[bound] = zero
+            continue
+        estimate = _estimate(offset + min(index, last))
+        value_of[bound] = min(max(estimate, minimum), maximum)
+    result: list[Number] = []
+    for rank in ranks:
+        lower = math.floor(rank)
+        low_value = value_of[lower]
+        if rank == lower:
+            result.append(low_value)
+            continue
+        high_value = value_of[lower + 1]
+        value = low_value + (high_value - low_value) * (rank - lower)
+        result.append(min(max(value, minimum), maximum))
+    return tuple(result)
 
 
 def _estimate(key: int) -> float:

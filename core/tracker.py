@@ -34,15 +34,15 @@ from core.moments import Moments
 from core.report import LoadProgress, LoadReport
 from core.ring import (
     RING_SECONDS,
-    RingRows,
     SecondRing,
+    WindowReader,
+    WindowRows,
     merged_in_time_order,
-    window_moments,
     window_start,
 )
 from core.samples import SampleStore, stacked_quantiles
 from core.session import ActionState, TrackerState, read_session, write_session
-from core.sketch import Accuracy, LogSketch, single_quantiles
+from core.sketch import EXACT_LIMIT, MAX_BINS, Accuracy, LogSketch, bucket_quantiles
 from core.stats import ActionStats, Snapshot
 from core.strategy import (
     NEW_DISTRIBUTION,
@@ -366,60 +366,72 @@ class ActionTracker:
     def _window_snapshot(self, cut: _Cut, now: float, window: int) -> Snapshot:
         """The snapshot of a window's ``cut`` taken at clock ``now``."""
         start = window_start(now, window)
-        found = cut.in_order()
-        # An action read from one stripe whose window keeps no exact values (the usual
-        # case past a few seconds) has its percentiles searched together with the others'.
-        batched = {
-            index: distribution
-            for index, (_, tallies) in enumerate(found)
-            if len(tallies) == 1
-            and isinstance(distribution := tallies[0].distribution, LogSketch)
-            and distribution.exact is None
-        }
-        figures = dict(
-            zip(
-                batched,
-                single_quantiles(
-                    list(batched.values()),
-                    QUANTILES,
-                    [found[index][1][0].moments.minimum for index in batched],
-                    [found[index][1][0].moments.maximum for index in batched],
-                ),
-                strict=True,
-            )
-        )
-        stored = {
-            index: distribution
-            for index, (_, tallies) in enumerate(found)
-            if len(tallies) == 1
-            and isinstance(distribution := tallies[0].distribution, SampleStore)
-        }
-        figures.update(
-            zip(
-                stored,
-                stacked_quantiles(
-                    list(stored.values()),
-                    QUANTILES,
-                    [found[index][1][0].moments.minimum for index in stored],
-                    [found[index][1][0].moments.maximum for index in stored],
-                ),
-                strict=True,
-            )
-        )
+        found = cut.window
+        assert found is not None
+        rows = found.rows
+        names = [name for name in cut.names if name in found.moments and found.moments[name].count]
+        # The usual actions (a sketch's window past its exact values, or the samples of
+        # any window) have their percentiles worked out together with the others'.
+        sketched: dict[int, tuple[npt.NDArray[np.integer], int, bool]] = {}
+        stored: dict[int, SampleStore] = {}
+        for index, name in enumerate(names):
+            parts = found.parts[name]
+            if rows.buckets[parts[0]] is None:
+                stores = [
+                    kept for part in parts if isinstance(kept := found.latest[part], SampleStore)
+                ]
+                if len(stores) == len(parts):
+                    first, *others = stores
+                    stored[index] = first.merged_with(others) if others else first
+            elif (exact := found.exact_values(parts)) is not None:
+                stored[index] = SampleStore.of(exact)  # a sketch's few times, kept as they are
+            elif (counts := _summed_buckets(rows, parts)) is not None:
+                sketched[index] = counts
+        figures: dict[int, tuple[Number, ...]] = {}
+        for chosen, quantiles in (
+            (sketched, self._bucket_quantiles(sketched, names, found)),
+            (stored, self._stacked_quantiles(stored, names, found)),
+        ):
+            figures.update(zip(chosen, quantiles, strict=True))
         actions = []
-        for index, (name, tallies) in enumerate(found):
+        for index, name in enumerate(names):
             seconds = now - max(start, cut.firsts[name])
-            sketch = batched.get(index)
+            moments = found.moments[name]
             if index in stored:
-                moments = Moments.merged(tally.moments for tally in tallies)
                 actions.append(_stats_of(name, moments, figures[index], "exact", seconds))
-            elif sketch is None:
-                actions.append(_stats(name, tallies, seconds))
-            else:
-                accuracy: Accuracy = "folded" if sketch.folded else "approximate"
-                moments = Moments.merged(tally.moments for tally in tallies)
+            elif index in sketched:
+                accuracy: Accuracy = "folded" if sketched[index][2] else "approximate"
                 actions.append(_stats_of(name, moments, figures[index], accuracy, seconds))
+            else:
+                actions.append(_stats(name, found.tallies(name), seconds))
         return Snapshot(cut.version, tuple(actions), self._strategy, cut.resets, window)
+
+    @staticmethod
+    def _bucket_quantiles(
+        sketched: dict[int, tuple[npt.NDArray[np.integer], int, bool]],
+        names: list[str],
+        found: _Window,
+    ) -> list[tuple[Number, ...]]:
+        moments = [found.moments[names[index]] for index in sketched]
+        return bucket_quantiles(
+            [counts for counts, _, _ in sketched.values()],
+            [offset for _, offset, _ in sketched.values()],
+            QUANTILES,
+            [each.minimum for each in moments],
+            [each.maximum for each in moments],
+        )
+
+    @staticmethod
+    def _stacked_quantiles(
+        stored: dict[int, SampleStore], names: list[str], found: _Window
+    ) -> list[tuple[Number, ...]]:
+        moments = [found.moments[names[index]] for index in stored]
+        return stacked_quantiles(
+            list(stored.values()),
+            QUANTILES,
+            [each.minimum for each in moments],
+            [each.maximum for each in moments],
+        )
 
     def _rates_renewed(self, snapshot: Snapshot, now: int) -> Snapshot:
         """``snapshot`` with its rates counted up to ``now``: itself when none changed."""
@@ -739,8 +751,9 @@ class ActionTracker:
         in ``unchanged`` and not copied: samples are only ever added, so within one reset
         an equal count means the very same samples. With ``only``, just those actions'
         tallies are copied. ``with_rings`` copies the rings too; ``since``, a second,
-        makes the cut a window's: each tally's figures from that second on (see
-        ``Tally.since``), none left out as unchanged.
+        makes the cut a window's: every tally's seconds from that second on, read by one
+        ``WindowReader`` into the cut's ``window`` (not ``groups``), none left out as
+        unchanged.
         """
         with self._structure_lock:
             stripes = list(self._stripes)
@@ -749,7 +762,9 @@ class ActionTracker:
             with stripe.lock:
                 flush_all(self._contents(stripe, only), stripe.second)
         groups: dict[str, list[Tally]] = {}
-        parts: dict[str, list[tuple[RingRows, Distribution]]] = {}
+        reader = None if since is None else WindowReader(since)
+        parts: dict[str, list[int]] = {}
+        latest: dict[int, Distribution] = {}
         with ExitStack() as stack:
             for stripe in stripes:
                 stack.enter_context(stripe.lock)
@@ -764,23 +779,29 @@ class ActionTracker:
                 for name, tally in items:
                     if name in unchanged or (only is not None and name not in only):
                         continue
-                    if since is None:
+                    if reader is None:
                         copy = tally.copy(with_distributions, with_rings)
                         groups.setdefault(name, []).append(copy)
-                    elif (part := tally.since(since)) is not None:
+                    elif (part := reader.read(tally.ring)) is not None:
                         parts.setdefault(name, []).append(part)
+                        # The window's times one by one, where the distribution keeps
+                        # them: taken below, once the parts' counts are known.
+                        distribution = tally.distribution
+                        if isinstance(distribution, SampleStore) or distribution.kept() is not None:
+                            latest[part] = distribution
+            if reader is not None:
+                rows = reader.finish()
+                if latest:
+                    counts = rows.counts()
+                    latest = {part: kept.latest(counts[part]) for part, kept in latest.items()}
             # Inside the cut: a reset right after it must not rename what was read.
             with self._names_lock:
                 firsts = dict(self._names)
-        if parts:  # a window's figures, worked out of the locks, every action at once
-            found = window_moments([[rows for rows, _ in pieces] for pieces in parts.values()])
-            for (name, pieces), moments in zip(parts.items(), found, strict=True):
-                # The action's figures ride on its first part; the others add their times.
-                groups[name] = [
-                    window_tally(moments if index == 0 else Moments(), rows.distribution(latest))
-                    for index, (rows, latest) in enumerate(pieces)
-                ]
-        return _Cut(version, resets, list(firsts), groups, unchanged, firsts, only)
+        window = None
+        if reader is not None:  # a window's figures, worked out of the locks, all at once
+            moments = dict(zip(parts, rows.moments(list(parts.values())), strict=True))
+            window = _Window(rows, parts, latest, moments)
+        return _Cut(version, resets, list(firsts), groups, unchanged, firsts, only, window)
 
 
 def _merged(tallies: list[Tally]) -> Distribution:
@@ -892,12 +913,112 @@ class _Cut:
     """The clock when each name's first time came."""
     only: set[str] | None
     """The names the cut was limited to, if it was."""
+    window: _Window | None = None
+    """A window's cut holds its figures here, not in ``groups``."""
 
     def in_order(self) -> list[tuple[str, list[Tally]]]:
         """Actions with samples, in first-seen order."""
+        window = self.window
+        if window is not None:
+            return [
+                (name, window.tallies(name))
+                for name in self.names
+                if name in window.moments and window.moments[name].count
+            ]
         groups = self.groups
         return [
             (name, groups[name])
             for name in self.names
             if name in groups and any(tally.moments.count for tally in groups[name])
         ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """A window's figures, as ``_gather`` read them: every action's seconds in ``rows``
+    (an action's parts, one per stripe holding some, by name in ``parts``), the times
+    one by one of the parts whose distribution keeps them, and each action's moments."""
+
+    rows: WindowRows
+    parts: dict[str, list[int]]
+    latest: dict[int, Distribution]
+    """By part, its times as its distribution keeps them (``Distribution.latest``)."""
+    moments: dict[str, Moments]
+
+    def exact_values(self, parts: list[int]) -> npt.NDArray[np.float64] | None:
+        """The times of ``parts`` (of rings with buckets) when their sketches keep them
+        one by one, and together no more than EXACT_LIMIT, as a sketch's exact
+        percentiles are worked out from; else None."""
+        arrays = []
+        for part in parts:
+            latest = self.latest.get(part)
+            kept = None if latest is None else latest.kept()
+            if kept is None:
+                return None
+            arrays.append(kept)
+        if sum(len(kept) for kept in arrays) > EXACT_LIMIT:
+            return None
+        return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+
+    def tallies(self, name: str) -> list[Tally]:
+        """Private tallies of ``name``'s window, one per part: its figures ride on the
+        first, the others add their times."""
+        found = []
+        for index, part in enumerate(self.parts[name]):
+            latest = self.latest.get(part)
+            if latest is None:  # a sketch past its exact values
+                latest = LogSketch()
+                latest.exact = None
+            distribution = self.rows.part(part).distribution(latest)
+            found.append(
+                window_tally(self.moments[name] if index == 0 else Moments(), distribution)
+            )
+        return found
+
+
+def _summed_buckets(
+    rows: WindowRows, parts: list[int]
+) -> tuple[npt.NDArray[np.integer], int, bool] | None:
+    """An action's bucket counts over its window's ``parts`` (a row as ``bucket_quantiles``
+    takes it), their first bucket and whether any part folded its low buckets; None when
+    the parts together span more than MAX_BINS buckets (merging their sketches would
+    fold them, as the one-by-one way does)."""
+    if len(parts) == 1:
+        (part,) = parts
+        counts = rows.buckets[part]
+        assert counts is not None
+        return counts, rows.offsets[part], rows.folded[part]
+    rows_of = [counts for part in parts if (counts := rows.buckets[part]) is not None]
+    assert len(rows_of) == len(parts)
+    offsets = [rows.offsets[part] for part in parts]
+    folded = any(rows.folded[part] for part in parts)
+    low = min(offsets)
+    high = max(offset + len(counts) - 1 for offset, counts in zip(offsets, rows_of, strict=True))
+    if high - low <= MAX_BINS:  # the rows as they are, with any empty buckets at the ends
+        summed = np.zeros(high - low + 1, dtype=np.int64)
+        for offset, counts in zip(offsets, rows_of, strict=True):
+            summed[0] += counts[0]
+            summed[1 + offset - low : offset - low + len(counts)] += counts[1:]
+        return summed, low, folded
+    # Else only their filled buckets count: merged sketches are trimmed first.
+    zeros = 0
+    spans: list[tuple[int, npt.NDArray[np.integer]]] = []
+    for part in parts:
+        counts = rows.buckets[part]
+        assert counts is not None
+        zeros += int(counts[0])
+        filled = np.flatnonzero(counts[1:])
+        if len(filled):
+            first, last = int(filled[0]), int(filled[-1])
+            spans.append((rows.offsets[part] + first, counts[1 + first : 2 + last]))
+    if not spans:
+        return np.array([zeros], dtype=np.int64), 0, folded
+    low = min(offset for offset, _ in spans)
+    high = max(offset + len(bins) for offset, bins in spans)
+    if high - low > MAX_BINS:
+        return None
+    summed = np.zeros(high - low + 1, dtype=np.int64)
+    summed[0] = zeros
+    for offset, bins in spans:
+        summed[1 + offset - low : 1 + offset - low + len(bins)] += bins
+    return summed, low, folded

@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import pickle
 import select
 import struct
 import subprocess
@@ -62,8 +63,9 @@ class Worker:
 
     def send(self, request: object) -> None:
         """Queue a request; raises ``WorkerError`` when the worker is gone."""
-        try:
-            _FRAMING.send_pickled(self._input.fileno(), (self._sent + 1, request))
+        data = pickle.dumps((self._sent + 1, request), pickle.HIGHEST_PROTOCOL)
+        try:  # a request that cannot be pickled is the caller's error, not the worker's
+            _FRAMING.send(self._input.fileno(), data)
         except (OSError, ValueError) as error:  # a broken pipe, or closed already
             raise WorkerError(f"worker {self.pid} is gone: {error}") from None
         self._sent += 1

@@ -76,15 +76,17 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """A public name, imported from its module the first time it is asked for (PEP 562)
-    and kept here, so later lookups cost nothing."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'core' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
+if not TYPE_CHECKING:  # a type checker sees the imports above, and flags unknown names
+
+    def __getattr__(name: str) -> object:
+        """A public name, imported from its module the first time it is asked for (PEP
+        562) and kept here, so later lookups cost nothing."""
+        home = _HOMES.get(name)
+        if home is None:
+            raise AttributeError(f"module 'core' has no attribute {name!r}")
+        value = getattr(importlib.import_module(home), name)
+        globals()[name] = value
+        return value
 
 
 def __dir__() -> list[str]:

@@ -13,13 +13,13 @@ import contextlib
 import errno
 import ipaddress
 import socket
-import sys
 import threading
 import time
 from types import TracebackType
 
 import core.tcpreceiver
 import core.tracker
+from core.childproc import can_start_children
 from core.errors import reason
 from core.linefeed import LineFeeder
 from core.livecounts import LineError, SourceCounts, SourceTally
@@ -80,8 +80,7 @@ class Listener:
                 and type(tracker) is ActionTracker
                 and tracker.strategy == "running"
                 and "add" not in vars(tracker)
-                and not getattr(sys, "frozen", False)
-                and bool(sys.executable)
+                and can_start_children()
             )
         self._in_process = in_process
         self._tally = SourceTally()

@@ -9,11 +9,10 @@ sends a ``LiveBatch`` every ``BATCH_SECONDS``; a thread of the owner merges each
 into the tracker, at a cost in proportion to the actions in it, not to the lines.
 
 The owner binds the socket (so port 0, ``.address`` and a port in use behave as
-in-process) and hands it to the worker. The worker is a fresh interpreter
-(``python -c`` calling ``main``, started by fork and exec as multiprocessing's "spawn"
-does, never a bare fork of a process that may run Qt threads), and it imports neither
-the owner's ``__main__`` nor Qt. Batches and the stop request travel over a socket
-pair, pickled: both ends are this program.
+in-process) and hands it to the worker. The worker is a child interpreter
+(``core.childproc``: ``python -c`` calling ``main``), which imports neither the owner's
+``__main__`` nor Qt. Batches and the stop request travel over a socket pair, pickled:
+both ends are this program.
 """
 
 from __future__ import annotations
@@ -30,10 +29,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import core.tcpreceiver
 import core.tracker
+from core.childproc import Framing, start_child, wait_or_kill
 from core.livebatch import BatchFeeder, LiveBatch, apply_batch
 from core.livecounts import SourceTally
 from core.livepipeline import LinePipeline
@@ -49,7 +48,7 @@ parser to let go, so short stalls do not fill the socket buffer (the default is 
 _WORKER_MAIN = "import sys, core.liveworker as w; w.main(sys.argv[1:])"
 """Not ``-m core.liveworker``: as ``__main__`` its classes would not be the ones the
 owner pickles."""
-_HEADER = struct.Struct("!I")
+_FRAMING = Framing(struct.Struct("!I"))
 _STOP = b"stop"
 _GO = b"go"
 _READY = b"ready"
@@ -99,13 +98,15 @@ class WorkerProcess:
         self._stop_sent = False
         self._reading = False  # whether the worker was told to read the socket
         ours, theirs = socket.socketpair()
+        ours.setblocking(True)  # even under a default timeout: framing reads its descriptor
         self._channel = ours
         try:
-            self._process = subprocess.Popen(
-                [sys.executable, "-c", _WORKER_MAIN, str(sock.fileno()), str(theirs.fileno())],
-                pass_fds=(sock.fileno(), theirs.fileno()),
-                env=_worker_environment(),
+            self._process = start_child(
+                _WORKER_MAIN,
+                str(sock.fileno()),
+                str(theirs.fileno()),
                 stdin=subprocess.DEVNULL,
+                pass_fds=(sock.fileno(), theirs.fileno()),
             )
         except BaseException:
             ours.close()
@@ -131,11 +132,7 @@ class WorkerProcess:
         if not reading:  # still starting, or waiting for the word: it read nothing
             self._process.kill()
         self._merger.join(timeout=max(0.0, deadline - time.monotonic()))
-        try:
-            self._process.wait(timeout=max(0.01, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        wait_or_kill(self._process, max(0.01, deadline - time.monotonic()))
         # The worker is gone: its end of the channel is closed, so the merger ends.
         with contextlib.suppress(OSError):
             self._channel.shutdown(socket.SHUT_RDWR)
@@ -173,40 +170,17 @@ class WorkerProcess:
             self._stop_sent = word == _STOP
             self._reading = self._reading or word == _GO
             with contextlib.suppress(OSError):
-                self._channel.sendall(_HEADER.pack(len(word)) + word)
-
-
-def _worker_environment() -> dict[str, str]:
-    """The owner's environment, with this package importable whatever the current
-    folder."""
-    environment = dict(os.environ)
-    root = str(Path(__file__).resolve().parents[1])
-    paths = environment.get("PYTHONPATH")
-    environment["PYTHONPATH"] = root if not paths else os.pathsep.join((root, paths))
-    return environment
+                _FRAMING.send(self._channel.fileno(), word)
 
 
 def _send(channel: socket.socket, message: object) -> None:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    channel.sendall(_HEADER.pack(len(data)) + data)
+    _FRAMING.send_pickled(channel.fileno(), message)
 
 
 def _receive(channel: socket.socket) -> object:
     """The next message; raises EOFError when the other end closed."""
-    (size,) = _HEADER.unpack(_read_exactly(channel, _HEADER.size))
-    data = _read_exactly(channel, size)
+    data = _FRAMING.receive(channel.fileno())
     return data if data in _WORDS else pickle.loads(data)
-
-
-def _read_exactly(channel: socket.socket, size: int) -> bytes:
-    parts = []
-    while size:
-        part = channel.recv(min(size, 1 << 20))
-        if not part:
-            raise EOFError("the other process closed the channel")
-        parts.append(part)
-        size -= len(part)
-    return b"".join(parts)
 
 
 # --- the worker process ---------------------------------------------------------------
@@ -247,7 +221,7 @@ def run_worker(sock: socket.socket, channel: socket.socket) -> None:
     )
     with contextlib.suppress(OSError, EOFError):
         with sending:
-            channel.sendall(_HEADER.pack(len(_READY)) + _READY)
+            _FRAMING.send(channel.fileno(), _READY)
         if _receive(channel) != _GO:
             raise EOFError("stopped before it started")
         pipeline.start()

@@ -17,7 +17,6 @@ import io
 import os
 import re
 import stat
-import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -30,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
+from core.childproc import can_start_children
 from core.errors import InvalidActionError, InvalidFileError
 from core.exactsum import Number
 from core.folded import FoldedRecords, Folder
@@ -308,8 +308,7 @@ class FileLoad:
             or total < PARALLEL_MIN_BYTES
             or not isinstance(self._source, (str, os.PathLike))
             or CHUNK_BYTES <= MAX_PAYLOAD_BYTES  # a piece reads in CHUNK_BYTES steps
-            or getattr(sys, "frozen", False)  # a standalone build cannot start them
-            or not sys.executable
+            or not can_start_children()
             or os.name != "posix"  # waits for replies with select(), on pipes
             or not stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
             or (total < COLD_PARALLEL_MIN_BYTES and not POOL.has_idle(_WORKER_CODE))

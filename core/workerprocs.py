@@ -1,13 +1,10 @@
 """Worker processes that run one kind of task sent to them, kept between uses.
 
 Parsing holds the GIL, so a second core helps only from another process. These workers
-are started as fresh interpreters (``subprocess``, never a bare fork: a window's Qt
-threads hold locks that a forked copy would find taken), running ``python -c CODE``;
-unlike ``multiprocessing``'s spawn or fork server, nothing re-imports the caller's main
-script, which in a script without a ``__main__`` guard would run it again in every
-worker. Starting one costs an interpreter and its imports (numpy mostly), so idle
-workers are kept for the next use and end on their own after ``IDLE_SECONDS``, or when
-this process ends (their input closes).
+are child interpreters running ``python -c CODE`` (``core.childproc``), talking over
+their standard input and output. Starting one costs an interpreter and its imports
+(numpy mostly), so idle workers are kept for the next use and end on their own after
+``IDLE_SECONDS``, or when this process ends (their input closes).
 
 Requests and replies are pickled, each framed by its length. A worker answers its
 requests in the order they came, so a caller can hand one several at a time.
@@ -20,6 +17,7 @@ import contextlib
 import os
 import pickle
 import select
+import struct
 import subprocess
 import sys
 import threading
@@ -27,10 +25,12 @@ import time
 from collections.abc import Callable
 from typing import IO
 
+from core.childproc import Framing, start_child, wait_or_kill
+
 IDLE_SECONDS = 60.0
 """An idle worker ends after this long without a request."""
 _REUSE_SECONDS = IDLE_SECONDS - 10  # reused only while well within its idle time
-_HEADER_BYTES = 8
+_FRAMING = Framing(struct.Struct("<Q"))
 _STOP_WAIT_SECONDS = 2.0  # for a worker told to stop before it is killed
 
 
@@ -45,18 +45,8 @@ class Worker:
     waiting, whether it has, so a caller can do the work itself meanwhile."""
 
     def __init__(self, code: str) -> None:
-        package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        env = dict(os.environ)
-        # The worker imports this very package, wherever the caller found it.
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, (package_root, env.get("PYTHONPATH"))))
         self.code = code
-        self._process = subprocess.Popen(
-            [sys.executable, "-c", code],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-            bufsize=0,
-        )
+        self._process = start_child(code, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self._input: IO[bytes] = self._process.stdin  # type: ignore[assignment]
         self._output: IO[bytes] = self._process.stdout  # type: ignore[assignment]
         self._started = False  # whether its greeting, sent once started, was read
@@ -74,8 +64,8 @@ class Worker:
     def send(self, request: object) -> None:
         """Queue a request; raises ``WorkerError`` when the worker is gone."""
         data = pickle.dumps((self._sent + 1, request), pickle.HIGHEST_PROTOCOL)
-        try:
-            _write(self._input.fileno(), len(data).to_bytes(_HEADER_BYTES, "little") + data)
+        try:  # a request that cannot be pickled is the caller's error, not the worker's
+            _FRAMING.send(self._input.fileno(), data)
         except (OSError, ValueError) as error:  # a broken pipe, or closed already
             raise WorkerError(f"worker {self.pid} is gone: {error}") from None
         self._sent += 1
@@ -114,8 +104,12 @@ class Worker:
         return self._reply()
 
     def _reply(self) -> object:
-        size = int.from_bytes(self._read_exactly(_HEADER_BYTES), "little")
-        number, failed, reply = pickle.loads(self._read_exactly(size))
+        try:
+            number, failed, reply = _FRAMING.receive_pickled(self._output.fileno())
+        except EOFError:
+            raise WorkerError(
+                f"worker {self.pid} ended (exit status {self._process.wait()})"
+            ) from None
         if number != self._received + 1:  # never expected; a reply must not go astray
             self.kill()
             raise WorkerError(f"worker {self.pid} answered request {number} out of turn")
@@ -124,23 +118,10 @@ class Worker:
             raise reply  # an exception, pickled by serve()
         return reply
 
-    def _read_exactly(self, size: int) -> bytes:
-        parts = []
-        while size:
-            part = self._output.read(size)
-            if not part:
-                raise WorkerError(f"worker {self.pid} ended (exit status {self._process.wait()})")
-            parts.append(part)
-            size -= len(part)
-        return b"".join(parts)
-
     def stop(self) -> None:
         """End the worker: its input closes, and it is killed if it does not end soon."""
         self._close_pipes()
-        try:
-            self._process.wait(_STOP_WAIT_SECONDS)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        wait_or_kill(self._process, _STOP_WAIT_SECONDS)
 
     def _close_pipes(self) -> None:
         for stream in (self._input, self._output):
@@ -243,13 +224,10 @@ def serve(handle: Callable[[object], object]) -> None:
         readable, _, _ = select.select([source], [], [], IDLE_SECONDS)
         if not readable:
             return
-        header = _read(source, _HEADER_BYTES)
-        if header is None:
+        try:
+            number, task = _FRAMING.receive_pickled(source)
+        except EOFError:
             return
-        request = _read(source, int.from_bytes(header, "little"))
-        if request is None:
-            return
-        number, task = pickle.loads(request)
         try:
             reply: tuple[int, bool, object] = (number, False, handle(task))
         except Exception as error:
@@ -260,27 +238,8 @@ def serve(handle: Callable[[object], object]) -> None:
 
 def _answer(sink: int, reply: tuple[int, bool, object]) -> bool:
     """Write one framed reply; False when the caller is gone (its end of the pipe closed)."""
-    data = pickle.dumps(reply, pickle.HIGHEST_PROTOCOL)
     try:
-        _write(sink, len(data).to_bytes(_HEADER_BYTES, "little") + data)
+        _FRAMING.send_pickled(sink, reply)
     except BrokenPipeError:
         return False
     return True
-
-
-def _write(descriptor: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(descriptor, view) :]
-
-
-def _read(descriptor: int, size: int) -> bytes | None:
-    """Exactly ``size`` bytes, or None when the input ended first."""
-    parts = []
-    while size:
-        part = os.read(descriptor, size)
-        if not part:
-            return None
-        parts.append(part)
-        size -= len(part)
-    return b"".join(parts)

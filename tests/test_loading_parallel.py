@@ -424,7 +424,6 @@ def test_workers_that_cannot_start_leave_the_load_to_this_process(
     expected = [_load(source, "running", False, monkeypatch)[1] for source in (path, array)]
     POOL.stop_all()  # no idle worker to reuse: each must start
     monkeypatch.setattr(core.workerprocs.sys, "executable", "/nonexistent/python")
-    monkeypatch.setattr(core.loading.sys, "executable", "/nonexistent/python")
     monkeypatch.setattr(core.loading, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(core.loading, "COLD_PARALLEL_MIN_BYTES", 0)
     assert [ActionTracker().load(source) for source in (path, array)] == expected

@@ -33,7 +33,7 @@ _INF = math.inf
 
 def parse_payload(payload: str | bytes) -> tuple[str, Number]:
     """Parse and check one JSON payload; raise ``InvalidActionError`` when it breaks a rule."""
-    if not isinstance(payload, _PAYLOAD_TYPES):
+    if not isinstance(payload, PAYLOAD_TYPES):
         raise TypeError(f"payload must be str or bytes, got {type(payload).__name__}")
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise InvalidActionError(
@@ -43,8 +43,9 @@ def parse_payload(payload: str | bytes) -> tuple[str, Number]:
     # path. A record of exactly the two fields within ``SinglePayload``'s bounds decodes
     # typed and checked, without a dict; anything else takes the exact way, which also
     # words the error.
+    # ActionTracker.add_action repeats these few lines rather than pay for a call.
     try:
-        plain = _decode_single_payload(payload)
+        plain = decode_single_payload(payload)
     except ValueError:  # msgspec's errors; UnicodeEncodeError for a str with a surrogate
         return _parse_exactly(payload)
     name = plain.action.strip()
@@ -308,8 +309,11 @@ class SinglePayload(msgspec.Struct, gc=False, forbid_unknown_fields=True):
     )
 
 
-_decode_single_payload = msgspec.json.Decoder(SinglePayload).decode
-_PAYLOAD_TYPES = (str, bytes)
+decode_single_payload = msgspec.json.Decoder(SinglePayload).decode
+"""A str or bytes payload as a ``SinglePayload``; ``ValueError`` for anything else, which
+``parse_payload`` then words (the payload's other rules are checked before this)."""
+PAYLOAD_TYPES = (str, bytes)
+"""What a payload may be (``parse_payload`` raises ``TypeError`` for anything else)."""
 _decode_plain_records = msgspec.json.Decoder(list[PlainRecord]).decode
 _decode_plain_record = msgspec.json.Decoder(PlainRecord).decode
 _decode_plain_lines = msgspec.json.Decoder(PlainRecord).decode_lines

@@ -94,8 +94,13 @@ class Tally:
 
 def as_float64(values: Sequence[Number]) -> npt.NDArray[np.float64]:
     """``values`` as float64, through a packed ``array.array``: quicker than numpy's own
-    conversion of a list of floats, and the same numbers (``OverflowError`` alike for an
-    int beyond float64)."""
+    conversion of a list, and the same numbers (``OverflowError`` alike for an int beyond
+    float64). Ints go through int64 when they all fit, quicker still."""
+    if values and type(values[0]) is int:
+        try:
+            return np.frombuffer(packed_array("q", values), dtype=np.int64).astype(np.float64)
+        except (TypeError, OverflowError):  # a float among them, or an int past int64
+            pass
     return np.frombuffer(packed_array("d", values), dtype=np.float64)
 
 

@@ -26,7 +26,7 @@ import tarfile
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,20 +39,28 @@ ACTIONS = ("jump", "run", "walk", "swim", "climb")
 # --- 1. the hot path ---------------------------------------------------------------
 
 
-def payloads(count: int, seed: int = 1) -> list[str]:
+TIMES: dict[str, Callable[[random.Random], float]] = {
+    "floats": lambda rng: round(rng.gauss(100, 15), 3),
+    "ints 0-1000": lambda rng: rng.randrange(0, 1001),
+    "narrow floats": lambda rng: rng.uniform(10.0, 10.5),
+}
+"""Kinds of times: the usual payloads' floats 100 ± 15, and the two of issue 14's
+four-producer target (wide-ranged integers, whose folds span ten powers of two, and
+floats within one)."""
+
+
+def payloads(count: int, seed: int = 1, kind: str = "floats") -> list[str]:
     rng = random.Random(seed)
-    return [
-        json.dumps({"action": rng.choice(ACTIONS), "time": round(rng.gauss(100, 15), 3)})
-        for _ in range(count)
-    ]
+    time_of = TIMES[kind]
+    return [json.dumps({"action": rng.choice(ACTIONS), "time": time_of(rng)}) for _ in range(count)]
 
 
-def measure(subject: str, entry: str, threads: int, count: int) -> float:
+def measure(subject: str, entry: str, threads: int, count: int, kind: str = "floats") -> float:
     """Calls (or records) per second of CPU time for one subject and entry, run in this
     process; the ``core`` imported is whichever comes first on ``sys.path``. CPU time,
     not wall time: on a machine shared with other jobs, wall time swings by 2x from one
     run to the next, while the CPU time a call takes does not."""
-    data = payloads(count)
+    data = payloads(count, kind=kind)
     if subject == "original":
         from bench.baseline import OriginalRunningTracker
 
@@ -92,17 +100,21 @@ def measure(subject: str, entry: str, threads: int, count: int) -> float:
     return threads * count / (time.process_time() - began)
 
 
-def child(core_folder: str, subject: str, entry: str, threads: int, count: int) -> None:
+def child(
+    core_folder: str, subject: str, entry: str, threads: int, count: int, *, kind: str = "floats"
+) -> None:
     """The body of one measuring process: prints its rate."""
     sys.path.insert(0, core_folder)
-    print(measure(subject, entry, threads, count))
+    print(measure(subject, entry, threads, count, kind))
 
 
-def run_child(core_folder: Path, subject: str, entry: str, threads: int, count: int) -> float:
+def run_child(
+    core_folder: Path, subject: str, entry: str, threads: int, count: int, *, kind: str = "floats"
+) -> float:
     code = (
         f"import sys; sys.path.insert(0, {str(REPOSITORY)!r}); "
         f"from bench.windows import child; "
-        f"child({str(core_folder)!r}, {subject!r}, {entry!r}, {threads}, {count})"
+        f"child({str(core_folder)!r}, {subject!r}, {entry!r}, {threads}, {count}, kind={kind!r})"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=600
@@ -121,43 +133,52 @@ def extract_core(revision: str, into: Path) -> Path:
 
 
 def hot_path_table(before: str, rounds: int, count: int) -> None:
-    cases = [("add_action", 1), ("add_action", 4), ("add", 1), ("load", 1)]
+    """Rates of each entry, and of ``add_action`` with one and four producer threads on
+    each kind of times (issue 14: four threads at least 0.8 of one thread's rate)."""
+    cases = [
+        *(("add_action", threads, kind) for kind in TIMES for threads in (1, 4)),
+        ("add", 1, "floats"),
+        ("load", 1, "floats"),
+    ]
     with tempfile.TemporaryDirectory() as folder:
         old = extract_core(before, Path(folder))
         subjects = [("original", REPOSITORY), (f"engine {before}", old), ("engine now", REPOSITORY)]
-        rates: dict[tuple[str, str, int], list[float]] = {}
+        rates: dict[tuple[str, str, int, str], list[float]] = {}
         for round_number in range(rounds):
-            for entry, threads in cases:
+            for entry, threads, kind in cases:
                 turn = round_number % len(subjects)  # who goes first rotates
                 for name, where in subjects[turn:] + subjects[:turn]:
                     if name == "original" and entry != "add_action":
                         continue
-                    kind = "original" if name == "original" else "engine"
-                    rate = run_child(where, kind, entry, threads, count)
-                    rates.setdefault((name, entry, threads), []).append(rate)
+                    subject = "original" if name == "original" else "engine"
+                    rate = run_child(where, subject, entry, threads, count, kind=kind)
+                    rates.setdefault((name, entry, threads, kind), []).append(rate)
     print(
         f"\nhot path: calls per CPU second, {count:,} calls per thread, "
         f"{rounds} interleaved rounds (best)"
     )
     print(
-        f"{'entry':<12}{'threads':>8}{'original':>12}{'before':>12}{'now':>12}"
+        f"{'entry':<12}{'times':<15}{'threads':>8}{'original':>12}{'before':>12}{'now':>12}"
         f"{'now/before':>12}{'now/orig':>10}"
     )
-    for entry, threads in cases:
-        best = {name: max(rates.get((name, entry, threads), [0.0])) for name, _ in subjects}
+    for entry, threads, kind in cases:
+        best = {name: max(rates.get((name, entry, threads, kind), [0.0])) for name, _ in subjects}
         original, old_rate, new_rate = (best[name] for name, _ in subjects)
         print(
-            f"{entry:<12}{threads:>8}"
+            f"{entry:<12}{kind:<15}{threads:>8}"
             f"{original:>12,.0f}{old_rate:>12,.0f}{new_rate:>12,.0f}{new_rate / old_rate:>12.2f}"
             + (f"{new_rate / original:>10.2f}" if original else f"{'':>10}")
         )
-    scaling = {
-        name: max(rates[(name, "add_action", 4)]) / max(rates[(name, "add_action", 1)])
-        for name, _ in subjects
-    }
-    print(
-        "add_action 4 threads / 1 thread: " + ", ".join(f"{n} {r:.2f}" for n, r in scaling.items())
-    )
+    for kind in TIMES:
+        scaling = {
+            name: max(rates[(name, "add_action", 4, kind)])
+            / max(rates[(name, "add_action", 1, kind)])
+            for name, _ in subjects
+        }
+        print(
+            f"add_action 4 threads / 1 thread, {kind}: "
+            + ", ".join(f"{n} {r:.2f}" for n, r in scaling.items())
+        )
 
 
 # --- 2 and 3: the window's own costs -------------------------------------------------

@@ -59,14 +59,31 @@ _MAX_ARRAY_SUM = 1 << 26
 the bucket's total stays below 2**53."""
 
 
-def scaled_array_sum(array: npt.NDArray[np.float64]) -> int:
-    """Return the exact sum of ``array`` (finite, >= 0) times 2**1074, at numpy speed.
+def scaled_array_sum(
+    array: npt.NDArray[np.float64], bounds: tuple[float, float] | None = None
+) -> int:
+    """Return the exact sum of ``array`` (finite, >= 0) times 2**1074, at numpy speed;
+    ``bounds``, the array's smallest and largest values when the caller has them, saves
+    looking for them.
 
-    Each value is an integer mantissa below 2**53 times a power of two. Mantissas are cut
-    into two halves below 2**27, and each half is summed per exponent by one ``bincount``
-    in float64, exactly; the few per-exponent totals are then shifted into place as ints.
+    Values within a range of a few powers of two (most batches of times) are summed
+    by ``_narrow_sum`` in a handful of numpy calls. Otherwise each value is an integer
+    mantissa below 2**53 times a power of two: mantissas are cut into two halves below
+    2**27, and each half is summed per exponent by one ``bincount`` in float64, exactly;
+    the few per-exponent totals are then shifted into place as ints.
     """
-    if len(array) >= _MAX_ARRAY_SUM:
+    count = len(array)
+    if not count:
+        return 0
+    smallest, largest = (float(array.min()), float(array.max())) if bounds is None else bounds
+    if smallest <= 0.0:  # zeros add nothing: the smallest positive value sets the unit
+        smallest = float(np.min(array, where=array > 0.0, initial=math.inf))
+        if smallest == math.inf:
+            return 0
+    narrow = _narrow_sum(array, count, smallest, largest)
+    if narrow is not None:
+        return narrow
+    if count >= _MAX_ARRAY_SUM:
         return sum(scaled_array_sum(part) for part in np.array_split(array, 2))
     fractions, exponents = np.frexp(array)
     mantissas = (fractions * _MANTISSA_SCALE).astype(np.int64)  # exact: 53 bits at most
@@ -86,6 +103,34 @@ def scaled_array_sum(array: npt.NDArray[np.float64]) -> int:
 
 
 _MANTISSA_SCALE = float(1 << 53)
+_HIGH_PART = ~((1 << _HALF_BITS) - 1)
+"""Clears the low 26 bits of a float64's significand, leaving its top 27 bits."""
+_LOWEST_NORMAL_EXPONENT = -1021
+"""``math.frexp``'s exponent of the smallest normal float64 (subnormals share its unit)."""
+
+
+def _narrow_sum(
+    array: npt.NDArray[np.float64], count: int, smallest: float, largest: float
+) -> int | None:
+    """The exact sum of ``array`` (> 0 where not zero) times 2**1074 from two float64
+    sums, when its positive values span few enough powers of two; else None.
+
+    Each value is split into its top 27 significand bits and the rest (both exact). Every
+    top part is a multiple of the smallest value's unit ``u`` (2**26 of its last bits),
+    and the top parts sum to less than ``count`` * 2**top_exponent; while that is at most
+    2**53 * u, every partial sum numpy forms is a multiple of ``u`` below 2**53 * u, so
+    exact in float64 whatever the order. The rest parts are multiples of the smallest
+    value's last bit and below 2**26 of the largest's, the same way exact. ``count``'s
+    bits plus the spread of exponents at most 26 guarantees both (with the total below
+    the float64 range)."""
+    bottom = max(math.frexp(smallest)[1], _LOWEST_NORMAL_EXPONENT)
+    top = math.frexp(largest)[1]
+    size = count.bit_length()
+    if size + top - bottom > _HALF_BITS or size + top > 1024:
+        return None
+    high_parts = (array.view(np.int64) & _HIGH_PART).view(np.float64)
+    low_parts = array - high_parts
+    return scaled(float(high_parts.sum())) + scaled(float(low_parts.sum()))
 
 
 def divide(total_scaled: int, count: int) -> Number:

@@ -33,14 +33,22 @@ class Moments:
     def add(self, values: Sequence[Number], array: npt.NDArray[np.float64]) -> Number:
         """Fold in a batch: ``values`` as given (exact sums) and the same as float64.
         Returns the batch's smallest value."""
-        low, high = _extremes(values, array)
+        low_at = int(array.argmin())
+        high_at = int(array.argmax())
+        bounds = (float(array[low_at]), float(array[high_at]))
+        if bounds[1] >= MAX_EXACT_INT:  # 2**53 + 1 reads as 2**53 in float64: compare exactly
+            low, high = min(values), max(values)
+        else:
+            low, high = values[low_at], values[high_at]
         if self.count:
             self.minimum = min(self.minimum, low)
             self.maximum = max(self.maximum, high)
         else:
             self.minimum, self.maximum = low, high
         # Up to 2**53 every int is exact in float64, so the array sums to the same total.
-        exact = scaled_array_sum(array) if high <= MAX_EXACT_INT else scaled_sum(values, high)
+        exact = (
+            scaled_array_sum(array, bounds) if high <= MAX_EXACT_INT else scaled_sum(values, high)
+        )
         self.total_scaled += exact
         exp = math.frexp(high)[1]
         if self.count:
@@ -152,14 +160,3 @@ def _sum_of_squares(array: npt.NDArray[np.float64]) -> float:
         block = array[start : start + _DOT_BLOCK]
         total += float(np.dot(block, block))
     return total
-
-
-def _extremes(values: Sequence[Number], array: npt.NDArray[np.float64]) -> tuple[Number, Number]:
-    """Min and max as the caller gave them (int or float), found at numpy speed.
-
-    Ints above 2**53 may round together as float64, so those batches compare exactly.
-    """
-    high_at = int(array.argmax())
-    if array[high_at] >= MAX_EXACT_INT:  # 2**53 + 1 reads as 2**53 in float64
-        return min(values), max(values)
-    return values[int(array.argmin())], values[high_at]

@@ -9,6 +9,7 @@ the stripe's lock, which only folding and readers take.
 from __future__ import annotations
 
 import threading
+from array import array as packed_array
 from collections import deque
 from collections.abc import Iterator, Sequence
 from typing import overload
@@ -21,9 +22,11 @@ from core.moments import Moments
 from core.ring import RingRows, SecondRing
 from core.strategy import Distribution
 
-FLUSH_AT = 1024
+FLUSH_AT = 4096
 """Buffered times per action and thread before they are folded into the aggregates by
-numpy; larger batches spread numpy's fixed cost per call (bench/engine.py measures it)."""
+numpy; larger batches spread numpy's fixed cost per call, and the fewer calls let the GIL
+go less often between producers (bench/fold_gil.py). The buffers hold no more than a
+second's times whatever this is: each new second folds them."""
 
 
 class Tally:
@@ -48,7 +51,7 @@ class Tally:
         same as float64 when the caller has it (caller holds the stripe lock, and has
         flushed the buffer first so that order is kept)."""
         if array is None:
-            array = np.array(values, dtype=np.float64)
+            array = as_float64(values)
         batch = Moments()  # figured once, for all time and for its second
         batch.add(values, array)
         self.moments.absorb(batch)
@@ -87,6 +90,18 @@ class Tally:
         The caller holds the stripe lock, buffers flushed."""
         rows = self.ring.since(first)
         return None if rows is None else (rows, self.distribution.latest(rows.count))
+
+
+def as_float64(values: Sequence[Number]) -> npt.NDArray[np.float64]:
+    """``values`` as float64, through a packed ``array.array``: quicker than numpy's own
+    conversion of a list, and the same numbers (``OverflowError`` alike for an int beyond
+    float64). Ints go through int64 when they all fit, quicker still."""
+    if values and type(values[0]) is int:
+        try:
+            return np.frombuffer(packed_array("q", values), dtype=np.int64).astype(np.float64)
+        except (TypeError, OverflowError):  # a float among them, or an int past int64
+            pass
+    return np.frombuffer(packed_array("d", values), dtype=np.float64)
 
 
 def window_tally(moments: Moments, distribution: Distribution) -> Tally:

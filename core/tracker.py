@@ -61,7 +61,14 @@ from core.stripes import (
     window_tally,
 )
 from core.timer import Timer
-from core.validation import CheckedRecords, check_record, parse_payload
+from core.validation import (
+    MAX_PAYLOAD_BYTES,
+    PAYLOAD_TYPES,
+    CheckedRecords,
+    check_record,
+    decode_single_payload,
+    parse_payload,
+)
 
 MAX_ACTIONS = 10_000
 """Distinct action names one tracker holds; protects memory from runaway names."""
@@ -122,8 +129,19 @@ class ActionTracker:
         Raises ``InvalidActionError`` naming the field and the problem, and ``TypeError``
         for a payload that is neither str nor bytes; either way nothing changes.
         """
-        name, time = parse_payload(payload)
-        # _add_one inlined: this is the hottest path, where one more call shows.
+        # parse_payload's common case and _add_one inlined: this is the hottest path,
+        # where one more call shows. A payload that is not plainly valid, or does not
+        # trim to a name, goes through parse_payload for its verdict and its message.
+        name = ""
+        if isinstance(payload, PAYLOAD_TYPES) and len(payload) <= MAX_PAYLOAD_BYTES:
+            try:
+                plain = decode_single_payload(payload)
+            except ValueError:
+                pass
+            else:
+                name, time = plain.action.strip(), plain.time
+        if not name:
+            name, time = parse_payload(payload)
         try:
             stripe: Stripe = self._local.stripe
         except AttributeError:

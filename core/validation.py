@@ -11,7 +11,7 @@ import operator
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import numpy as np
@@ -33,32 +33,24 @@ _INF = math.inf
 
 def parse_payload(payload: str | bytes) -> tuple[str, Number]:
     """Parse and check one JSON payload; raise ``InvalidActionError`` when it breaks a rule."""
-    if not isinstance(payload, (str, bytes)):
+    if not isinstance(payload, PAYLOAD_TYPES):
         raise TypeError(f"payload must be str or bytes, got {type(payload).__name__}")
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise InvalidActionError(
             f"payload is too large: {len(payload):,} bytes, the limit is {MAX_PAYLOAD_BYTES:,}"
         )
     # The common case in as few operations as possible: this is the engine's hottest
-    # path. A record of exactly the two fields decodes typed, without a dict; anything
-    # else (or a value that needs care) takes the exact way, which also words the error.
+    # path. A record of exactly the two fields within ``SinglePayload``'s bounds decodes
+    # typed and checked, without a dict; anything else takes the exact way, which also
+    # words the error.
+    # ActionTracker.add_action repeats these few lines rather than pay for a call.
     try:
-        plain = _decode_plain_record(payload)
+        plain = decode_single_payload(payload)
     except ValueError:  # msgspec's errors; UnicodeEncodeError for a str with a surrogate
         return _parse_exactly(payload)
-    time = plain.time
-    # msgspec yields no NaN or infinity, and bool is no number to it; orjson reads ints
-    # from 2**64 on as floats, so those take its way.
-    if type(time) is float:
-        if not time >= 0.0:
-            return _parse_exactly(payload)
-        if time == 0.0:
-            time = 0.0  # folds -0.0 into 0.0
-    elif not 0 <= time < _ORJSON_INT_LIMIT:
-        return _parse_exactly(payload)
     name = plain.action.strip()
-    if 0 < len(name) <= MAX_ACTION_LENGTH:
-        return name, time
+    if name:
+        return name, plain.time
     return _parse_exactly(payload)
 
 
@@ -302,10 +294,29 @@ class PlainRecord(msgspec.Struct, gc=False, forbid_unknown_fields=True):
     time: int | float
 
 
+class SinglePayload(msgspec.Struct, gc=False, forbid_unknown_fields=True):
+    """A payload that is plainly valid, but for a name that trims to nothing: checked by
+    msgspec as it decodes, so that ``parse_payload`` has little left to do. A name longer
+    than the limit before trimming, a time of zero (which may be -0.0) and an int from
+    2**63 on (orjson reads those from 2**64 on as floats) fail here and take the exact
+    way, with the same verdict as before. msgspec yields no NaN or infinity, and bool is
+    no number to it."""
+
+    action: Annotated[str, msgspec.Meta(max_length=MAX_ACTION_LENGTH)]
+    time: (
+        Annotated[int, msgspec.Meta(ge=0, le=(1 << 63) - 1)]
+        | Annotated[float, msgspec.Meta(gt=0.0)]
+    )
+
+
+decode_single_payload = msgspec.json.Decoder(SinglePayload).decode
+"""A str or bytes payload as a ``SinglePayload``; ``ValueError`` for anything else, which
+``parse_payload`` then words (the payload's other rules are checked before this)."""
+PAYLOAD_TYPES = (str, bytes)
+"""What a payload may be (``parse_payload`` raises ``TypeError`` for anything else)."""
 _decode_plain_records = msgspec.json.Decoder(list[PlainRecord]).decode
 _decode_plain_record = msgspec.json.Decoder(PlainRecord).decode
 _decode_plain_lines = msgspec.json.Decoder(PlainRecord).decode_lines
-_ORJSON_INT_LIMIT = 1 << 64
 _STAND_IN = PlainRecord("?", 1)  # in the columns where a line did not decode
 _get_action_field = operator.attrgetter("action")
 _get_time_field = operator.attrgetter("time")

@@ -27,8 +27,8 @@ RATE_COLUMN = 9
 """Adds per second over the window shown (all time: since the action's first add); last,
 so the columns before it keep their places (and a saved sort order its column)."""
 RATE_TIP = (
-    "Times added per second, over the window chosen above the table; per minute, hour or "
-    "day when fewer than one a second, minute or hour"
+    "Times added per second, over the window chosen above the table; a cell's tooltip says "
+    "it per minute, hour or day when fewer than one a second"
 )
 RATE_UNITS = ((1.0, "s"), (60.0, "min"), (3600.0, "h"), (86400.0, "day"))
 """A rate is shown per the first of these (seconds, name) that gives at least one."""
@@ -78,13 +78,28 @@ def format_rate(per_second: float) -> str:
     below one ("5.708e-03" a second is "20.5/h"); digit-grouped, so that the table's
     column and the status bar read alike at every magnitude. A rate slower than one a
     day keeps two significant digits."""
-    if not math.isfinite(per_second) or per_second <= 0:
-        return f"{max(per_second, 0.0):,.1f}/s"  # nothing added: the plain unit
+    if not per_second > 0:  # nothing added (or no figure): the plain unit
+        return "0.0/s"
+    if per_second == math.inf:
+        return "inf/s"
     for seconds, unit in RATE_UNITS:
         per_unit = per_second * seconds
         if per_unit >= 0.95:  # "1.0" once rounded: not "0.9/s" but "57.0/min"
             return f"{per_unit:,.1f}/{unit}"
     return f"{per_unit:.2g}/{unit}"
+
+
+def format_rate_cell(per_second: float) -> str:
+    """A rate per second for the table's Rate column, as a plain decimal that reads back
+    as a number: two decimals like the other figures, and below one a second two
+    significant digits ("0.033", "0.0057", not "5.708e-03"); scientific only below one
+    in a million seconds. The cell's tooltip gives ``format_rate``'s reading."""
+    if not math.isfinite(per_second) or per_second <= 0 or per_second >= 1:
+        return format_time(per_second if math.isfinite(per_second) else 0.0)
+    if per_second < 1e-6:
+        return format_time(per_second)
+    decimals = 1 - math.floor(math.log10(per_second))
+    return f"{per_second:.{decimals}f}"
 
 
 def full_precision(value: Number) -> str:
@@ -200,7 +215,8 @@ class StatsModel(QStandardItemModel):
         if column == COUNT_COLUMN:
             text = format_count(value)
         elif column == RATE_COLUMN:
-            text = format_rate(value)
+            text = format_rate_cell(value)
+            item.setToolTip(format_rate(value))
         else:
             text = format_time(value)
         if column in PERCENTILE_COLUMNS:

@@ -19,7 +19,7 @@ from core import ActionTracker, Snapshot
 from gui import MainWindow
 from gui.average_history import Steps
 from gui.menus import BENCHMARK_SESSION
-from gui.stats_model import RATE_COLUMN, SORT_ROLE, format_rate
+from gui.stats_model import RATE_COLUMN, SORT_ROLE, format_rate_cell
 from widgets import child
 
 START = 1_000_000.0
@@ -129,14 +129,14 @@ def test_the_rate_column_shows_each_actions_rate_over_the_window(
     expected = {stats.action: stats.rate for stats in tracker.snapshot().actions}
     assert expected["slow"] == pytest.approx(2 / 8)
     assert {name: cells[RATE_COLUMN - 1] for name, cells in rows(window).items()} == {
-        name: format_rate(rate) for name, rate in expected.items()
+        name: format_rate_cell(rate) for name, rate in expected.items()
     }
 
     choose(window, "Last 10 s")
     windowed = {stats.action: stats.rate for stats in tracker.snapshot(window=10).actions}
     assert windowed["fast"] > windowed["slow"] > 0
     assert {name: cells[RATE_COLUMN - 1] for name, cells in rows(window).items()} == {
-        name: format_rate(rate) for name, rate in windowed.items()
+        name: format_rate_cell(rate) for name, rate in windowed.items()
     }
     window.table.sortByColumn(
         RATE_COLUMN, Qt.SortOrder.DescendingOrder

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QComboBox
 
 from core import ActionTracker
 from gui import MainWindow
-from gui.stats_model import RATE_COLUMN, SORT_ROLE, format_rate
+from gui.stats_model import RATE_COLUMN, SORT_ROLE, format_rate, format_rate_cell
 from widgets import child
 
 START = 1_000_000.0
@@ -44,7 +44,32 @@ def test_a_rate_reads_per_second_minute_hour_or_day(per_second: float, text: str
     assert format_rate(per_second) == text
 
 
-def test_slow_actions_rates_read_per_hour_and_still_sort_by_number(
+@pytest.mark.parametrize(
+    ("per_second", "text"),
+    [
+        (0.0, "0.00"),
+        (float("nan"), "0.00"),
+        (129.114, "129.11"),
+        (1234.5, "1,234.50"),
+        (1.0, "1.00"),
+        (0.99, "0.99"),
+        (0.0328, "0.033"),
+        (0.01, "0.010"),
+        (5.708e-3, "0.0057"),
+        (1 / 3600, "0.00028"),
+        (2e-7, "2.000e-07"),
+    ],
+)
+def test_a_rate_cell_is_per_second_and_reads_back_as_a_number(per_second: float, text: str) -> None:
+    assert format_rate_cell(per_second) == text
+
+
+def test_no_figure_reads_as_nothing_added() -> None:
+    assert format_rate(float("nan")) == "0.0/s"
+    assert format_rate(-1.0) == "0.0/s"
+
+
+def test_slow_actions_rates_read_per_second_say_per_hour_and_sort_by_number(
     clock: Clock, make_window: Callable[..., MainWindow]
 ) -> None:
     tracker = ActionTracker(clock=clock)
@@ -65,9 +90,16 @@ def test_slow_actions_rates_read_per_hour_and_still_sort_by_number(
         for row in range(proxy.rowCount())
     }
     rates = {stats.action: stats.rate for stats in tracker.snapshot().actions}
-    assert shown == {name: format_rate(rate) for name, rate in rates.items()}
-    assert shown["hourly"].endswith("/h")
+    assert shown == {name: format_rate_cell(rate) for name, rate in rates.items()}
+    # Per second, as a number that reads back; the tooltip says it per hour.
+    assert {name: float(text) for name, text in shown.items()} == pytest.approx(rates, rel=0.06)
     assert "e" not in "".join(shown.values())
+    tips = {
+        proxy.index(row, 0).data(): proxy.index(row, RATE_COLUMN).data(Qt.ItemDataRole.ToolTipRole)
+        for row in range(proxy.rowCount())
+    }
+    assert tips == {name: format_rate(rate) for name, rate in rates.items()}
+    assert tips["hourly"].endswith("/h")
     window.table.sortByColumn(RATE_COLUMN, Qt.SortOrder.DescendingOrder)
     order = [proxy.index(row, 0).data() for row in range(proxy.rowCount())]
     assert order == sorted(rates, key=rates.__getitem__, reverse=True)

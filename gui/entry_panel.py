@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from core import MAX_PAYLOAD_BYTES, ActionTracker, InvalidActionError
 from core.validation import check_record
+from gui.label_state import set_label_state
 from gui.user_session import UserSession
 
 JSON_FIELD_MAX_LENGTH = 16 * MAX_PAYLOAD_BYTES
@@ -110,10 +111,7 @@ class MessageLabel(QLabel):
         self._set_state("", "")
 
     def _set_state(self, text: str, state: str) -> None:
-        self.setText(text)
-        self.setProperty("state", state)
-        self.style().unpolish(self)
-        self.style().polish(self)
+        set_label_state(self, text, state)
         self._show_when_useful()
 
 

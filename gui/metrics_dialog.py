@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.metrics import DEFAULT_QUANTILE_WINDOW
+from gui.label_state import set_label_state
 from gui.sources_panel import is_loopback
 from gui.window_choice import WINDOWS
 
@@ -125,10 +126,7 @@ class MetricsDialog(QDialog):
     def _set_note(self, text: str, state: str) -> None:
         """The note under the fields; ``state`` "error" is styled as the form's errors
         (resources/style.qss)."""
-        self.note.setText(text)
-        self.note.setProperty("state", state)
-        self.note.style().unpolish(self.note)
-        self.note.style().polish(self.note)
+        set_label_state(self.note, text, state)
         self._fit_height()
 
     def _fit_height(self) -> None:

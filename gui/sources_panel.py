@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from core import Follower, Listener
 from core.livecounts import LineError
 from core.metrics import MetricsServer
+from gui.label_state import set_label_state
 from gui.sources import LiveSources, Source, SourceStatus
 
 COLUMNS = ("Source", "Lines/s", "Accepted", "Rejected", "Ignored", "Dropped", "")
@@ -435,10 +436,7 @@ class ListenDialog(QDialog):
     def _set_note(self, text: str, state: str) -> None:
         """The note under the fields; ``state`` "error" is styled as the form's errors
         (resources/style.qss)."""
-        self.note.setText(text)
-        self.note.setProperty("state", state)
-        self.note.style().unpolish(self.note)
-        self.note.style().polish(self.note)
+        set_label_state(self.note, text, state)
 
 
 def _scrapes(count: int) -> str:

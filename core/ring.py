@@ -124,15 +124,9 @@ class SecondRing:
             self._add_buckets(column, kept.zeros, kept.offset, kept.bins)
             self.folded |= kept.folded
 
-    def since(self, first: int) -> RingRows | None:
-        """A private copy of the seconds from ``first`` on, or None when there are none
-        (caller holds the stripe lock)."""
-        seconds = self.table[_SECOND, self.start : self.end]
-        begin = self.start + int(np.searchsorted(seconds, first, side="left"))
-        return self._rows(begin) if begin < self.end else None
-
     def all_rows(self) -> RingRows | None:
-        """Every second kept, as ``since`` copies them."""
+        """A private copy of every second kept, or None when there is none (caller holds
+        the stripe lock)."""
         return self._rows(self.start) if self.end > self.start else None
 
     def _rows(self, begin: int) -> RingRows:
@@ -566,7 +560,10 @@ class WindowReader:
         return part
 
     def finish(self) -> WindowRows:
-        """Every part read, private: the rings may change once this returns."""
+        """Every part read: the rings may change once this returns. The table is the
+        calling thread's scratch table (``_scratch_table``), valid until this thread's
+        next ``finish``: use the rows, and what ``part`` gives, before reading another
+        window on the same thread, and keep only figures made from them."""
         columns = self._columns
         sizes = [part.shape[1] for part in columns]
         table = _scratch_table(sum(sizes))
@@ -621,7 +618,8 @@ class WindowRows:
     """A window's seconds of many rings (parts), their figures side by side in one table
     (each part's columns after the one before's) and, for rings with buckets, each
     part's bucket counts summed over the window (column 0 the zeros, column i the bucket
-    ``offsets[part] + i - 1``)."""
+    ``offsets[part] + i - 1``). Its table is a thread's scratch table, overwritten by
+    that thread's next window read (see ``WindowReader.finish``)."""
 
     table: npt.NDArray[np.float64]
     starts: npt.NDArray[np.integer]
@@ -643,7 +641,8 @@ class WindowRows:
         return [int(n) for n in np.add.reduceat(self.table[_COUNT], self.starts).tolist()]
 
     def part(self, part: int) -> RingRows:
-        """One part as ``SecondRing.since`` would have copied it (a sum of buckets, one row)."""
+        """One part as ``RingRows`` (its buckets one summed row): a view of the scratch
+        table, not a copy, so valid only as long as these rows are."""
         begin = int(self.starts[part])
         table = self.table[:, begin : begin + self.sizes[part]]
         buckets = self.buckets[part]

@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from core.exactsum import Number
 from core.moments import Moments
-from core.ring import RingRows, SecondRing
+from core.ring import SecondRing
 from core.strategy import Distribution
 
 FLUSH_AT = 4096
@@ -83,13 +83,6 @@ class Tally:
         clone.distribution = distribution.frozen() if with_distribution else distribution
         clone.ring = self.ring.copy() if with_ring else self.ring
         return clone
-
-    def since(self, first: int) -> tuple[RingRows, Distribution] | None:
-        """The ring's rows from second ``first`` on, and their times as far as the
-        distribution keeps them one by one, both private; None when no time came since.
-        The caller holds the stripe lock, buffers flushed."""
-        rows = self.ring.since(first)
-        return None if rows is None else (rows, self.distribution.latest(rows.count))
 
 
 def as_float64(values: Sequence[Number]) -> npt.NDArray[np.float64]:

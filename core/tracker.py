@@ -932,7 +932,9 @@ class _Cut:
     only: set[str] | None
     """The names the cut was limited to, if it was."""
     window: _Window | None = None
-    """A window's cut holds its figures here, not in ``groups``."""
+    """A window's cut holds its figures here, not in ``groups``; its rows live in the
+    reading thread's scratch table, so a window cut is used up before that thread reads
+    another window and is never kept."""
 
     def in_order(self) -> list[tuple[str, list[Tally]]]:
         """Actions with samples, in first-seen order."""

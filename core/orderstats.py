@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
 
 
+@overload
+def linear_quantiles(ordered: Sequence[float], qs: Iterable[float]) -> list[float]: ...
+
+
+@overload
+def linear_quantiles(ordered: npt.NDArray[np.float64], qs: Iterable[float]) -> list[Any]:
+    """An array's: floats for a 1-D array, arrays (one value per column) for a 2-D one."""
+
+
 def linear_quantiles(
     ordered: Sequence[float] | npt.NDArray[np.float64], qs: Iterable[float]
-) -> list[float]:
+) -> list[Any]:
     """``np.quantile(ordered, qs)`` to the last bit (its default "linear" method, in the
     same arithmetic): np.quantile's own overhead per call is many times the work, and a
     snapshot of 10,000 small actions makes 10,000 calls. ``ordered`` need only hold the

@@ -184,17 +184,7 @@ class LogSketch:
         value_of = dict(
             zip(needed, self._values_at(needed, cumulative, minimum, maximum), strict=True)
         )
-        result: list[Number] = []
-        for rank in ranks:
-            lower = math.floor(rank)
-            low_value = value_of[lower]
-            if rank == lower:
-                result.append(low_value)
-                continue
-            high_value = value_of[lower + 1]
-            value = low_value + (high_value - low_value) * (rank - lower)
-            result.append(min(max(value, minimum), maximum))
-        return tuple(result)
+        return _interpolated(ranks, value_of, minimum, maximum)
 
     def cumulative_counts(
         self,
@@ -313,7 +303,8 @@ def single_quantiles(
 ) -> list[tuple[Number, ...]]:
     """``sketch.quantiles(qs, minimum, maximum)`` for each of many sketches that keep no
     exact values, the bucket search done for all of them in a few numpy calls, with the
-    very same results."""
+    very same results. The window snapshot calls ``bucket_quantiles`` on summed rows
+    directly; this form is what the tests hold to each sketch's own ``quantiles``."""
     rows = [np.concatenate(([sketch.zeros], sketch.bins)) for sketch in sketches]
     offsets = [sketch.offset for sketch in sketches]
     return bucket_quantiles(rows, offsets, qs, minimums, maximums)
@@ -410,6 +401,15 @@ def _row_quantiles(
             continue
         estimate = _estimate(offset + min(index, last))
         value_of[bound] = min(max(estimate, minimum), maximum)
+    return _interpolated(ranks, value_of, minimum, maximum)
+
+
+def _interpolated(
+    ranks: Sequence[float], value_of: dict[int, Number], minimum: Number, maximum: Number
+) -> tuple[Number, ...]:
+    """Each fractional rank's value, between the order statistics either side of it
+    (``value_of``, by whole rank), clamped to [minimum, maximum]: the one rule that
+    ``LogSketch.quantiles`` and the batched searches share, so they agree to the bit."""
     result: list[Number] = []
     for rank in ranks:
         lower = math.floor(rank)

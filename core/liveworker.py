@@ -136,8 +136,12 @@ class WorkerProcess:
         # The worker is gone: its end of the channel is closed, so the merger ends.
         with contextlib.suppress(OSError):
             self._channel.shutdown(socket.SHUT_RDWR)
-        self._merger.join(timeout=0.05)
-        self._channel.close()
+        self._merger.join(timeout=max(0.05, deadline - time.monotonic()))
+        # The merger reads the channel by its descriptor number: closed under a merger
+        # still running, the number could be reused by another file and read from.
+        # One stuck past the deadline leaves the socket to be closed with this object.
+        if not self._merger.is_alive():
+            self._channel.close()
 
     def _merge(self) -> None:
         """The merger thread: each batch into the tracker, until the worker's last."""

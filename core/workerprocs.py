@@ -107,8 +107,9 @@ class Worker:
         try:
             number, failed, reply = _FRAMING.receive_pickled(self._output.fileno())
         except EOFError:
+            wait_or_kill(self._process, _STOP_WAIT_SECONDS)
             raise WorkerError(
-                f"worker {self.pid} ended (exit status {self._process.wait()})"
+                f"worker {self.pid} ended (exit status {self._process.returncode})"
             ) from None
         if number != self._received + 1:  # never expected; a reply must not go astray
             self.kill()

@@ -61,7 +61,7 @@ def outcome(payload: object) -> tuple[str, object]:
         name, time = parse_payload(payload)  # type: ignore[arg-type]
     except (InvalidActionError, TypeError) as error:
         return type(error).__name__, str(error)
-    return "added", (name, time, type(time))
+    return "added", (name, time, type(time), repr(time))
 
 
 def added(payload: object) -> tuple[str, object]:
@@ -74,7 +74,8 @@ def added(payload: object) -> tuple[str, object]:
         return type(error).__name__, str(error)
     (action,) = tracker.snapshot().actions
     assert action.count == 1
-    return "added", (action.action, action.max, type(action.max))
+    # repr too: 0.0 == -0.0, and a sign kept by the fast path must show
+    return "added", (action.action, action.max, type(action.max), repr(action.max))
 
 
 @pytest.mark.parametrize("payload", EDGES)
@@ -106,7 +107,7 @@ def test_parse_payload_keeps_the_exact_checks_verdicts() -> None:
     for payload in EDGES:
         verdict = outcome(payload)
         if verdict[0] == "added":
-            name, time, kind = verdict[1]  # type: ignore[misc]
+            name, time, kind, _ = verdict[1]  # type: ignore[misc]
             exact = check_record(orjson.loads(payload))
             assert exact == (name, time)
             assert type(exact[1]) is kind

@@ -216,7 +216,8 @@ class StatsModel(QStandardItemModel):
             text = format_count(value)
         elif column == RATE_COLUMN:
             text = format_rate_cell(value)
-            item.setToolTip(format_rate(value))
+            slow = format_rate(value)  # per minute, hour or day below one a second
+            item.setToolTip("" if slow.endswith("/s") else slow)
         else:
             text = format_time(value)
         if column in PERCENTILE_COLUMNS:

@@ -100,6 +100,7 @@ def test_slow_actions_rates_read_per_second_say_per_hour_and_sort_by_number(
     }
     assert tips == {name: format_rate(rate) for name, rate in rates.items()}
     assert tips["hourly"].endswith("/h")
+    assert not any(tip.endswith("/s") for tip in tips.values())  # all slower than 1/s
     window.table.sortByColumn(RATE_COLUMN, Qt.SortOrder.DescendingOrder)
     order = [proxy.index(row, 0).data() for row in range(proxy.rowCount())]
     assert order == sorted(rates, key=rates.__getitem__, reverse=True)

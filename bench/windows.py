@@ -19,6 +19,7 @@ import io
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -34,6 +35,8 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 BEFORE = "2a8228d"
 """The last commit before the per-second ring."""
 ACTIONS = ("jump", "run", "walk", "swim", "climb")
+FOLD_CALLS = 4096
+"""Calls per switch count in the hot path table: one fold's worth (``FLUSH_AT``)."""
 
 
 # --- 1. the hot path ---------------------------------------------------------------
@@ -55,9 +58,13 @@ def payloads(count: int, seed: int = 1, kind: str = "floats") -> list[str]:
     return [json.dumps({"action": rng.choice(ACTIONS), "time": time_of(rng)}) for _ in range(count)]
 
 
-def measure(subject: str, entry: str, threads: int, count: int, kind: str = "floats") -> float:
+def measure(
+    subject: str, entry: str, threads: int, count: int, kind: str = "floats"
+) -> tuple[float, int]:
     """Calls (or records) per second of CPU time for one subject and entry, run in this
-    process; the ``core`` imported is whichever comes first on ``sys.path``. CPU time,
+    process, and the voluntary context switches meanwhile (a thread waiting for the GIL,
+    or one that let it go inside numpy and must wait to take it back, sleeps: a switch);
+    the ``core`` imported is whichever comes first on ``sys.path``. CPU time,
     not wall time: on a machine shared with other jobs, wall time swings by 2x from one
     run to the next, while the CPU time a call takes does not."""
     data = payloads(count, kind=kind)
@@ -94,23 +101,26 @@ def measure(subject: str, entry: str, threads: int, count: int, kind: str = "flo
     for worker in workers:
         worker.start()
     barrier.wait()
-    began = time.process_time()
+    began, usage = time.process_time(), resource.getrusage(resource.RUSAGE_SELF)
     for worker in workers:
         worker.join()
-    return threads * count / (time.process_time() - began)
+    rate = threads * count / (time.process_time() - began)
+    return rate, resource.getrusage(resource.RUSAGE_SELF).ru_nvcsw - usage.ru_nvcsw
 
 
 def child(
     core_folder: str, subject: str, entry: str, threads: int, count: int, *, kind: str = "floats"
 ) -> None:
-    """The body of one measuring process: prints its rate."""
+    """The body of one measuring process: prints its rate and voluntary switches."""
     sys.path.insert(0, core_folder)
-    print(measure(subject, entry, threads, count, kind))
+    rate, switches = measure(subject, entry, threads, count, kind)
+    print(rate, switches)
 
 
 def run_child(
     core_folder: Path, subject: str, entry: str, threads: int, count: int, *, kind: str = "floats"
-) -> float:
+) -> tuple[float, int]:
+    """Rate and voluntary context switches of one measuring process (see ``measure``)."""
     code = (
         f"import sys; sys.path.insert(0, {str(REPOSITORY)!r}); "
         f"from bench.windows import child; "
@@ -119,7 +129,8 @@ def run_child(
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=600
     )
-    return float(done.stdout.strip().splitlines()[-1])
+    rate, switches = done.stdout.strip().splitlines()[-1].split()
+    return float(rate), int(switches)
 
 
 def extract_core(revision: str, into: Path) -> Path:
@@ -144,6 +155,7 @@ def hot_path_table(before: str, rounds: int, count: int) -> None:
         old = extract_core(before, Path(folder))
         subjects = [("original", REPOSITORY), (f"engine {before}", old), ("engine now", REPOSITORY)]
         rates: dict[tuple[str, str, int, str], list[float]] = {}
+        switches: dict[tuple[str, str, int, str], list[int]] = {}
         for round_number in range(rounds):
             for entry, threads, kind in cases:
                 turn = round_number % len(subjects)  # who goes first rotates
@@ -151,8 +163,9 @@ def hot_path_table(before: str, rounds: int, count: int) -> None:
                     if name == "original" and entry != "add_action":
                         continue
                     subject = "original" if name == "original" else "engine"
-                    rate = run_child(where, subject, entry, threads, count, kind=kind)
+                    rate, slept = run_child(where, subject, entry, threads, count, kind=kind)
                     rates.setdefault((name, entry, threads, kind), []).append(rate)
+                    switches.setdefault((name, entry, threads, kind), []).append(slept)
     print(
         f"\nhot path: calls per CPU second, {count:,} calls per thread, "
         f"{rounds} interleaved rounds (best)"
@@ -179,6 +192,16 @@ def hot_path_table(before: str, rounds: int, count: int) -> None:
             f"add_action 4 threads / 1 thread, {kind}: "
             + ", ".join(f"{n} {r:.2f}" for n, r in scaling.items())
         )
+    # Sleeps per fold's worth of calls show how often a producer lost the GIL and waited.
+    print(f"voluntary switches per {FOLD_CALLS:,} calls, add_action with 4 threads (median)")
+    for kind in TIMES:
+        sleeps = {
+            name: statistics.median(switches[(name, "add_action", 4, kind)])
+            * FOLD_CALLS
+            / (4 * count)
+            for name, _ in subjects
+        }
+        print(f"  {kind}: " + ", ".join(f"{n} {s:.1f}" for n, s in sleeps.items()))
 
 
 # --- 2 and 3: the window's own costs -------------------------------------------------

@@ -238,7 +238,7 @@ class FileLoad:
                 team[at % len(team)].send((_fold_array_piece, (path, begin, end, self._strategy)))
             for at, (_, end) in enumerate(pieces):
                 worker = team[at % len(team)]
-                if not self._wait(worker):
+                if not self._wait(worker, team):
                     return None
                 results.append(worker.receive())  # type: ignore[arg-type]
                 yield LoadProgress(end, total, 0, 0)
@@ -355,7 +355,7 @@ class FileLoad:
                 begin, end, worker = waiting.popleft()
                 result = None
                 if worker is not None:
-                    if not self._wait(worker):
+                    if not self._wait(worker, team):
                         return
                     try:
                         result = worker.receive()
@@ -377,10 +377,12 @@ class FileLoad:
             else:
                 POOL.give_back(team, keep=_usable_cpus())
 
-    def _wait(self, worker: Worker) -> bool:
-        """Wait for the worker's next reply; False when the load was cancelled meanwhile
-        (the wait looks at cancel often, so a slow piece does not hold a cancel up)."""
-        while not worker.ready(_CANCEL_POLL_SECONDS):
+    def _wait(self, worker: Worker, team: list[Worker]) -> bool:
+        """Wait for the worker's next reply, reading ahead the replies of the rest of the
+        ``team`` (a worker writing a reply larger than a pipe holds cannot start its next
+        piece until it is read); False when the load was cancelled meanwhile (the wait
+        looks at cancel often, so a slow piece does not hold a cancel up)."""
+        while not worker.ready(_CANCEL_POLL_SECONDS, team):
             if self._stopping():
                 return False
         return True

@@ -57,6 +57,7 @@ class Worker:
         self._sent = 0  # requests sent, numbered from 1 (the greeting is reply 0)
         self._received = -1  # the number of the last reply read
         self._read_ahead: deque[tuple[bool, object]] = deque()  # (failed, reply), unasked
+        self._ended = False  # its end was read ahead: nothing more to read
         self.idle_since = time.monotonic()
 
     @property
@@ -101,7 +102,10 @@ class Worker:
             owing = [
                 other._output
                 for other in others
-                if other is not self and other._started and other._sent > other._received
+                if other is not self
+                and other._started
+                and not other._ended
+                and other._sent > other._received
             ]
             readable, _, _ = select.select(
                 [self._output, *owing], [], [], max(0.0, deadline - time.monotonic())
@@ -119,6 +123,7 @@ class Worker:
         try:
             self._read_ahead.append(self._read_reply())
         except Exception as error:  # raised by receive, as when read there
+            self._ended = isinstance(error, WorkerError)
             self._read_ahead.append((True, error))
 
     def _readable(self, timeout: float) -> bool:

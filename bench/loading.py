@@ -12,11 +12,12 @@ first large load of a session pays).
 Last, a 10 ms sleep loop runs on one thread while another loads a file: its lateness is
 how long loading holds the GIL at a stretch, what the window's timer would wait.
 
-Every subject reads the same file in the same round, and rounds interleave the subjects,
-so a machine busy with other work slows them alike; the ratios to DuckDB with 2 threads
-are what the targets are about. The best round of each subject is shown, and its CPU
-time ("CPU s": this process's, DuckDB's threads included, plus the worker processes'),
-which other work on the machine moves far less than the wall clock. Files go to a
+Every subject reads the same file in the same round, and rounds interleave the subjects
+(every other round in reverse order), so a machine busy with other work slows them
+alike; the ratios to DuckDB with 2 threads are what the targets are about. The best
+round of each subject is shown, and its CPU time ("CPU s": this process's, DuckDB's
+threads included, plus the worker processes'), which other work on the machine moves
+far less than the wall clock. Files go to a
 temporary folder that is removed afterwards.
 """
 
@@ -144,8 +145,12 @@ def compare(title: str, path: Path, records: int, rounds: int, array: bool = Fal
         ]
     best = {name: float("inf") for name, _ in subjects}
     best_cpu = dict(best)
-    for _ in range(rounds):
-        for name, run in subjects:
+    # The warm subjects' workers are started before the first round, not in it; and every
+    # other round runs the subjects backwards, so that no subject always has the same
+    # place (right after DuckDB, or right after the cold workers' load, say).
+    tracker_load(path, "running")
+    for round_ in range(rounds):
+        for name, run in subjects if round_ % 2 == 0 else subjects[::-1]:
             workers_before = workers_cpu()
             cpu = time.process_time()
             start = time.perf_counter()

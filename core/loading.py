@@ -70,8 +70,9 @@ COLD_PARALLEL_MIN_BYTES = 128 << 20
 below it, starting them (an interpreter and numpy each, on the same cores) costs more
 than they save, and the file is read here (bench/loading.py's "workers cold" row)."""
 PIECE_BYTES = 4 << 20
-"""Bytes of a file a worker process reads per task: one progress step of such a load, and
-what a cancel waits for (the pieces being read then)."""
+"""The most bytes of a file a worker process reads per task (pieces are evened out so
+that every worker reads as many): one progress step of such a load, and what a cancel
+waits for (the pieces being read then)."""
 PIECES_AHEAD = 2
 """Pieces handed to each worker ahead of the one being merged: enough to keep it busy,
 few enough that the results waiting stay small."""
@@ -237,7 +238,7 @@ class FileLoad:
                 team[at % len(team)].send((_fold_array_piece, (path, begin, end, self._strategy)))
             for at, (_, end) in enumerate(pieces):
                 worker = team[at % len(team)]
-                if not self._wait(worker):
+                if not self._wait(worker, team):
                     return None
                 results.append(worker.receive())  # type: ignore[arg-type]
                 yield LoadProgress(end, total, 0, 0)
@@ -325,7 +326,7 @@ class FileLoad:
         distinct actions), or every piece once a worker failed, pieces are read here."""
         self.report.format = "lines"
         path = os.path.abspath(self._source)  # type: ignore[arg-type]
-        bounds = _piece_bounds(stream, start, total)
+        bounds = _piece_bounds(stream, start, total, _even_piece_bytes(total - start, workers))
         waiting: deque[tuple[int, int | None, Worker | None]] = deque()
         team = _take_workers(workers)
         lines = 0  # lines of the pieces merged so far
@@ -354,7 +355,7 @@ class FileLoad:
                 begin, end, worker = waiting.popleft()
                 result = None
                 if worker is not None:
-                    if not self._wait(worker):
+                    if not self._wait(worker, team):
                         return
                     try:
                         result = worker.receive()
@@ -376,10 +377,12 @@ class FileLoad:
             else:
                 POOL.give_back(team, keep=_usable_cpus())
 
-    def _wait(self, worker: Worker) -> bool:
-        """Wait for the worker's next reply; False when the load was cancelled meanwhile
-        (the wait looks at cancel often, so a slow piece does not hold a cancel up)."""
-        while not worker.ready(_CANCEL_POLL_SECONDS):
+    def _wait(self, worker: Worker, team: list[Worker]) -> bool:
+        """Wait for the worker's next reply, reading ahead the replies of the rest of the
+        ``team`` (a worker writing a reply larger than a pipe holds cannot start its next
+        piece until it is read); False when the load was cancelled meanwhile (the wait
+        looks at cancel often, so a slow piece does not hold a cancel up)."""
+        while not worker.ready(_CANCEL_POLL_SECONDS, team):
             if self._stopping():
                 return False
         return True
@@ -588,11 +591,23 @@ class _PieceReader:
         return data
 
 
-def _piece_bounds(stream: IO[bytes], start: int, total: int) -> Iterator[tuple[int, int | None]]:
-    """Pieces of about PIECE_BYTES from ``start``, as (first byte, end), each ending just
-    after a newline; the last one has no end (it is read to the file's end)."""
+def _even_piece_bytes(size: int, workers: int) -> int:
+    """The size of pieces of at most PIECE_BYTES that cut ``size`` bytes into a multiple
+    of ``workers`` pieces of (about) equal size, so that every worker gets as much to
+    read: with a remainder piece, one worker reads a whole piece more than another while
+    the other waits, at the end of the load."""
+    pieces = -(-size // PIECE_BYTES)
+    pieces = -(-pieces // workers) * workers
+    return max(1, -(-size // pieces))
+
+
+def _piece_bounds(
+    stream: IO[bytes], start: int, total: int, piece_bytes: int
+) -> Iterator[tuple[int, int | None]]:
+    """Pieces of about ``piece_bytes`` from ``start``, as (first byte, end), each ending
+    just after a newline; the last one has no end (it is read to the file's end)."""
     while True:
-        middle = start + PIECE_BYTES
+        middle = start + piece_bytes
         end = _line_start_after(stream, middle) if middle < total else None
         yield start, end
         if end is None or end >= total:

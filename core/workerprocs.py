@@ -7,7 +7,10 @@ their standard input and output. Starting one costs an interpreter and its impor
 ``IDLE_SECONDS``, or when this process ends (their input closes).
 
 Requests and replies are pickled, each framed by its length. A worker answers its
-requests in the order they came, so a caller can hand one several at a time.
+requests in the order they came, so a caller can hand one several at a time. A reply
+larger than a pipe holds keeps its worker writing until it is read, so a caller waiting
+for one worker reads the others' replies ahead (``ready``'s ``others``) and lets them
+get on with their next requests.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
 from typing import IO
 
 from core.childproc import Framing, start_child, wait_or_kill
@@ -52,6 +56,8 @@ class Worker:
         self._started = False  # whether its greeting, sent once started, was read
         self._sent = 0  # requests sent, numbered from 1 (the greeting is reply 0)
         self._received = -1  # the number of the last reply read
+        self._read_ahead: deque[tuple[bool, object]] = deque()  # (failed, reply), unasked
+        self._ended = False  # its end was read ahead: nothing more to read
         self.idle_since = time.monotonic()
 
     @property
@@ -80,15 +86,45 @@ class Worker:
             self._started = True
         return self._started
 
-    def ready(self, timeout: float) -> bool:
-        """Whether a reply (or the worker's end) can be read now, waiting up to ``timeout``."""
+    def ready(self, timeout: float, others: Sequence[Worker] = ()) -> bool:
+        """Whether a reply (or the worker's end) can be read now, waiting up to ``timeout``;
+        meanwhile the replies that come from ``others`` (started workers) are read ahead,
+        for their own ``receive``."""
         deadline = time.monotonic() + timeout
+        if self._read_ahead:
+            return True
         if not self.started():
             if not self._readable(timeout):
                 return False
             if not self.started():
                 return True  # it ended: receive() says so
-        return self._readable(max(0.0, deadline - time.monotonic()))
+        while True:
+            owing = [
+                other._output
+                for other in others
+                if other is not self
+                and other._started
+                and not other._ended
+                and other._sent > other._received
+            ]
+            readable, _, _ = select.select(
+                [self._output, *owing], [], [], max(0.0, deadline - time.monotonic())
+            )
+            if self._output in readable:
+                return True
+            if not readable:
+                return False
+            for other in others:
+                if other._output in readable:
+                    other._read_one_ahead()
+
+    def _read_one_ahead(self) -> None:
+        """Read the next reply (its writing has begun) and keep it for ``receive``."""
+        try:
+            self._read_ahead.append(self._read_reply())
+        except Exception as error:  # raised by receive, as when read there
+            self._ended = isinstance(error, WorkerError)
+            self._read_ahead.append((True, error))
 
     def _readable(self, timeout: float) -> bool:
         readable, _, _ = select.select([self._output], [], [], timeout)
@@ -98,12 +134,25 @@ class Worker:
         """The reply to the oldest request not yet answered (blocks until it comes). An
         exception raised by the task is raised here; ``WorkerError`` when the worker
         ended instead."""
+        if self._read_ahead:
+            failed, reply = self._read_ahead.popleft()
+            if failed:
+                raise reply  # type: ignore[misc]
+            return reply
         if not self._started:
             self._reply()  # its greeting
             self._started = True
         return self._reply()
 
     def _reply(self) -> object:
+        failed, reply = self._read_reply()
+        if failed:
+            raise reply  # type: ignore[misc]  # an exception, pickled by serve()
+        return reply
+
+    def _read_reply(self) -> tuple[bool, object]:
+        """The next reply from the pipe, and whether it is an exception the task raised;
+        ``WorkerError`` when the worker ended instead."""
         try:
             number, failed, reply = _FRAMING.receive_pickled(self._output.fileno())
         except EOFError:
@@ -115,9 +164,7 @@ class Worker:
             self.kill()
             raise WorkerError(f"worker {self.pid} answered request {number} out of turn")
         self._received = number
-        if failed:
-            raise reply  # an exception, pickled by serve()
-        return reply
+        return failed, reply
 
     def stop(self) -> None:
         """End the worker: its input closes, and it is killed if it does not end soon."""

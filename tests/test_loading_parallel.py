@@ -253,6 +253,48 @@ def test_a_worker_answers_in_order_and_raises_what_the_task_raised() -> None:
         worker.send(1)
 
 
+_READ_AHEAD_CODE = """
+import time
+from core.workerprocs import serve
+
+def handle(request):
+    kind, value = request
+    if kind == "sleep":
+        time.sleep(value)
+    if kind == "fail":
+        raise ValueError(value)
+    return bytes(value) if kind == "bytes" else time.monotonic()
+
+serve(handle)
+"""
+
+
+def test_a_wait_for_one_worker_reads_the_others_replies_ahead() -> None:
+    slow, fast = Worker(_READ_AHEAD_CODE), Worker(_READ_AHEAD_CODE)
+    try:
+        deadline = time.monotonic() + 60
+        while not (slow.started() and fast.started()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        slow.send(("sleep", 1.0))
+        # A reply larger than a pipe holds: unread, it would keep the worker from the
+        # next request until the slow one's reply had come.
+        fast.send(("bytes", 4 << 20))
+        fast.send(("fail", "no such thing"))
+        fast.send(("time", 0))
+        assert slow.ready(30, [slow, fast])
+        ready_at = time.monotonic()
+        assert fast.receive() == bytes(4 << 20)
+        with pytest.raises(ValueError, match="no such thing"):
+            fast.receive()
+        answered_at = fast.receive()
+        assert isinstance(answered_at, float)
+        assert answered_at < ready_at
+        assert isinstance(slow.receive(), float)
+    finally:
+        slow.stop()
+        fast.stop()
+
+
 def test_an_idle_worker_ends_on_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
     code = "import core.workerprocs as w; w.IDLE_SECONDS = 0.2; w.serve(lambda request: request)"
     worker = Worker(code)

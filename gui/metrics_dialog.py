@@ -3,20 +3,11 @@ and how far back the summary's percentiles look."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QLabel,
-    QLineEdit,
-    QWidget,
-)
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QLabel, QWidget
 
 from core.metrics import DEFAULT_QUANTILE_WINDOW
-from gui.label_state import set_label_state
-from gui.sources_panel import is_loopback
+from gui.address_dialog import AddressDialog
 from gui.window_choice import WINDOWS
 
 QUANTILE_WINDOWS: tuple[tuple[str, int | None], ...] = (
@@ -26,7 +17,7 @@ QUANTILE_WINDOWS: tuple[tuple[str, int | None], ...] = (
 """The percentile windows offered, shortest first, in the window selector's words."""
 
 
-class MetricsDialog(QDialog):
+class MetricsDialog(AddressDialog):
     """Asks where to serve the Live session's figures to Prometheus (``[HOST:]PORT``),
     warning as the user types an address that opens the port to the network, and the
     window the summary's percentiles cover (``metricsQuantileWindow``).
@@ -47,20 +38,26 @@ class MetricsDialog(QDialog):
         address: str,
         quantile_window: int | None = DEFAULT_QUANTILE_WINDOW,
     ) -> None:
-        super().__init__(parent)
-        self.setObjectName("metricsDialog")
-        self.setWindowTitle("Serve Prometheus metrics")
-        self.setMinimumWidth(460)  # narrower, window managers cut the title short
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        super().__init__(
+            parent,
+            name="metrics",
+            title="Serve Prometheus metrics",
+            width=460,
+            address=address,
+            placeholder="9464 or 127.0.0.1:9464",
+            button="Serve",
+            local_note="Only programs on this machine can read it.",
+            network_note=(
+                "⚠ The port will be open to the network: other machines will be able to "
+                "read the Live session's figures (action names included)."
+            ),
+        )
         about = QLabel(
             "Serves the Live session's figures at http://ADDRESS/metrics in the "
             "Prometheus text format, until you stop it (Sources → Stop All Sources) or "
             "close the window."
         )
         about.setWordWrap(True)
-        self.address = QLineEdit(address)
-        self.address.setObjectName("metricsAddress")
-        self.address.setPlaceholderText("9464 or 127.0.0.1:9464")
         self.window_choice = QComboBox()
         self.window_choice.setObjectName("metricsQuantileWindow")
         self.window_choice.setToolTip(
@@ -70,73 +67,18 @@ class MetricsDialog(QDialog):
         for text, seconds in QUANTILE_WINDOWS:
             self.window_choice.addItem(text, seconds)
         self.window_choice.setCurrentIndex(_window_index(quantile_window))
-        self.note = QLabel()
-        self.note.setObjectName("metricsNetworkNote")
-        self.note.setWordWrap(True)
-        self.note.setTextFormat(Qt.TextFormat.PlainText)
-        self._refused = False
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Serve")
-        form = QFormLayout(self)
-        form.addRow(about)
-        form.addRow("Address:", self.address)
-        form.addRow("Percentiles of:", self.window_choice)
-        form.addRow(self.note)
-        form.addRow(buttons)
-        # As tall as the wrapped text needs at this width: Qt's size hint wraps it for a
-        # narrower dialog, which left blank space under the buttons.
-        self.resize(self.minimumWidth(), form.totalHeightForWidth(self.minimumWidth()))
-        self._show_note()
-
-        self.address.textChanged.connect(self._show_note)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        self.form.addRow(about)
+        self.address_row()
+        self.form.addRow("Percentiles of:", self.window_choice)
+        self.finish()
 
     @property
     def quantile_window(self) -> int | None:
         """The seconds the summary's percentiles cover, as chosen; None for all time."""
         return QUANTILE_WINDOWS[max(self.window_choice.currentIndex(), 0)][1]
 
-    def accept(self) -> None:
-        self._refused = False
+    def emit_chosen(self) -> None:
         self.chosen.emit(self.address.text().strip())
-        if not self._refused:
-            super().accept()
-
-    def refuse(self, reason: str) -> None:
-        """Keep the dialog open after *Serve*, saying ``reason`` (a port in use, an
-        address that is not one) where the note was, the address selected to retype."""
-        self._refused = True
-        self._set_note(reason, "error")
-        self.address.setFocus()
-        self.address.selectAll()
-
-    def _show_note(self) -> None:
-        if is_loopback(self.address.text()):
-            self._set_note("Only programs on this machine can read it.", "")
-        else:
-            self._set_note(
-                "⚠ The port will be open to the network: other machines will be able to "
-                "read the Live session's figures (action names included).",
-                "",
-            )
-
-    def _set_note(self, text: str, state: str) -> None:
-        """The note under the fields; ``state`` "error" is styled as the form's errors
-        (resources/style.qss)."""
-        set_label_state(self.note, text, state)
-        self._fit_height()
-
-    def _fit_height(self) -> None:
-        """Grow to show all of the note (a reason may take two lines more): a top-level
-        window is not made taller by its text's height for its width."""
-        layout = self.layout()
-        if layout is not None:
-            needed = layout.totalHeightForWidth(self.width())
-            if self.height() < needed:
-                self.resize(self.width(), needed)
 
 
 def _window_index(window: int | None) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -12,11 +11,9 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
@@ -31,7 +28,7 @@ from PySide6.QtWidgets import (
 from core import Follower, Listener
 from core.livecounts import LineError
 from core.metrics import MetricsServer
-from gui.label_state import set_label_state
+from gui.address_dialog import AddressDialog
 from gui.sources import LiveSources, Source, SourceStatus
 
 COLUMNS = ("Source", "Lines/s", "Accepted", "Rejected", "Ignored", "Dropped", "")
@@ -349,19 +346,7 @@ class SourcesPanel(QWidget):
             item.setText(text)
 
 
-def is_loopback(address: str) -> bool:
-    """Whether the host in ``[HOST:]PORT`` keeps the port on this machine only."""
-    host, colon, _port = address.strip().rpartition(":")
-    host = host.strip("[]") if colon else ""
-    if host in ("", "localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-class ListenDialog(QDialog):
+class ListenDialog(AddressDialog):
     """Asks where to listen: ``[HOST:]PORT`` and UDP or TCP, warning as the user types
     an address that opens the port to the network.
 
@@ -376,67 +361,31 @@ class ListenDialog(QDialog):
     chosen = Signal(str, str)
 
     def __init__(self, parent: QWidget, address: str, protocol: str) -> None:
-        super().__init__(parent)
-        self.setObjectName("listenDialog")
-        self.setWindowTitle("Listen for StatsD timings")
-        self.setMinimumWidth(420)  # narrower, window managers cut the title short
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.address = QLineEdit(address)
-        self.address.setObjectName("listenAddress")
-        self.address.setPlaceholderText("8125 or 127.0.0.1:8125")
+        super().__init__(
+            parent,
+            name="listen",
+            title="Listen for StatsD timings",
+            width=420,
+            address=address,
+            placeholder="8125 or 127.0.0.1:8125",
+            button="Listen",
+            local_note="Only programs on this machine can send to it.",
+            network_note=(
+                "⚠ The port will be open to the network: other machines will be "
+                "able to send timings to it."
+            ),
+        )
         self.protocol = QComboBox()
         self.protocol.setObjectName("listenProtocol")
         self.protocol.addItem("UDP", "udp")
         self.protocol.addItem("TCP", "tcp")
         self.protocol.setCurrentIndex(max(0, self.protocol.findData(protocol)))
-        self.note = QLabel()
-        self.note.setObjectName("listenNetworkNote")
-        self.note.setWordWrap(True)
-        self.note.setTextFormat(Qt.TextFormat.PlainText)
-        self._refused = False
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Listen")
-        form = QFormLayout(self)
-        form.addRow("Address:", self.address)
-        form.addRow("Protocol:", self.protocol)
-        form.addRow(self.note)
-        form.addRow(buttons)
-        self._show_note()
+        self.address_row()
+        self.form.addRow("Protocol:", self.protocol)
+        self.finish()
 
-        self.address.textChanged.connect(self._show_note)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-
-    def accept(self) -> None:
-        self._refused = False
+    def emit_chosen(self) -> None:
         self.chosen.emit(self.address.text().strip(), str(self.protocol.currentData()))
-        if not self._refused:
-            super().accept()
-
-    def refuse(self, reason: str) -> None:
-        """Keep the dialog open after *Listen*, saying ``reason`` (a port in use, an
-        address that is not one) where the note was, the address selected to retype."""
-        self._refused = True
-        self._set_note(reason, "error")
-        self.address.setFocus()
-        self.address.selectAll()
-
-    def _show_note(self) -> None:
-        if is_loopback(self.address.text()):
-            self._set_note("Only programs on this machine can send to it.", "")
-        else:
-            self._set_note(
-                "⚠ The port will be open to the network: other machines will be "
-                "able to send timings to it.",
-                "",
-            )
-
-    def _set_note(self, text: str, state: str) -> None:
-        """The note under the fields; ``state`` "error" is styled as the form's errors
-        (resources/style.qss)."""
-        set_label_state(self.note, text, state)
 
 
 def _scrapes(count: int) -> str:

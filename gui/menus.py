@@ -106,7 +106,7 @@ def build_menus(
     sources_menu = bar.addMenu("&Sources")
     add(sources_menu, "&Listen…", "Ctrl+L", commands.choose_listen)
     add(sources_menu, "&Follow File…", "Ctrl+Shift+L", commands.choose_follow)
-    add(sources_menu, "Serve &Prometheus Metrics…", "Ctrl+Shift+M", commands.choose_metrics)
+    add(sources_menu, "Serve &Prometheus metrics…", "Ctrl+Shift+M", commands.choose_metrics)
     add(sources_menu, "&Stop All Sources", "Ctrl+Alt+L", commands.stop_sources)
 
     help_menu = bar.addMenu("&Help")

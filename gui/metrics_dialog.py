@@ -1,4 +1,4 @@
-"""The dialog of *Sources → Serve Prometheus Metrics…*: where to serve the Live session,
+"""The dialog of *Sources → Serve Prometheus metrics…*: where to serve the Live session,
 and how far back the summary's percentiles look."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""*Sources → Serve Prometheus Metrics…* in the window: the dialog, the panel's row, the
+"""*Sources → Serve Prometheus metrics…* in the window: the dialog, the panel's row, the
 Live session served over HTTP on 127.0.0.1, the port-in-use and open-to-network
 messages, and a server stopped on close and started again only when the user asked."""
 
@@ -53,7 +53,7 @@ def test_the_menu_opens_the_dialog_that_serves_the_live_session(window: MainWind
     window.tracker.add("mine", 1)  # My actions are not served
     window.sources.tracker.add("live", 5)
     window.sources.tracker.add("live", 7)
-    menu_action(window, "Serve &Prometheus Metrics…").trigger()
+    menu_action(window, "Serve &Prometheus metrics…").trigger()
     dialog = child(window, MetricsDialog, "metricsDialog")
     assert dialog.address.text() == "127.0.0.1:9464"
     assert "network" not in dialog.note.text()

@@ -1,4 +1,4 @@
-"""The Serve Prometheus Metrics dialog: an address that cannot be served is said in the
+"""The Serve Prometheus metrics dialog: an address that cannot be served is said in the
 dialog, which stays open with it; the summary's percentile window is chosen there,
 served, remembered for the next time and for a restart."""
 
@@ -26,7 +26,7 @@ def _no_live_threads_left() -> Iterator[None]:
 
 
 def _open_dialog(window: MainWindow) -> MetricsDialog:
-    menu_action(window, "Serve &Prometheus Metrics…").trigger()
+    menu_action(window, "Serve &Prometheus metrics…").trigger()
     return child(window, MetricsDialog, "metricsDialog")
 
 

@@ -378,7 +378,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load:.1f}")
     if args.paired:
-        paired_table(args.rounds or 15, 10_000 if args.quick else 40_960)
+        paired_table(args.rounds or (15 if args.quick else 41), 20_480)
         return
     if not args.skip_hot_path:
         rounds = args.rounds or (2 if args.quick else 5)

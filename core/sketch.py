@@ -257,9 +257,15 @@ def bucket_counts(array: npt.NDArray[np.float64]) -> Counted:
     zeros = len(array) - len(positive)
     if not len(positive):
         return zeros, 0, np.zeros(0, dtype=np.int64)
-    keys = np.ceil(np.log(positive) * _INV_LN_GAMMA).astype(np.int64)
+    # In place after the log: the same numbers as ceil(log(v) * _INV_LN_GAMMA), without
+    # allocating a fresh array at each step of every fold.
+    scaled_logs = np.log(positive)
+    scaled_logs *= _INV_LN_GAMMA
+    np.ceil(scaled_logs, out=scaled_logs)
+    keys = scaled_logs.astype(np.int64)
     low = int(keys.min())
-    return zeros, low, np.bincount(keys - low)
+    keys -= low
+    return zeros, low, np.bincount(keys)
 
 
 _NO_VALUES: npt.NDArray[np.float64] = np.empty(0, dtype=np.float64)

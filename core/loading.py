@@ -339,8 +339,11 @@ class FileLoad:
                         break
                     held = None
                     worker = _free_worker(team, waiting)
-                    if worker is None and any(worker.started() for worker in team):
-                        held = piece  # every started worker has enough to do
+                    if worker is None and (waiting or any(w.started() for w in team)):
+                        # Every started worker has enough to do; or none has, and this
+                        # process reads one piece at a time meanwhile, so that the pieces
+                        # after it go to the workers as soon as they start.
+                        held = piece
                         break
                     if worker is not None:  # else read here: no worker has started yet
                         try:

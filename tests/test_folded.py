@@ -18,7 +18,7 @@ from core.validation import CheckedRecords
 
 def _chunks(seed: int) -> list[CheckedRecords]:
     """Chunks of checked records as a loader hands them on: several actions, one action,
-    ints and floats of equal value at both ends, and times past 2**53 (no float64)."""
+    ints and floats of equal value at both ends (zero among them), and times past 2**53 (no float64)."""
     rng = random.Random(seed)
     chunks = []
     for number in range(12):
@@ -29,7 +29,7 @@ def _chunks(seed: int) -> list[CheckedRecords]:
             names.append(rng.choice(actions))
             kind = rng.random()
             if kind < 0.1:
-                times.append(rng.choice([1, 1.0, 999, 999.0]))
+                times.append(rng.choice([0, 0.0, 1, 1.0, 999, 999.0]))
             elif kind < 0.5:
                 times.append(rng.randrange(2, 999))
             else:

@@ -18,7 +18,8 @@ from core.validation import CheckedRecords
 
 def _chunks(seed: int) -> list[CheckedRecords]:
     """Chunks of checked records as a loader hands them on: several actions, one action,
-    ints and floats of equal value at both ends (zero among them), and times past 2**53 (no float64)."""
+    ints and floats of equal value at both ends (zero among them), and times past 2**53
+    (no float64)."""
     rng = random.Random(seed)
     chunks = []
     for number in range(12):

@@ -259,6 +259,14 @@ print(json.dumps({"seconds": seconds, "peak_kib": peak, "workers_kib": workers})
 """
 
 
+def _settle() -> None:
+    """Write the files just made to disk before any subject runs: the kernel writes dirty
+    pages back some 30 s after they were written, during whichever subject runs then;
+    written first, every subject reads the same settled page cache."""
+    if hasattr(os, "sync"):
+        os.sync()
+
+
 def gigabyte(folder: Path) -> None:
     """A 1 GB file, each subject in a fresh process, for its rate and its peak memory."""
     path = folder / "large.ndjson"
@@ -270,6 +278,7 @@ def gigabyte(folder: Path) -> None:
             block = rng.choices(pool, k=100_000)
             file.write(b"\n".join(block) + b"\n")
             records += len(block)
+    _settle()
     print(f"\n1 GB newline-delimited file ({records:,} records), one run each, fresh processes")
     print(
         f"{'subject':<22}{'seconds':>9}{'records/s':>13}{'vs DuckDB 2t':>14}{'peak MiB':>10}"
@@ -311,12 +320,16 @@ def main(argv: Sequence[str] | None = None) -> None:
             folder / name for name in ("clean.ndjson", "dirty.ndjson", "array.json", "one.ndjson")
         )
         write_lines(clean, args.records, ACTIONS)
+        _settle()
         compare("clean newline-delimited JSON, 20 actions", clean, args.records, args.rounds)
         write_lines(dirty, args.records, ACTIONS, bad_every=100)
+        _settle()
         compare("newline-delimited, 1% bad lines scattered", dirty, args.records, args.rounds)
         write_array(array, clean)
+        _settle()
         compare("the clean records as a JSON array", array, args.records, args.rounds, True)
         write_lines(single, args.records, ACTIONS[:1])
+        _settle()
         compare("newline-delimited, one action", single, args.records, args.rounds)
         lateness_table(
             [

@@ -233,10 +233,11 @@ def lateness_table(files: Sequence[tuple[str, Path, str]]) -> None:
 
 
 _CHILD = """
-import json, sys, time
+import json, os, sys, time
 subject, path = sys.argv[1], sys.argv[2]
 start = time.perf_counter()
 workers = 0
+workers_cpu = 0.0
 if subject == "duckdb":
     from bench.loading import duckdb_load
     duckdb_load(path, 2)
@@ -251,11 +252,16 @@ else:  # the engine alone in the process, DuckDB not even imported
     for pid in POOL.idle_pids():  # the workers' peaks count too: they are still alive
         with open(f"/proc/{pid}/status") as status:
             workers += next(int(l.split()[1]) for l in status if l.startswith("VmHWM"))
+        with open(f"/proc/{pid}/stat") as stat:  # and their CPU, user and system
+            fields = stat.read().rpartition(")")[2].split()
+        workers_cpu += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 seconds = time.perf_counter() - start
+here = time.process_time()  # DuckDB's threads included
 # This process's peak since exec (ru_maxrss would include the parent's before exec).
 with open("/proc/self/status") as status:
     peak = next(int(l.split()[1]) for l in status if l.startswith("VmHWM"))
-print(json.dumps({"seconds": seconds, "peak_kib": peak, "workers_kib": workers}))
+print(json.dumps({"seconds": seconds, "peak_kib": peak, "workers_kib": workers,
+                  "here_cpu": here, "workers_cpu": workers_cpu}))
 """
 
 
@@ -268,7 +274,8 @@ def _settle() -> None:
 
 
 def gigabyte(folder: Path) -> None:
-    """A 1 GB file, each subject in a fresh process, for its rate and its peak memory."""
+    """A 1 GB file, each subject in a fresh process, for its rate, its peak memory and its
+    CPU, this process's (imports included) and the workers'."""
     path = folder / "large.ndjson"
     records = 0
     rng = random.Random(7)
@@ -282,7 +289,7 @@ def gigabyte(folder: Path) -> None:
     print(f"\n1 GB newline-delimited file ({records:,} records), one run each, fresh processes")
     print(
         f"{'subject':<22}{'seconds':>9}{'records/s':>13}{'vs DuckDB 2t':>14}{'peak MiB':>10}"
-        f"{'+ workers':>11}"
+        f"{'+ workers':>11}{'CPU here':>10}{'workers':>9}"
     )
     results = {}
     for subject in ("duckdb", "running", "samples", "running alone"):
@@ -301,6 +308,7 @@ def gigabyte(folder: Path) -> None:
         print(
             f"{name:<22}{seconds:>9.2f}{records / seconds:>13,.0f}{reference / seconds:>14.2f}"
             f"{result['peak_kib'] / 1024:>10.0f}{result['workers_kib'] / 1024:>11.0f}"
+            f"{result['here_cpu']:>10.2f}{result['workers_cpu']:>9.2f}"
         )
 
 

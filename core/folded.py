@@ -72,9 +72,10 @@ class Folder:
     numbers, the extremes of every group in one numpy call each) and gathered as
     float64, each action's in arrival order with its extremes as given; they are folded
     FOLD_AT at a time, or when asked for. The aggregates are those of folding chunk by
-    chunk (a variance may differ in its last bits, as with any batching). No Python
-    value of a chunk outlives the call: holding them would cost more in memory traffic
-    than the folds saved."""
+    chunk (a variance may differ in its last bits, as with any batching). Of a chunk's
+    records only the float64 times are kept (the caller does not change them after the
+    call), no Python value: holding a piece's worth of those would cost more in memory
+    traffic than the folds save."""
 
     def __init__(self, strategy: Strategy) -> None:
         self._new_distribution = NEW_DISTRIBUTION[strategy]
@@ -162,8 +163,8 @@ class Folder:
             distribution.add(array)
 
     def _fold_now(self, records: CheckedRecords, distinct: list[str]) -> None:
-        """Fold ``records`` at once, grouped in Python (after what was gathered, to keep
-        the arrival order)."""
+        """Fold ``records`` at once, as the tracker folds a batch, after what was gathered
+        (to keep the arrival order): times past 2**53 need their Python values."""
         assert self._codes is not None
         self._fold_gathered()
         for name, (values, given) in group_by_name(

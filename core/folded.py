@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
+from core.exactsum import MAX_EXACT_INT, Number
 from core.moments import Moments
 from core.report import LoadReport
 from core.strategy import NEW_DISTRIBUTION, Distribution, Strategy
@@ -22,6 +24,15 @@ from core.validation import CheckedRecords
 MAX_FOLDED_ACTIONS = 10_000
 """Distinct actions one ``Folder`` takes; past this it gives up (and holds nothing), so a
 piece with a flood of names costs no more memory than the tracker would allow."""
+FOLD_AT = 1 << 17
+"""Times a ``Folder`` gathers before folding them: about a worker's piece of a file in one
+fold per action, where a fold per chunk paid its fixed costs (a dozen numpy calls for the
+aggregates) for every action of every chunk; bounded so that the float64 times held
+meanwhile stay near a MiB."""
+_CODE_TYPE = np.uint16
+"""Actions are numbered in this type: numpy sorts integers of 16 bits or fewer by radix,
+in one pass, where wider ones take a comparison sort."""
+assert np.iinfo(_CODE_TYPE).max >= MAX_FOLDED_ACTIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,53 +46,162 @@ class FoldedRecords:
     count: int
 
 
+class _Gathered:
+    """One action's times not folded yet: float64 runs in arrival order, and the
+    smallest and largest as given (the first of equal ones, as a fold keeps them)."""
+
+    __slots__ = ("high", "low", "runs")
+
+    def __init__(self, run: npt.NDArray[np.float64], low: Number, high: Number) -> None:
+        self.runs = [run]
+        self.low, self.high = low, high
+
+    def take(self, run: npt.NDArray[np.float64], low: Number, high: Number) -> None:
+        self.runs.append(run)
+        self.low, self.high = min(self.low, low), max(self.high, high)
+
+
 class Folder:
     """A sink for checked records that folds them per action, as the tracker would.
 
     Call it like the tracker's checked entry; ``folded()`` returns what was folded, or
     None when more than ``MAX_FOLDED_ACTIONS`` distinct actions came (the records must
-    then be added one by one, where the tracker's own limit decides)."""
+    then be added one by one, where the tracker's own limit decides).
+
+    Each chunk's times are grouped by action at once (one radix sort of the actions'
+    numbers, the extremes of every group in one numpy call each) and gathered as
+    float64, each action's in arrival order with its extremes as given; they are folded
+    FOLD_AT at a time, or when asked for. The aggregates are those of folding chunk by
+    chunk (a variance may differ in its last bits, as with any batching). Of a chunk's
+    records only the float64 times are kept (the caller does not change them after the
+    call), no Python value: holding a piece's worth of those would cost more in memory
+    traffic than the folds save."""
 
     def __init__(self, strategy: Strategy) -> None:
         self._new_distribution = NEW_DISTRIBUTION[strategy]
-        # Per action: its moments and distribution (no per-second ring: the tracker files
-        # a merged piece under the second it merges it).
-        self._tallies: dict[str, tuple[Moments, Distribution]] | None = {}
+        # Per action, by number: its moments and distribution (no per-second ring: the
+        # tracker files a merged piece under the second it merges it).
+        self._codes: dict[str, int] | None = {}  # None once given up
+        self._tallies: list[tuple[Moments, Distribution]] = []
+        self._gathered: dict[int, _Gathered] = {}
+        self._gathered_count = 0
         self._count = 0
 
     def __call__(self, records: CheckedRecords | FoldedRecords, report: LoadReport) -> bool:
         """Fold ``records`` (always taken; counted in ``folded()``, not in ``report``)."""
-        tallies = self._tallies
-        if tallies is None or isinstance(records, FoldedRecords) or not records.names:
+        codes = self._codes
+        if codes is None or isinstance(records, FoldedRecords) or not records.names:
             return True
         distinct = records.distinct
         if distinct is None:
             distinct = list(dict.fromkeys(records.names))
-        for name in distinct:
-            if name not in tallies:
-                if len(tallies) >= MAX_FOLDED_ACTIONS:
-                    self._tallies = None  # given up: the caller adds these records itself
-                    return True
-                tallies[name] = (Moments(), self._new_distribution())
+        new = [name for name in distinct if name not in codes]
+        if len(codes) + len(new) > MAX_FOLDED_ACTIONS:
+            self._give_up()  # the caller adds these records itself
+            return True
+        for name in new:
+            codes[name] = len(codes)
+            self._tallies.append((Moments(), self._new_distribution()))
+        self._count += len(records.names)
+        array = records.array
+        if array is None or not array.max() < MAX_EXACT_INT:
+            self._fold_now(records, distinct)  # times beyond float64's integers
+        elif len(distinct) == 1:
+            low_at, high_at = int(array.argmin()), int(array.argmax())
+            times = records.times
+            self._gather(codes[distinct[0]], array, times[low_at], times[high_at])
+        else:
+            self._gather_grouped(records.names, records.times, array)
+        if self._gathered_count >= FOLD_AT:
+            self._fold_gathered()
+        return True
+
+    def _gather_grouped(
+        self, names: list[str], times: list[Number], array: npt.NDArray[np.float64]
+    ) -> None:
+        """Gather a chunk of several actions: one stable sort by action number puts each
+        action's times together in arrival order; the first smallest and first largest of
+        each group are found for all groups at once."""
+        assert self._codes is not None
+        numbered = np.fromiter(
+            map(self._codes.__getitem__, names), dtype=_CODE_TYPE, count=len(names)
+        )
+        order = np.argsort(numbered, kind="stable")
+        grouped = array[order]
+        counts = np.bincount(numbered)
+        present = np.flatnonzero(counts)
+        sizes = counts[present]
+        starts = np.cumsum(sizes) - sizes
+        lows = _first_matches(grouped, np.minimum.reduceat(grouped, starts), sizes, starts)
+        highs = _first_matches(grouped, np.maximum.reduceat(grouped, starts), sizes, starts)
+        for code, start, end, low_at, high_at in zip(
+            present.tolist(),
+            starts.tolist(),
+            (starts + sizes).tolist(),
+            order[lows].tolist(),
+            order[highs].tolist(),
+            strict=True,
+        ):
+            self._gather(code, grouped[start:end], times[low_at], times[high_at])
+
+    def _gather(self, code: int, run: npt.NDArray[np.float64], low: Number, high: Number) -> None:
+        gathered = self._gathered.get(code)
+        if gathered is None:
+            self._gathered[code] = _Gathered(run, low, high)
+        else:
+            gathered.take(run, low, high)
+        self._gathered_count += len(run)
+
+    def _fold_gathered(self) -> None:
+        """Fold every action's gathered times, each in one batch."""
+        gathered, self._gathered, self._gathered_count = self._gathered, {}, 0
+        for code, times in gathered.items():
+            runs = times.runs
+            array = runs[0] if len(runs) == 1 else np.concatenate(runs)
+            moments, distribution = self._tallies[code]
+            moments.add_exact(array, times.low, times.high)
+            distribution.add(array)
+
+    def _fold_now(self, records: CheckedRecords, distinct: list[str]) -> None:
+        """Fold ``records`` at once, as the tracker folds a batch, after what was gathered
+        (to keep the arrival order): times past 2**53 need their Python values."""
+        assert self._codes is not None
+        self._fold_gathered()
         for name, (values, given) in group_by_name(
             records.names, records.times, distinct, records.array
         ).items():
-            moments, distribution = tallies[name]
             array = np.array(values, dtype=np.float64) if given is None else given
+            moments, distribution = self._tallies[self._codes[name]]
             moments.add(values, array)
             distribution.add(array)
-        self._count += len(records.names)
-        return True
+
+    def _give_up(self) -> None:
+        self._codes = None
+        self._tallies = []
+        self._gathered, self._gathered_count = {}, 0
 
     def folded(self) -> FoldedRecords | None:
         """Everything folded so far, or None when there were too many actions."""
-        tallies = self._tallies
-        if tallies is None:
+        codes = self._codes
+        if codes is None:
             return None
+        self._fold_gathered()
         return FoldedRecords(
-            list(tallies),
-            [moments for moments, _ in tallies.values()],
+            list(codes),
+            [moments for moments, _ in self._tallies],
             # A frozen copy holds only what was added (no spare capacity to ship).
-            [distribution.frozen() for _, distribution in tallies.values()],
+            [distribution.frozen() for _, distribution in self._tallies],
             self._count,
         )
+
+
+def _first_matches(
+    grouped: npt.NDArray[np.float64],
+    targets: npt.NDArray[np.float64],
+    sizes: npt.NDArray[np.intp],
+    starts: npt.NDArray[np.intp],
+) -> npt.NDArray[np.intp]:
+    """For each group of ``grouped`` (``sizes`` long from ``starts``), the position of the
+    first element equal to its ``target`` (each group holds its own)."""
+    matches = np.flatnonzero(grouped == np.repeat(targets, sizes))
+    return matches[np.searchsorted(matches, starts)]

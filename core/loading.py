@@ -83,6 +83,7 @@ small: on a machine busy with other work, two workers at niceness 5 got less CPU
 one process at 0 (a 1 GB load took longer than reading it alone)."""
 _CANCEL_POLL_SECONDS = 0.05  # how often a wait for a worker's piece looks at cancel
 _BOM = b"\xef\xbb\xbf"
+_NEWLINE = ord("\n")
 _BINARY_SAMPLE = 4096  # bytes looked at to tell a binary file from a text one
 _CONTROL_BYTE = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")  # not tab, newline, escape…
 
@@ -286,7 +287,7 @@ class FileLoad:
                 body = b"".join((carry, memoryview(data)[:cut])) if carry else data[:cut]
                 carry = data[cut:]
                 self._add_lines(body, number + 1)
-                number += body.count(b"\n")
+                number += _count_newlines(body)
             else:
                 carry += data
             if len(carry) > MAX_PAYLOAD_BYTES:
@@ -339,8 +340,11 @@ class FileLoad:
                         break
                     held = None
                     worker = _free_worker(team, waiting)
-                    if worker is None and any(worker.started() for worker in team):
-                        held = piece  # every started worker has enough to do
+                    if worker is None and (waiting or any(w.started() for w in team)):
+                        # Every started worker has enough to do; or none has, and this
+                        # process reads one piece at a time meanwhile, so that the pieces
+                        # after it go to the workers as soon as they start.
+                        held = piece
                         break
                     if worker is not None:  # else read here: no worker has started yet
                         try:
@@ -751,6 +755,12 @@ def _parse_array(data: bytes) -> list[object]:
         reason = json_reason(data, error)
         raise InvalidFileError(f"the file is not a valid JSON array: {reason}") from None
     return elements  # type: ignore[no-any-return]
+
+
+def _count_newlines(data: bytes) -> int:
+    """How many newlines ``data`` holds: numpy compares a chunk's bytes several times
+    faster than ``bytes.count``, which looks at one byte at a time."""
+    return int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == _NEWLINE))
 
 
 def _too_large(size: int | None) -> str:

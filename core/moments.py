@@ -40,28 +40,46 @@ class Moments:
             low, high = min(values), max(values)
         else:
             low, high = values[low_at], values[high_at]
+        self._add(array, bounds, low, high, values)
+        return low
+
+    def add_exact(self, array: npt.NDArray[np.float64], low: Number, high: Number) -> None:
+        """Fold in a batch of times below 2**53, so exact in ``array``, whose smallest and
+        largest as given (an int stays an int) are known: ``low`` and ``high``. The same
+        as ``add`` with the values, for a caller that gathered the times as float64."""
+        self._add(array, (float(low), float(high)), low, high, None)
+
+    def _add(
+        self,
+        array: npt.NDArray[np.float64],
+        bounds: tuple[float, float],
+        low: Number,
+        high: Number,
+        values: Sequence[Number] | None,
+    ) -> None:
         if self.count:
             self.minimum = min(self.minimum, low)
             self.maximum = max(self.maximum, high)
         else:
             self.minimum, self.maximum = low, high
         # Up to 2**53 every int is exact in float64, so the array sums to the same total.
-        exact = (
-            scaled_array_sum(array, bounds) if high <= MAX_EXACT_INT else scaled_sum(values, high)
-        )
+        if high <= MAX_EXACT_INT:
+            exact = scaled_array_sum(array, bounds)
+        else:
+            assert values is not None  # add_exact takes no time above 2**53
+            exact = scaled_sum(values, high)
         self.total_scaled += exact
         exp = math.frexp(high)[1]
         if self.count:
             exp = max(self.scale_exp, exp)
         unit = _times_power_of_two(array, -exp)
-        batch_mean = float(unit.sum()) / len(values)
+        batch_mean = float(unit.sum()) / len(array)
         deviations = unit - batch_mean
         # The second term corrects the rounding of batch_mean (the corrected two-pass
         # algorithm), which matters when the spread is near the resolution of the data.
         drift = float(deviations.sum())
-        batch_m2 = _sum_of_squares(deviations) - drift * drift / len(values)
-        self._combine(len(values), exp, batch_mean, batch_m2)
-        return low
+        batch_m2 = _sum_of_squares(deviations) - drift * drift / len(array)
+        self._combine(len(array), exp, batch_mean, batch_m2)
 
     def _combine(self, count: int, exp: int, mean: float, m2: float) -> None:
         """Chan et al.'s pairwise update, after bringing both sides to the larger scale."""

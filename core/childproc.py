@@ -40,15 +40,22 @@ def start_child(
 ) -> subprocess.Popen[bytes]:
     """A child interpreter running ``code`` with ``arguments`` (its ``sys.argv[1:]``),
     able to import this package wherever the caller found it. Raises ``OSError`` when
-    it cannot be started (no interpreter, no processes left)."""
+    it cannot be started (no interpreter, no processes left).
+
+    The child ignores SIGINT from its first statement: Ctrl+C in a terminal reaches the
+    whole process group, and the caller, not the child, decides what an interrupt ends
+    (a child stopping on its own would print a traceback mid-import, or mid-task)."""
     return subprocess.Popen(
-        [sys.executable, "-c", code, *arguments],
+        [sys.executable, "-c", _IGNORE_INTERRUPT + code, *arguments],
         stdin=stdin,
         stdout=stdout,
         pass_fds=pass_fds,
         env=_child_environment(),
         bufsize=0,
     )
+
+
+_IGNORE_INTERRUPT = "import signal; signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
 
 
 def _child_environment() -> dict[str, str]:

@@ -88,9 +88,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("give FILE arguments, or live sources with --listen or --follow")
 
     tracker = ActionTracker(check_strategy(args.strategy))
+    try:
+        return _print_files(tracker, args.files, args.format)
+    except KeyboardInterrupt:  # Ctrl+C: a half-read file's figures would mislead
+        print("action-stats: interrupted; nothing printed", file=sys.stderr)
+        return 130
+
+
+def _print_files(tracker: ActionTracker, files: list[str], fmt: str | None) -> int:
+    """Load ``files`` in turn, print each one's rejected records to stderr and then the
+    figures of all of them; the exit status (0, 1 with rejected records, 2 when a file
+    could not be read)."""
     status = 0
     loaded = 0
-    for name in args.files:
+    for name in files:
         try:
             report = tracker.load(sys.stdin.buffer if name == "-" else name)
         except (OSError, InvalidFileError) as error:
@@ -108,10 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if report.rejected_count:
             status = max(status, 1)
     if loaded:  # with no file read at all, an empty [] would look like an answer
-        if args.format is None:
+        if fmt is None:
             print(tracker.get_stats())
         else:
-            print(FORMATS[args.format](tracker.snapshot()).rstrip("\n"))
+            print(FORMATS[fmt](tracker.snapshot()).rstrip("\n"))
     return status
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
-import signal
 import socket
 import struct
 import subprocess
@@ -242,8 +241,6 @@ def run_worker(sock: socket.socket, channel: socket.socket) -> None:
 
 
 def main(argv: list[str]) -> None:
-    # The owner decides when to stop (Ctrl+C reaches the whole process group).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.setswitchinterval(SWITCH_INTERVAL)
     sock = socket.socket(fileno=int(argv[0]))
     channel = socket.socket(fileno=int(argv[1]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import struct
 import subprocess
@@ -63,3 +64,21 @@ def test_a_child_that_does_not_end_in_time_is_killed() -> None:
     child = start_child("import time; time.sleep(60)")
     wait_or_kill(child, 0.05)
     assert child.returncode == -9  # SIGKILL: it had not ended
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT to a process group is POSIX")
+def test_a_child_leaves_ctrl_c_to_its_owner() -> None:
+    # Ctrl+C in a terminal reaches the whole process group; a child that stopped on it
+    # would print a traceback while its owner decides what the interrupt ends.
+    code = "import sys, time; print('ready', flush=True); time.sleep(60)"
+    child = start_child(code, stdout=subprocess.PIPE)
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline() == b"ready\n"
+        child.send_signal(signal.SIGINT)
+        with pytest.raises(subprocess.TimeoutExpired):
+            child.wait(0.3)
+    finally:
+        wait_or_kill(child, 0)
+        assert child.stdout is not None
+        child.stdout.close()

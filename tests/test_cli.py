@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import SimpleNamespace
@@ -212,3 +215,43 @@ def test_command_runs_as_a_separate_process(tmp_path: Path, kind: str) -> None:
     expected = '[{"action":"jump","avg":133.33333333333334},{"action":"run","avg":75}]\n'
     assert result.stdout == expected
     assert result.stderr == f'{mixed}:2: "action" is missing\n'
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT is POSIX")
+def test_ctrl_c_while_loading_says_so_without_a_traceback() -> None:
+    # Standard input held open: the load waits for more, as a large file being read does.
+    command = subprocess.Popen(
+        [*_command("module"), "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=Path(core.cli.__file__).resolve().parents[1],
+    )
+    try:
+        assert command.stdin is not None
+        command.stdin.write(b'{"action": "jump", "time": 100}\n')
+        command.stdin.flush()
+        deadline = time.monotonic() + 30
+        # The interrupt must come after the imports, once the load reads: poll for it.
+        while time.monotonic() < deadline and not _reads_stdin(command.pid):
+            time.sleep(0.02)
+        command.send_signal(signal.SIGINT)
+        output, errors = command.communicate(timeout=30)
+    finally:
+        if command.poll() is None:
+            command.kill()
+            command.communicate()
+    assert command.returncode == 130
+    assert output == b""
+    assert errors == b"action-stats: interrupted; nothing printed\n"
+
+
+def _reads_stdin(pid: int) -> bool:
+    """True once process ``pid`` sleeps reading a pipe (Linux's /proc says so; where the
+    kernel hides the wait channel, sleeping at all)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        channel = Path(f"/proc/{pid}/wchan").read_text()
+    except OSError:
+        pytest.skip("no /proc to tell when the command reads")
+    return state == "S" and (channel in ("", "0") or "pipe" in channel)

@@ -41,10 +41,12 @@ from core.validation import (
     check_batch,
     check_lines,
     check_lines_each,
+    check_lines_loosely,
     check_plain,
     check_record,
     decode_plain_array,
     json_reason,
+    line_ends,
     parse_payload,
 )
 from core.workerprocs import POOL, Worker, WorkerError, serve
@@ -402,9 +404,21 @@ class FileLoad:
         """Check and add a chunk of whole lines (each ending in a newline): in one decode
         when every line is plainly valid, else parsed line by line, where only the lines
         that fail a rule are checked (and worded) one at a time."""
-        checked = check_lines(body, first_number)
+        ends = line_ends(body)
+        checked = check_lines(body, first_number, ends)
         if checked is not None:
             self._sink(checked, self.report)
+            return
+        loose = check_lines_loosely(body, ends)
+        if loose is not None:
+            self._add_flagged(
+                loose.names,
+                loose.times,
+                loose.flagged,
+                first_number,
+                lambda at: _check_line(loose.line(body, at)),
+                array=loose.array,
+            )
             return
         lines = body.split(b"\n")
         del lines[-1]  # what follows the last newline: nothing

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import operator
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -231,6 +231,7 @@ class CheckedRecords:
 _get_action = operator.itemgetter("action")
 _get_time = operator.itemgetter("time")
 _NUMBER_TYPES = {int, float}
+_STRING_TYPE = {str}
 
 
 def check_batch(records: list[object]) -> tuple[list[str], list[Number], list[int]]:
@@ -322,7 +323,14 @@ _get_action_field = operator.attrgetter("action")
 _get_time_field = operator.attrgetter("time")
 
 
-def check_lines(body: bytes, first_number: int) -> CheckedRecords | None:
+def line_ends(body: bytes) -> npt.NDArray[np.intp]:
+    """Where each line of ``body`` ends: the positions of its newlines."""
+    return np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == _NEWLINE)
+
+
+def check_lines(
+    body: bytes, first_number: int, ends: npt.NDArray[np.intp] | None = None
+) -> CheckedRecords | None:
     """Check every line of ``body`` (each ending in a newline), numbered from
     ``first_number``, in one msgspec decode: returned checked when every line is plainly
     valid, None when any is not (the caller then goes line by line).
@@ -333,7 +341,8 @@ def check_lines(body: bytes, first_number: int) -> CheckedRecords | None:
     are as many as the lines, no line holds two.
     """
     octets = np.frombuffer(body, dtype=np.uint8)
-    ends = np.flatnonzero(octets == _NEWLINE)
+    if ends is None:
+        ends = np.flatnonzero(octets == _NEWLINE)
     lines = len(ends)
     # The shortest record takes more than two bytes; a shorter first line is not one.
     if not lines or not 2 <= ends[0] <= MAX_PAYLOAD_BYTES:
@@ -406,6 +415,225 @@ def check_lines_each(
                 if array is not None:
                     array[at] = times[at]
     return trimmed, times, sorted(flagged), array
+
+
+_Scalar = str | int | float | bool | None
+
+
+class _LooseRecord(msgspec.Struct, gc=False, forbid_unknown_fields=True):
+    """A record of the two fields at most, each missing (None) or any JSON value but an
+    object or array: what a chunk with bad lines is decoded as, so that most of its bad
+    lines decode too and are found by the column checks, not by a decode that stops."""
+
+    action: _Scalar = None
+    time: _Scalar = None
+
+
+_decode_loose_lines = msgspec.json.Decoder(_LooseRecord).decode_lines
+_LOOSE_STAND_IN = _LooseRecord("?", 1)  # where a line is checked alone
+_STAND_IN_LINE = b'{"action":"?","time":1}'  # decodes as _LOOSE_STAND_IN
+_AT_BYTE = re.compile(r"\(byte (\d+)\)")
+_AT_RECORD = re.compile(r"at `\$\[(\d+)\]")
+_STOPS_PER_LINE = 1 / 16
+"""How many of a chunk's lines may stop a loose decode (a few more in a small chunk)
+before ``check_lines_loosely`` gives the chunk up: each stop decodes a run again."""
+
+
+@dataclass(frozen=True, slots=True)
+class LooseLines:
+    """A chunk of lines checked by ``check_lines_loosely``: ``names`` (trimmed) and
+    ``times`` of every line, stand-ins at the ``flagged`` positions (ascending), which are
+    left to the exact per-line path; ``array``, the times as float64 when they fit one;
+    and where each line ends in the chunk (its newline), for taking a flagged line."""
+
+    names: list[str]
+    times: list[Number]
+    flagged: list[int]
+    array: npt.NDArray[np.float64] | None
+    ends: npt.NDArray[np.intp]
+
+    def line(self, body: bytes, at: int) -> bytes:
+        """Line ``at`` of ``body``, the chunk checked, without its newline."""
+        return body[self.ends[at - 1] + 1 if at else 0 : self.ends[at]]
+
+
+def check_lines_loosely(body: bytes, ends: npt.NDArray[np.intp] | None = None) -> LooseLines | None:
+    """Check every line of ``body`` (each ending in a newline) in one msgspec decode, or
+    a few, for a chunk that ``check_lines`` refused: None when its lines are not records
+    of the two fields at most (the caller then goes line by line, as for other fields).
+
+    Lines that cannot be a plain record (one not ending in "}", too long, or with NaN
+    or Infinity for a value) are flagged at once and stood in for by a plain record in
+    a copy of the chunk, which is decoded as ``_LooseRecord`` with ``check_lines``'
+    proof that every line is one record; ``_decode_in_runs`` takes over when some line
+    still stops the decode. The column checks then flag the records that break a rule
+    or need care, as ``check_lines_each`` does."""
+    octets = np.frombuffer(body, dtype=np.uint8)
+    if ends is None:
+        ends = np.flatnonzero(octets == _NEWLINE)
+    count = len(ends)
+    if not count:
+        return None
+    starts = np.empty_like(ends)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    last = octets[ends - 1]
+    ending = (last == _CLOSING_BRACE) | (
+        (last == _CARRIAGE_RETURN) & (octets[ends - 2] == _CLOSING_BRACE)
+    )
+    suspect = ~ending | (ends - starts > MAX_PAYLOAD_BYTES)
+    suspect[_not_numbers(octets, ends)] = True
+    alone: list[int] = np.flatnonzero(suspect).tolist()
+    if alone:
+        view = memoryview(body)
+        parts: list[bytes | memoryview] = []
+        copied = 0
+        for at in alone:
+            parts += (view[copied : starts[at]], _STAND_IN_LINE)
+            copied = int(ends[at])
+        parts.append(view[copied:])
+        plain_body = b"".join(parts)
+    else:
+        plain_body = body
+    try:
+        records = _decode_loose_lines(plain_body)
+    except (msgspec.DecodeError, ValueError):
+        decoded = _decode_in_runs(body, starts, ends, suspect)
+        if decoded is None:
+            return None
+        records, alone = decoded
+    else:
+        if len(records) != count:
+            return None
+    return _loose_columns(records, alone, ends)
+
+
+def _not_numbers(octets: npt.NDArray[np.uint8], ends: npt.NDArray[np.intp]) -> list[int]:
+    """The lines holding an N or an I: NaN or Infinity may stand for a value there,
+    which JSON does not have, so such a line would stop a decode. None of them when they
+    are many (in names, say): each line that stops a decode costs less than so many
+    lines checked alone."""
+    letters = np.flatnonzero((octets == _CAPITAL_N) | (octets == _CAPITAL_I))
+    if len(letters) > len(ends) * _STOPS_PER_LINE:
+        return []
+    return np.searchsorted(ends, letters).tolist()  # type: ignore[no-any-return]
+
+
+_CAPITAL_N = ord("N")
+_CAPITAL_I = ord("I")
+
+
+def _decode_in_runs(
+    body: bytes,
+    starts: npt.NDArray[np.intp],
+    ends: npt.NDArray[np.intp],
+    suspect: npt.NDArray[np.bool_],
+) -> tuple[list[_LooseRecord], list[int]] | None:
+    """``body``'s lines decoded as ``_LooseRecord``, run by run between the lines that
+    are ``suspect`` (stand-ins there), a run that stops at a line being decoded again
+    before it and after it; with the lines left to be checked alone. None when lines
+    stop decodes so often that the chunk is better read line by line."""
+    count = len(ends)
+    records: list[_LooseRecord] = [_LOOSE_STAND_IN] * count
+    alone: list[int] = np.flatnonzero(suspect).tolist()
+    # Runs of plain lines, from where ``plain`` turns on to where it turns off.
+    plain = ~suspect
+    edges = np.flatnonzero(np.diff(plain.view(np.int8), prepend=0, append=0)).tolist()
+    runs = list(zip(edges[0::2], edges[1::2], strict=True))
+    stops_left = 8 + int(count * _STOPS_PER_LINE)
+    view = memoryview(body)
+    while runs:
+        begin, end = runs.pop()
+        if begin == end:
+            continue
+        first_byte = int(starts[begin])
+        try:
+            decoded = _decode_loose_lines(view[first_byte : int(ends[end - 1]) + 1])
+        except (msgspec.DecodeError, ValueError) as error:
+            stops_left -= 1
+            if stops_left < 0:
+                return None
+            at = _stop_line(str(error), ends, begin, end, first_byte)
+            if at is None:  # no place given: halve the run
+                if end - begin == 1:
+                    alone.append(begin)
+                else:
+                    middle = (begin + end) // 2
+                    runs += ((middle, end), (begin, middle))
+                continue
+            alone.append(at)
+            runs += ((at + 1, end), (begin, at))
+            continue
+        if len(decoded) == end - begin:
+            records[begin:end] = decoded
+        else:  # some line holds more than a record (or less): each is checked alone
+            alone.extend(range(begin, end))
+    return records, alone
+
+
+def _stop_line(
+    message: str, ends: npt.NDArray[np.intp], begin: int, end: int, first_byte: int
+) -> int | None:
+    """The line of the run ``begin:end`` where a decode stopped, from msgspec's
+    ``message`` (a byte of the run's text, or a record of it); None when it names none."""
+    found = _AT_BYTE.search(message)
+    if found is not None:
+        at = begin + int(np.searchsorted(ends[begin:end], first_byte + int(found[1])))
+    else:
+        found = _AT_RECORD.search(message)
+        if found is None:
+            return None
+        at = begin + int(found[1])
+    return min(max(at, begin), end - 1)
+
+
+def _loose_columns(
+    records: list[_LooseRecord], alone: list[int], ends: npt.NDArray[np.intp]
+) -> LooseLines:
+    """The column checks of ``check_lines_loosely``'s records, ``alone`` already flagged."""
+    flagged = np.zeros(len(records), dtype=np.bool_)
+    flagged[alone] = True
+    times: list[Any] = list(map(_get_time_field, records))
+    kinds = list(map(type, times))
+    for kind in set(kinds) - _NUMBER_TYPES:  # strings, true, null: flagged, stood in for
+        for at in _positions(kinds, kind):
+            times[at] = 1
+            flagged[at] = True
+    names: list[Any] = list(map(_get_action_field, records))
+    distinct = list(dict.fromkeys(names))
+    if not all(type(name) is str for name in distinct):
+        for other in [name for name in distinct if type(name) is not str]:
+            for at in _positions(names, other):  # other == 1 finds 1.0 and true too
+                names[at] = "?"
+                flagged[at] = True
+        distinct = [name for name in distinct if type(name) is str]
+    array: npt.NDArray[np.float64] | None
+    try:
+        array = np.array(times, dtype=np.float64)
+    except OverflowError:
+        array = None
+        flagged[[at for at, time in enumerate(times) if not 0 < time < MAX_EXACT_INT]] = True
+    else:
+        # Zeros (maybe -0.0) and ints from 2**53 (orjson reads some otherwise): exactly.
+        flagged |= ~((array > 0) & (array < MAX_EXACT_INT))
+    stripped = list(map(str.strip, distinct))
+    if not all(map(operator.is_, stripped, distinct)):
+        names = list(map(str.strip, names))
+    for name in dict.fromkeys(stripped):
+        if not 0 < len(name) <= MAX_ACTION_LENGTH:
+            flagged[list(_positions(names, name))] = True
+    return LooseLines(names, times, np.flatnonzero(flagged).tolist(), array, ends)
+
+
+def _positions(items: list[Any], item: object) -> Iterator[int]:
+    """Where ``item`` is in ``items``, in C-level scans (for an item seldom there)."""
+    at = -1
+    try:
+        while True:
+            at = items.index(item, at + 1)
+            yield at
+    except ValueError:
+        return
 
 
 def _other_record(line: bytes) -> bool:

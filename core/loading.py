@@ -19,11 +19,11 @@ import re
 import stat
 import threading
 from collections import deque
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
-from itertools import compress
-from typing import IO, Protocol, Union
+from dataclasses import dataclass, field
+from itertools import compress, islice
+from typing import IO, Protocol, Union, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -33,7 +33,7 @@ from core.childproc import can_start_children
 from core.errors import InvalidActionError, InvalidFileError
 from core.exactsum import Number
 from core.folded import FoldedRecords, Folder
-from core.report import LoadProgress, LoadReport, Rejection
+from core.report import MAX_REJECTIONS_KEPT, LoadProgress, LoadReport
 from core.strategy import Strategy
 from core.validation import (
     MAX_PAYLOAD_BYTES,
@@ -394,10 +394,9 @@ class FileLoad:
         receiver and report its rejected lines; False when it was not taken."""
         if result.folded is None or not self._sink(result.folded, self.report):
             return False
-        report = self.report
-        for rejection in result.rejected:
-            report.reject(rejection.record + first_line - 1, rejection.reason)
-        report.rejected_count += result.rejected_count - len(result.rejected)
+        reasons = result.rejected_reasons
+        self.report.reject_all(map((first_line - 1).__add__, result.rejected_records), reasons)
+        self.report.rejected_count += result.rejected_count - len(reasons)
         return True
 
     def _add_lines(self, body: bytes, first_number: int) -> None:
@@ -411,13 +410,12 @@ class FileLoad:
             return
         loose = check_lines_loosely(body, ends)
         if loose is not None:
+
+            def check_one(at: int) -> tuple[str, Number] | str | None:
+                return loose.reason(at) or _check_line(loose.line(at))
+
             self._add_flagged(
-                loose.names,
-                loose.times,
-                loose.flagged,
-                first_number,
-                lambda at: _check_line(loose.line(body, at)),
-                array=loose.array,
+                loose.names, loose.times, loose.flagged, first_number, check_one, array=loose.array
             )
             return
         lines = body.split(b"\n")
@@ -439,35 +437,42 @@ class FileLoad:
         times: list[Number],
         flagged: list[int],
         first_number: int,
-        check_one: Callable[[int], tuple[str, Number] | None],
+        check_one: Callable[[int], tuple[str, Number] | str | None],
         *,
         array: npt.NDArray[np.float64] | None = None,
     ) -> None:
         """Add records whose column checks flagged the positions ``flagged``: each of those
-        is decided by ``check_one`` (its name and time, None for no record, or
-        ``InvalidActionError`` with the reason), the rest stand as checked. ``array``,
-        the times as float64 when the checks made it, goes with them (corrected where a
-        flagged record was decided), so that folding need not convert them again."""
+        is decided by ``check_one`` (its name and time, None for no record, or the reason
+        it is refused, returned or raised as ``InvalidActionError``), the rest stand as
+        checked. ``array``, the times as float64 when the checks made it, goes with them
+        (corrected where a flagged record was decided), so that folding need not convert
+        them again."""
         numbers: Sequence[int] = range(first_number, first_number + len(names))
         if flagged:
             keep = bytearray(b"\x01") * len(names)
+            refused: list[int] = []
+            reasons: list[str] = []
             for at in flagged:
                 try:
                     checked = check_one(at)
                 except InvalidActionError as error:
-                    self.report.reject(first_number + at, str(error))
-                    checked = None
+                    checked = str(error)
                 if checked is None:
                     keep[at] = 0
+                elif isinstance(checked, str):
+                    keep[at] = 0
+                    refused.append(at)
+                    reasons.append(checked)
                 else:
                     names[at], times[at] = checked
                     if array is not None:
                         array[at] = times[at]
-            if not all(keep):
+            self.report.reject_all(map(first_number.__add__, refused), reasons)
+            if 0 in keep:
                 names = list(compress(names, keep))
                 times = list(compress(times, keep))
                 kept = np.frombuffer(keep, dtype=np.bool_)
-                numbers = (np.flatnonzero(kept) + first_number).tolist()
+                numbers = _KeptNumbers(kept, first_number)
                 if array is not None:
                     array = array[kept]
         self._sink(CheckedRecords(names, times, numbers, array=array), self.report)
@@ -496,9 +501,35 @@ class _PieceResult:
     and how many lines it held."""
 
     folded: FoldedRecords | None
-    rejected: list[Rejection]
+    rejected_records: list[int]
+    rejected_reasons: list[str]
+    """The reasons of ``rejected_records``, each text once (a pickle sends it once)."""
     rejected_count: int
     lines: int
+
+
+@dataclass(slots=True)
+class _PieceReport(LoadReport):
+    """A worker process's report of a piece: its rejections in two plain lists, which
+    are sent back far faster than as many ``Rejection`` objects."""
+
+    records: list[int] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    _texts: dict[str, str] = field(default_factory=dict)
+
+    def reject(self, record: int, reason: str) -> None:
+        self.reject_all((record,), (reason,))
+
+    def reject_all(self, records: Iterable[int], reasons: Sequence[str]) -> None:
+        self.rejected_count += len(reasons)
+        room = MAX_REJECTIONS_KEPT - len(self.reasons)
+        if room > 0:
+            texts = self._texts
+            self.records.extend(islice(records, room))
+            self.reasons.extend(texts.setdefault(reason, reason) for reason in reasons[:room])
+
+    def result(self, folded: FoldedRecords | None, lines: int) -> _PieceResult:
+        return _PieceResult(folded, self.records, self.reasons, self.rejected_count, lines)
 
 
 def _fold_piece(
@@ -507,10 +538,10 @@ def _fold_piece(
     """In a worker process: read, check and fold the lines of ``path`` from byte
     ``start`` to ``end`` (to its end when None)."""
     folder = Folder(strategy)
-    report = LoadReport(format="lines")
+    report = _PieceReport(format="lines")
     with open(path, "rb") as stream:
         lines = _read_piece(stream, start, end, folder, report, chunk_bytes=chunk_bytes)
-    return _PieceResult(folder.folded(), report.rejected, report.rejected_count, lines)
+    return report.result(folder.folded(), lines)
 
 
 def _fold_array_piece(path: str, start: int, end: int, strategy: Strategy) -> _PieceResult:
@@ -523,8 +554,9 @@ def _fold_array_piece(path: str, start: int, end: int, strategy: Strategy) -> _P
         document = b"[" + stream.read(end - start) + b"]"
     folder = Folder(strategy)
     piece = FileLoad(io.BytesIO(), folder)
+    piece.report = report = _PieceReport()
     count = _yield_all(piece._array(io.BytesIO(), document, len(document)))
-    return _PieceResult(folder.folded(), piece.report.rejected, piece.report.rejected_count, count)
+    return report.result(folder.folded(), count)
 
 
 def _yield_all(steps: Generator[LoadProgress, None, int]) -> int:
@@ -688,6 +720,35 @@ def serve_pieces() -> None:
 
 
 _WORKER_CODE = "from core.loading import serve_pieces; serve_pieces()"
+
+
+class _KeptNumbers(Sequence[int]):
+    """The numbers of the records kept (``kept[i]``) of a run numbered from ``first``,
+    listed when first asked for: only a receiver that refuses some records asks."""
+
+    __slots__ = ("_first", "_kept", "_numbers")
+
+    def __init__(self, kept: npt.NDArray[np.bool_], first: int) -> None:
+        self._kept, self._first = kept, first
+        self._numbers: list[int] | None = None
+
+    def _listed(self) -> list[int]:
+        if self._numbers is None:
+            self._numbers = (np.flatnonzero(self._kept) + self._first).tolist()
+        return self._numbers
+
+    def __len__(self) -> int:
+        return len(self._listed())
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[int]: ...
+    def __getitem__(self, index: int | slice) -> int | list[int]:
+        return self._listed()[index]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._listed())
 
 
 class _Checked:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 MAX_REJECTIONS_KEPT = 10_000
@@ -45,6 +46,14 @@ class LoadReport:
         self.rejected_count += 1
         if len(self.rejected) < MAX_REJECTIONS_KEPT:
             self.rejected.append(Rejection(record, reason))
+
+    def reject_all(self, records: Iterable[int], reasons: Sequence[str]) -> None:
+        """``reject`` for many refused records at once: ``records`` (as many as
+        ``reasons``, in order) with ``reasons[i]`` for the i-th."""
+        self.rejected_count += len(reasons)
+        room = MAX_REJECTIONS_KEPT - len(self.rejected)
+        if room > 0:
+            self.rejected.extend(map(Rejection, records, reasons[:room]))
 
     def where(self, rejection: Rejection) -> str:
         """Where a refused record sits, in the words of its format: 'line 12' for

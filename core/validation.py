@@ -78,10 +78,15 @@ def _parse_exactly(payload: str | bytes) -> tuple[str, Number]:
 
 
 # Common causes, looked for where a value goes (after ':', ',' or '['), not inside a
-# name like "NaN run".
+# name like "NaN run"; each with words an ASCII text must hold for it to be there (a
+# quicker test than the search).
 _HINTS = (
-    (re.compile(r"[:,\[]\s*[-+]?(?i:nan|inf|infinity)\b"), "NaN and Infinity are not JSON numbers"),
-    (re.compile(r"[:,\[]\s*\+[0-9.]"), "a JSON number cannot start with '+'"),
+    (
+        re.compile(r"[:,\[]\s*[-+]?(?i:nan|inf|infinity)\b"),
+        "NaN and Infinity are not JSON numbers",
+        ("nan", "inf"),
+    ),
+    (re.compile(r"[:,\[]\s*\+[0-9.]"), "a JSON number cannot start with '+'", ("+",)),
 )
 
 
@@ -107,6 +112,7 @@ _REASONS = (
     ("invalid literal", "JSON has no such word (only true, false and null)"),
 )
 
+_REASONS_OWN = tuple(own for own, _ in _REASONS)
 _NOT_JSON = "this is not JSON"
 _LOOKS_LIKE = 'a payload looks like {"action": "jump", "time": 100}'
 
@@ -117,29 +123,39 @@ def json_reason(payload: str | bytes, error: orjson.JSONDecodeError) -> str:
     when it is a common one, such as NaN, which JSON does not have, or a leading '+'."""
     # orjson's position counts characters, for bytes too, so bytes are searched decoded.
     text_payload = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
-    if error.msg.startswith(("Input is a zero-length", "input data is empty")):
+    said = error.msg
+    position = error.pos
+    if said.startswith(("Input is a zero-length", "input data is empty")):
         return "it is empty"
-    if error.msg.startswith("str is not valid UTF-8"):  # a binary file, say
+    if said.startswith("str is not valid UTF-8"):  # a binary file, say
         return f"it is not valid UTF-8 text {_bad_text_position(payload)}"
-    reason = next((said for own, said in _REASONS if error.msg.startswith(own)), error.msg)
+    reason = said
+    if said.startswith(_REASONS_OWN):
+        for own, ours in _REASONS:
+            if said.startswith(own):
+                reason = ours
+                break
     hints = []
-    if error.msg.startswith(("invalid literal", "unexpected character")) and (
-        error.pos == len(text_payload) - len(text_payload.lstrip(" \t\r\n"))
+    if said.startswith(("invalid literal", "unexpected character")) and (
+        position == len(text_payload) - len(text_payload.lstrip(" \t\r\n"))
     ):
         reason = _NOT_JSON  # stopped at the first thing it met: no JSON at all
         hints.append(_LOOKS_LIKE)
     where = (
-        f"at character {error.pos + 1}"
+        f"at character {position + 1}"
         if error.lineno == 1
         else f"at line {error.lineno}, column {error.colno}"
     )
     text = f"{reason} {where}"
     # Only a cause at the place where parsing stopped: "ratio 1:NaN" in a name is not it.
-    hints += [
-        hint
-        for pattern, hint in _HINTS
-        if any(m.start() <= error.pos <= m.end() for m in pattern.finditer(text_payload))
-    ]
+    ascii_lower = text_payload.lower() if text_payload.isascii() else None
+    for pattern, hint, words in _HINTS:
+        if ascii_lower is not None and not any(word in ascii_lower for word in words):
+            continue
+        for found in pattern.finditer(text_payload):
+            if found.start() <= position <= found.end():
+                hints.append(hint)
+                break
     if hints:
         text += f" ({'; '.join(hints)})"
     return text
@@ -421,15 +437,27 @@ _Scalar = str | int | float | bool | None
 
 
 class _LooseRecord(msgspec.Struct, gc=False, forbid_unknown_fields=True):
-    """A record of the two fields at most, each missing (None) or any JSON value but an
+    """A record of the two fields at most, each missing (UNSET) or any JSON value but an
     object or array: what a chunk with bad lines is decoded as, so that most of its bad
     lines decode too and are found by the column checks, not by a decode that stops."""
 
-    action: _Scalar = None
-    time: _Scalar = None
+    action: _Scalar | msgspec.UnsetType = msgspec.UNSET
+    time: _Scalar | msgspec.UnsetType = msgspec.UNSET
 
 
 _decode_loose_lines = msgspec.json.Decoder(_LooseRecord).decode_lines
+
+
+class _SparseRecord(msgspec.Struct, gc=False, forbid_unknown_fields=True):
+    """A plain record whose fields may be missing: a missing name reads as "" and a
+    missing time as -inf (which no JSON number gives), both refused by the column
+    checks, so that a line without them does not stop a decode."""
+
+    action: str = ""
+    time: int | float = -_INF
+
+
+_decode_sparse_lines = msgspec.json.Decoder(_SparseRecord).decode_lines
 _LOOSE_STAND_IN = _LooseRecord("?", 1)  # where a line is checked alone
 _STAND_IN_LINE = b'{"action":"?","time":1}'  # decodes as _LOOSE_STAND_IN
 _AT_BYTE = re.compile(r"\(byte (\d+)\)")
@@ -443,18 +471,51 @@ before ``check_lines_loosely`` gives the chunk up: each stop decodes a run again
 class LooseLines:
     """A chunk of lines checked by ``check_lines_loosely``: ``names`` (trimmed) and
     ``times`` of every line, stand-ins at the ``flagged`` positions (ascending), which are
-    left to the exact per-line path; ``array``, the times as float64 when they fit one;
-    and where each line ends in the chunk (its newline), for taking a flagged line."""
+    left to the exact per-line path (``line``), unless ``reason`` can tell why one is
+    refused; ``array``, the times as float64 when they fit one."""
 
     names: list[str]
     times: list[Number]
     flagged: list[int]
     array: npt.NDArray[np.float64] | None
+    body: bytes
     ends: npt.NDArray[np.intp]
+    """Where each line ends in ``body`` (its newline)."""
+    records: list[_LooseRecord] | list[_SparseRecord]
+    """Each line decoded, but those ``alone``, which were not (stand-ins there)."""
+    alone: set[int]
 
-    def line(self, body: bytes, at: int) -> bytes:
-        """Line ``at`` of ``body``, the chunk checked, without its newline."""
-        return body[self.ends[at - 1] + 1 if at else 0 : self.ends[at]]
+    def line(self, at: int) -> bytes:
+        """Line ``at`` of the chunk, without its newline."""
+        return self.body[self.ends[at - 1] + 1 if at else 0 : self.ends[at]]
+
+    def reason(self, at: int) -> str | None:
+        """Why flagged line ``at`` is refused, from the fields it decoded to, in the exact
+        path's words (``check_record`` on the values that orjson gives there); None when
+        only the exact path can tell: for a line not decoded, one with an escape (the
+        parsers differ on lone surrogates), one that may be valid, and one whose verdict
+        hangs on a float or a huge int (where the parsers may differ)."""
+        if at in self.alone:
+            return None
+        record = self.records[at]
+        fields: dict[str, object] = {}
+        if type(record) is _SparseRecord and not record.action:
+            return None  # missing, or empty: only the line tells
+        if record.action is not msgspec.UNSET:
+            fields["action"] = record.action
+        time = record.time
+        if time is not msgspec.UNSET and time != -_INF:
+            plain_time = type(time) is not float and (
+                type(time) is not int or -MAX_EXACT_INT < time < MAX_EXACT_INT
+            )
+            fields["time"] = time if plain_time else 1  # then only a bad name can refuse it
+        try:
+            check_record(fields)
+        except InvalidActionError as error:
+            if b"\\" in self.line(at):
+                return None
+            return str(error)
+        return None
 
 
 def check_lines_loosely(body: bytes, ends: npt.NDArray[np.intp] | None = None) -> LooseLines | None:
@@ -462,12 +523,16 @@ def check_lines_loosely(body: bytes, ends: npt.NDArray[np.intp] | None = None) -
     a few, for a chunk that ``check_lines`` refused: None when its lines are not records
     of the two fields at most (the caller then goes line by line, as for other fields).
 
-    Lines that cannot be a plain record (one not ending in "}", too long, or with NaN
-    or Infinity for a value) are flagged at once and stood in for by a plain record in
-    a copy of the chunk, which is decoded as ``_LooseRecord`` with ``check_lines``'
-    proof that every line is one record; ``_decode_in_runs`` takes over when some line
-    still stops the decode. The column checks then flag the records that break a rule
-    or need care, as ``check_lines_each`` does."""
+    Lines that cannot be a plain record (one not ending in "}" or too long) are flagged
+    at once and stood in for by a plain record in a copy of the chunk, with
+    ``check_lines``' proof that every line is one record. Where the lines' last values
+    are numbers, as in records of the action then the time, so are the lines whose last
+    value is not (a string or NaN, say), and the copy is decoded as ``_SparseRecord``
+    (the two fields of their types, each of which may be missing), much as a clean
+    chunk is. Else, or when some line stops that decode, it is decoded as
+    ``_LooseRecord`` (any scalar values), with the lines that may hold NaN or Infinity
+    stood in for; ``_decode_in_runs`` takes over when a line still stops the decode.
+    The column checks then flag the records that break a rule or need care."""
     octets = np.frombuffer(body, dtype=np.uint8)
     if ends is None:
         ends = np.flatnonzero(octets == _NEWLINE)
@@ -478,25 +543,25 @@ def check_lines_loosely(body: bytes, ends: npt.NDArray[np.intp] | None = None) -
     starts[0] = 0
     starts[1:] = ends[:-1] + 1
     last = octets[ends - 1]
-    ending = (last == _CLOSING_BRACE) | (
-        (last == _CARRIAGE_RETURN) & (octets[ends - 2] == _CLOSING_BRACE)
-    )
-    suspect = ~ending | (ends - starts > MAX_PAYLOAD_BYTES)
+    brace = np.where(last == _CARRIAGE_RETURN, ends - 2, ends - 1)
+    suspect = (octets[brace] != _CLOSING_BRACE) | (ends - starts > MAX_PAYLOAD_BYTES)
+    # The last value's last byte, a space before the "}" skipped: a digit for a number.
+    value_end = octets[brace - 1]
+    value_end = np.where(value_end == _SPACE, octets[brace - 2], value_end)
+    not_number = ~suspect & ((value_end < _ZERO) | (value_end > _NINE))
+    if np.count_nonzero(not_number) <= count * _STOPS_PER_LINE:
+        alone: list[int] = np.flatnonzero(suspect | not_number).tolist()
+        try:
+            sparse = _decode_sparse_lines(_stood_in(body, starts, ends, alone))
+        except (msgspec.DecodeError, ValueError):
+            pass
+        else:
+            if len(sparse) == count:
+                return _sparse_columns(sparse, alone, body, ends)
     suspect[_not_numbers(octets, ends)] = True
-    alone: list[int] = np.flatnonzero(suspect).tolist()
-    if alone:
-        view = memoryview(body)
-        parts: list[bytes | memoryview] = []
-        copied = 0
-        for at in alone:
-            parts += (view[copied : starts[at]], _STAND_IN_LINE)
-            copied = int(ends[at])
-        parts.append(view[copied:])
-        plain_body = b"".join(parts)
-    else:
-        plain_body = body
+    alone = np.flatnonzero(suspect).tolist()
     try:
-        records = _decode_loose_lines(plain_body)
+        records = _decode_loose_lines(_stood_in(body, starts, ends, alone))
     except (msgspec.DecodeError, ValueError):
         decoded = _decode_in_runs(body, starts, ends, suspect)
         if decoded is None:
@@ -505,7 +570,65 @@ def check_lines_loosely(body: bytes, ends: npt.NDArray[np.intp] | None = None) -
     else:
         if len(records) != count:
             return None
-    return _loose_columns(records, alone, ends)
+    return _loose_columns(records, alone, body, ends)
+
+
+def _stood_in(
+    body: bytes, starts: npt.NDArray[np.intp], ends: npt.NDArray[np.intp], alone: list[int]
+) -> bytes:
+    """``body`` with the lines ``alone`` replaced by a plain record each."""
+    if not alone:
+        return body
+    view = memoryview(body)
+    parts: list[bytes | memoryview] = []
+    copied = 0
+    for at in alone:
+        parts += (view[copied : starts[at]], _STAND_IN_LINE)
+        copied = int(ends[at])
+    parts.append(view[copied:])
+    return b"".join(parts)
+
+
+def _sparse_columns(
+    records: list[_SparseRecord], alone: list[int], body: bytes, ends: npt.NDArray[np.intp]
+) -> LooseLines:
+    """The column checks of records decoded as ``_SparseRecord``, ``alone`` flagged:
+    those of ``check_plain``, where a missing time (-inf) is one below zero and a
+    missing name ("") one that is empty."""
+    flagged = np.zeros(len(records), dtype=np.bool_)
+    flagged[alone] = True
+    times: list[Any] = list(map(_get_time_field, records))
+    array: npt.NDArray[np.float64] | None
+    try:
+        array = np.array(times, dtype=np.float64)
+    except OverflowError:
+        array = None
+        flagged[[at for at, time in enumerate(times) if not 0 < time < MAX_EXACT_INT]] = True
+    else:
+        # Zeros (maybe -0.0) and ints from 2**53 (orjson reads some otherwise): exactly.
+        flagged |= ~((array > 0) & (array < MAX_EXACT_INT))
+    names: list[str] = list(map(_get_action_field, records))
+    distinct = dict.fromkeys(names)
+    if not all(name.strip() is name for name in distinct):
+        names = list(map(str.strip, names))
+        distinct = dict.fromkeys(map(str.strip, distinct))
+    for name in distinct:
+        if not 0 < len(name) <= MAX_ACTION_LENGTH:
+            flagged[list(_positions(names, name))] = True
+    return LooseLines(
+        names, times, np.flatnonzero(flagged).tolist(), array, body, ends, records, set(alone)
+    )
+
+
+def _positions(items: list[Any], item: object) -> Iterator[int]:
+    """Where ``item`` is in ``items``, in C-level scans (for an item seldom there)."""
+    at = -1
+    try:
+        while True:
+            at = items.index(item, at + 1)
+            yield at
+    except ValueError:
+        return
 
 
 def _not_numbers(octets: npt.NDArray[np.uint8], ends: npt.NDArray[np.intp]) -> list[int]:
@@ -588,25 +711,33 @@ def _stop_line(
 
 
 def _loose_columns(
-    records: list[_LooseRecord], alone: list[int], ends: npt.NDArray[np.intp]
+    records: list[_LooseRecord], alone: list[int], body: bytes, ends: npt.NDArray[np.intp]
 ) -> LooseLines:
-    """The column checks of ``check_lines_loosely``'s records, ``alone`` already flagged."""
+    """The column checks of ``check_lines_loosely``'s records, ``alone`` already flagged.
+    Each check is a C-level pass whose verdicts, a byte a record, numpy reads."""
     flagged = np.zeros(len(records), dtype=np.bool_)
     flagged[alone] = True
     times: list[Any] = list(map(_get_time_field, records))
-    kinds = list(map(type, times))
-    for kind in set(kinds) - _NUMBER_TYPES:  # strings, true, null: flagged, stood in for
-        for at in _positions(kinds, kind):
+    numbers = bytes(map(_NUMBER_TYPES.__contains__, map(type, times)))
+    if 0 in numbers:  # strings, true, null, missing: flagged, stood in for
+        for at in np.flatnonzero(np.frombuffer(numbers, dtype=np.bool_) == 0).tolist():
             times[at] = 1
             flagged[at] = True
     names: list[Any] = list(map(_get_action_field, records))
-    distinct = list(dict.fromkeys(names))
-    if not all(type(name) is str for name in distinct):
-        for other in [name for name in distinct if type(name) is not str]:
-            for at in _positions(names, other):  # other == 1 finds 1.0 and true too
+    distinct = dict.fromkeys(names)
+    # Each name once: refused (1) when not a string, or empty or too long once trimmed.
+    verdicts = {
+        name: type(name) is not str or not 0 < len(name.strip()) <= MAX_ACTION_LENGTH
+        for name in distinct
+    }
+    if any(verdicts.values()):
+        refused = np.frombuffer(bytes(map(verdicts.__getitem__, names)), dtype=np.bool_)
+        flagged |= refused
+        for at in np.flatnonzero(refused).tolist():
+            if type(names[at]) is not str:
                 names[at] = "?"
-                flagged[at] = True
-        distinct = [name for name in distinct if type(name) is str]
+    if not all(type(name) is not str or name.strip() is name for name in distinct):
+        names = list(map(str.strip, names))
     array: npt.NDArray[np.float64] | None
     try:
         array = np.array(times, dtype=np.float64)
@@ -616,24 +747,9 @@ def _loose_columns(
     else:
         # Zeros (maybe -0.0) and ints from 2**53 (orjson reads some otherwise): exactly.
         flagged |= ~((array > 0) & (array < MAX_EXACT_INT))
-    stripped = list(map(str.strip, distinct))
-    if not all(map(operator.is_, stripped, distinct)):
-        names = list(map(str.strip, names))
-    for name in dict.fromkeys(stripped):
-        if not 0 < len(name) <= MAX_ACTION_LENGTH:
-            flagged[list(_positions(names, name))] = True
-    return LooseLines(names, times, np.flatnonzero(flagged).tolist(), array, ends)
-
-
-def _positions(items: list[Any], item: object) -> Iterator[int]:
-    """Where ``item`` is in ``items``, in C-level scans (for an item seldom there)."""
-    at = -1
-    try:
-        while True:
-            at = items.index(item, at + 1)
-            yield at
-    except ValueError:
-        return
+    return LooseLines(
+        names, times, np.flatnonzero(flagged).tolist(), array, body, ends, records, set(alone)
+    )
 
 
 def _other_record(line: bytes) -> bool:
@@ -699,3 +815,6 @@ def check_plain(records: Sequence[PlainRecord], first_number: int) -> CheckedRec
 _NEWLINE = ord("\n")
 _CARRIAGE_RETURN = ord("\r")
 _CLOSING_BRACE = ord("}")
+_SPACE = ord(" ")
+_ZERO = ord("0")
+_NINE = ord("9")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 
 MAX_REJECTIONS_KEPT = 10_000
 """Rejections kept with their reasons; past this they are only counted, so a huge broken
@@ -66,3 +67,25 @@ class LoadReport:
         """One line for people, e.g. '1,000 accepted, 2 rejected'."""
         text = f"{self.accepted:,} accepted, {self.rejected_count:,} rejected"
         return text + " (cancelled)" if self.cancelled else text
+
+
+@dataclass(slots=True)
+class PieceReport(LoadReport):
+    """A report that keeps its rejections as two plain lists, ``records`` and their
+    ``reasons`` (each text once), instead of ``rejected``: what a worker process reading
+    a piece of a file sends back, far faster than as many ``Rejection`` objects."""
+
+    records: list[int] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    _texts: dict[str, str] = field(default_factory=dict)
+
+    def reject(self, record: int, reason: str) -> None:
+        self.reject_all((record,), (reason,))
+
+    def reject_all(self, records: Iterable[int], reasons: Sequence[str]) -> None:
+        self.rejected_count += len(reasons)
+        room = MAX_REJECTIONS_KEPT - len(self.reasons)
+        if room > 0:
+            texts = self._texts
+            self.records.extend(islice(records, room))
+            self.reasons.extend(texts.setdefault(reason, reason) for reason in reasons[:room])

@@ -414,7 +414,13 @@ class FileLoad:
                 return loose.reason(at) or _check_line(loose.line(at))
 
             self._add_flagged(
-                loose.names, loose.times, loose.flagged, first_number, check_one, array=loose.array
+                loose.names,
+                loose.times,
+                loose.flagged,
+                first_number,
+                check_one,
+                array=loose.array,
+                distinct=loose.distinct,
             )
             return
         lines = body.split(b"\n")
@@ -439,13 +445,15 @@ class FileLoad:
         check_one: Callable[[int], tuple[str, Number] | str | None],
         *,
         array: npt.NDArray[np.float64] | None = None,
+        distinct: list[str] | None = None,
     ) -> None:
         """Add records whose column checks flagged the positions ``flagged``: each of those
         is decided by ``check_one`` (its name and time, None for no record, or the reason
         it is refused, returned or raised as ``InvalidActionError``), the rest stand as
         checked. ``array``, the times as float64 when the checks made it, goes with them
         (corrected where a flagged record was decided), so that folding need not convert
-        them again."""
+        them again; so does ``distinct``, the names of the records not flagged once each
+        in first-seen order, unless a flagged one is kept."""
         numbers: Sequence[int] = range(first_number, first_number + len(names))
         if flagged:
             dropped: list[int] = []  # ascending, as ``flagged``
@@ -464,6 +472,7 @@ class FileLoad:
                     reasons.append(checked)
                 else:
                     names[at], times[at] = checked
+                    distinct = None
                     if array is not None:
                         array[at] = times[at]
             self.report.reject_all(map(first_number.__add__, refused), reasons)
@@ -474,7 +483,8 @@ class FileLoad:
                 numbers = _KeptNumbers(kept, first_number)
                 if array is not None:
                     array = array[kept]
-        self._sink(CheckedRecords(names, times, numbers, array=array), self.report)
+        records = CheckedRecords(names, times, numbers, array=array, distinct=distinct)
+        self._sink(records, self.report)
 
     def _add_unchecked(self, unchecked: list[tuple[int, object]]) -> None:
         """Check parsed ``(record number, record)`` pairs one by one, then add the good ones."""

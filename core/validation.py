@@ -484,6 +484,9 @@ class LooseLines:
     records: list[_LooseRecord] | list[_SparseRecord]
     """Each line decoded, but those ``alone``, which were not (stand-ins there)."""
     alone: set[int]
+    distinct: list[str] | None
+    """The names of the records not flagged, once each in first-seen order, when the
+    checks made them."""
 
     def line(self, at: int) -> bytes:
         """Line ``at`` of the chunk, without its newline."""
@@ -542,12 +545,21 @@ def check_lines_loosely(body: bytes, ends: npt.NDArray[np.intp] | None = None) -
     starts = np.empty_like(ends)
     starts[0] = 0
     starts[1:] = ends[:-1] + 1
-    last = octets[ends - 1]
-    brace = np.where(last == _CARRIAGE_RETURN, ends - 2, ends - 1)
-    suspect = (octets[brace] != _CLOSING_BRACE) | (ends - starts > MAX_PAYLOAD_BYTES)
+    brace = ends - 1
+    last = octets[brace]
+    crlf = np.flatnonzero(last == _CARRIAGE_RETURN)
+    if len(crlf):
+        brace[crlf] -= 1
+        last[crlf] = octets[brace[crlf]]
+    suspect = last != _CLOSING_BRACE
+    lengths = ends - starts
+    if lengths.max() > MAX_PAYLOAD_BYTES:
+        suspect |= lengths > MAX_PAYLOAD_BYTES
     # The last value's last byte, a space before the "}" skipped: a digit for a number.
     value_end = octets[brace - 1]
-    value_end = np.where(value_end == _SPACE, octets[brace - 2], value_end)
+    spaced = np.flatnonzero(value_end == _SPACE)
+    if len(spaced):
+        value_end[spaced] = octets[brace[spaced] - 2]
     not_number = ~suspect & ((value_end < _ZERO) | (value_end > _NINE))
     if np.count_nonzero(not_number) <= count * _STOPS_PER_LINE:
         alone: list[int] = np.flatnonzero(suspect | not_number).tolist()
@@ -594,7 +606,9 @@ def _sparse_columns(
 ) -> LooseLines:
     """The column checks of records decoded as ``_SparseRecord``, ``alone`` flagged:
     those of ``check_plain``, where a missing time (-inf) is one below zero and a
-    missing name ("") one that is empty."""
+    missing name ("") one that is empty. The names of flagged records are made empty
+    before the names are listed once each, so that the list is the one of the records
+    that are not flagged (an empty name never is one)."""
     flagged = np.zeros(len(records), dtype=np.bool_)
     flagged[alone] = True
     times: list[Any] = list(map(_get_time_field, records))
@@ -608,15 +622,25 @@ def _sparse_columns(
         # Zeros (maybe -0.0) and ints from 2**53 (orjson reads some otherwise): exactly.
         flagged |= ~((array > 0) & (array < MAX_EXACT_INT))
     names: list[str] = list(map(_get_action_field, records))
+    for at in np.flatnonzero(flagged).tolist():
+        names[at] = ""
     distinct = dict.fromkeys(names)
     if not all(name.strip() is name for name in distinct):
         names = list(map(str.strip, names))
         distinct = dict.fromkeys(map(str.strip, distinct))
-    for name in distinct:
-        if not 0 < len(name) <= MAX_ACTION_LENGTH:
-            flagged[list(_positions(names, name))] = True
+    for name in [name for name in distinct if not 0 < len(name) <= MAX_ACTION_LENGTH]:
+        flagged[list(_positions(names, name))] = True
+        del distinct[name]
     return LooseLines(
-        names, times, np.flatnonzero(flagged).tolist(), array, body, ends, records, set(alone)
+        names,
+        times,
+        np.flatnonzero(flagged).tolist(),
+        array,
+        body,
+        ends,
+        records,
+        set(alone),
+        list(distinct),
     )
 
 
@@ -748,7 +772,7 @@ def _loose_columns(
         # Zeros (maybe -0.0) and ints from 2**53 (orjson reads some otherwise): exactly.
         flagged |= ~((array > 0) & (array < MAX_EXACT_INT))
     return LooseLines(
-        names, times, np.flatnonzero(flagged).tolist(), array, body, ends, records, set(alone)
+        names, times, np.flatnonzero(flagged).tolist(), array, body, ends, records, set(alone), None
     )
 
 

@@ -47,6 +47,7 @@ from core.validation import (
     json_reason,
     line_ends,
     parse_payload,
+    parse_payload_exactly,
 )
 from core.workerprocs import POOL, Worker, WorkerError, serve
 
@@ -820,6 +821,8 @@ def _check_line(line: bytes) -> tuple[str, Number] | None:
         return None
     if len(line) > MAX_PAYLOAD_BYTES:
         raise InvalidActionError(_too_large(len(line)))
+    if not line.endswith(b"}"):  # not an object: the quick way would only fail
+        return parse_payload_exactly(line)
     return parse_payload(line)
 
 

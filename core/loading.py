@@ -412,7 +412,7 @@ class FileLoad:
         if loose is not None:
 
             def check_one(at: int) -> tuple[str, Number] | str | None:
-                return loose.reason(at) or _check_line(loose.line(at))
+                return loose.reason(at) or _check_line(loose.line(at), at not in loose.not_json)
 
             self._add_flagged(
                 loose.names,
@@ -814,14 +814,16 @@ def _read(stream: IO[bytes], size: int) -> bytes:
     return data
 
 
-def _check_line(line: bytes) -> tuple[str, Number] | None:
-    """One line by the per-line rules: None for a blank line, which is no record."""
+def _check_line(line: bytes, may_be_plain: bool = True) -> tuple[str, Number] | None:
+    """One line by the per-line rules: None for a blank line, which is no record.
+    ``may_be_plain`` False: msgspec found the line is not JSON (the quick way is
+    skipped, which would only fail)."""
     line = line.strip(JSON_WHITESPACE)
     if not line:
         return None
     if len(line) > MAX_PAYLOAD_BYTES:
         raise InvalidActionError(_too_large(len(line)))
-    if not line.endswith(b"}"):  # not an object: the quick way would only fail
+    if not (may_be_plain and line.endswith(b"}")):  # the quick way would only fail
         return parse_payload_exactly(line)
     return parse_payload(line)
 

@@ -10,8 +10,8 @@ import math
 import operator
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Annotated, Any
+from dataclasses import dataclass, field
+from typing import Annotated, Any, cast
 
 import msgspec
 import numpy as np
@@ -453,6 +453,7 @@ class _LooseRecord(msgspec.Struct, gc=False, forbid_unknown_fields=True):
 
 
 _decode_loose_lines = msgspec.json.Decoder(_LooseRecord).decode_lines
+_decode_loose_record = msgspec.json.Decoder(_LooseRecord).decode
 
 
 class _SparseRecord(msgspec.Struct, gc=False, forbid_unknown_fields=True):
@@ -474,7 +475,7 @@ _STOPS_PER_LINE = 1 / 16
 before ``check_lines_loosely`` gives the chunk up: each stop decodes a run again."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LooseLines:
     """A chunk of lines checked by ``check_lines_loosely``: ``names`` (trimmed) and
     ``times`` of every line, stand-ins at the ``flagged`` positions (ascending), which are
@@ -488,10 +489,12 @@ class LooseLines:
     body: bytes
     ends: npt.NDArray[np.intp]
     """Where each line ends in ``body`` (its newline)."""
-    records: list[_LooseRecord] | list[_SparseRecord]
+    records: list[_LooseRecord] | list[_SparseRecord | _LooseRecord] = field(default_factory=list)
     """Each line decoded, but those ``alone``, which were not (stand-ins there)."""
-    alone: set[int]
-    distinct: list[str] | None
+    alone: set[int] = field(default_factory=set)
+    not_json: set[int] = field(default_factory=set)
+    """Lines that msgspec found not to be JSON (whose quick check would only fail)."""
+    distinct: list[str] | None = None
     """The names of the records not flagged, once each in first-seen order, when the
     checks made them."""
 
@@ -575,12 +578,16 @@ def check_lines_loosely(body: bytes, ends: npt.NDArray[np.intp] | None = None) -
     if np.count_nonzero(not_number) <= count * _STOPS_PER_LINE:
         alone: list[int] = np.flatnonzero(suspect | not_number).tolist()
         try:
-            sparse = _decode_sparse_lines(_stood_in(body, starts, ends, alone))
+            sparse = cast(  # some are replaced by loose ones later
+                "list[_SparseRecord | _LooseRecord]",
+                _decode_sparse_lines(_stood_in(body, starts, ends, alone)),
+            )
         except (msgspec.DecodeError, ValueError):
             pass
         else:
             if len(sparse) == count:
-                return _sparse_columns(sparse, alone, body, ends)
+                looser = np.flatnonzero(not_number).tolist()
+                return _sparse_columns(sparse, alone, looser, body, ends)
     suspect[_not_numbers(octets, ends)] = True
     alone = np.flatnonzero(suspect).tolist()
     try:
@@ -613,13 +620,18 @@ def _stood_in(
 
 
 def _sparse_columns(
-    records: list[_SparseRecord], alone: list[int], body: bytes, ends: npt.NDArray[np.intp]
+    records: list[_SparseRecord | _LooseRecord],
+    alone: list[int],
+    looser: list[int],
+    body: bytes,
+    ends: npt.NDArray[np.intp],
 ) -> LooseLines:
     """The column checks of records decoded as ``_SparseRecord``, ``alone`` flagged:
     those of ``check_plain``, where a missing time (-inf) is one below zero and a
     missing name ("") one that is empty. The names of flagged records are made empty
     before the names are listed once each, so that the list is the one of the records
-    that are not flagged (an empty name never is one)."""
+    that are not flagged (an empty name never is one). The lines ``looser``, of those
+    ``alone``, are decoded on their own as ``_LooseRecord`` afterwards, for ``reason``."""
     flagged = np.zeros(len(records), dtype=np.bool_)
     flagged[alone] = True
     times: list[Any] = list(map(_get_time_field, records))
@@ -642,17 +654,22 @@ def _sparse_columns(
     for name in [name for name in distinct if not 0 < len(name) <= MAX_ACTION_LENGTH]:
         flagged[list(_positions(names, name))] = True
         del distinct[name]
-    return LooseLines(
-        names,
-        times,
-        np.flatnonzero(flagged).tolist(),
-        array,
-        body,
-        ends,
-        records,
-        set(alone),
-        list(distinct),
-    )
+    undecoded = set(alone)
+    not_json = set()
+    for at in looser:  # a string or true for the time, say, or NaN
+        line = body[ends[at - 1] + 1 if at else 0 : ends[at]]
+        try:
+            records[at] = _decode_loose_record(line)
+        except msgspec.ValidationError:
+            continue
+        except msgspec.DecodeError:
+            not_json.add(at)
+            continue
+        undecoded.discard(at)
+    loose = LooseLines(names, times, np.flatnonzero(flagged).tolist(), array, body, ends)
+    loose.records, loose.alone, loose.not_json = records, undecoded, not_json
+    loose.distinct = list(distinct)
+    return loose
 
 
 def _positions(items: list[Any], item: object) -> Iterator[int]:
@@ -782,9 +799,9 @@ def _loose_columns(
     else:
         # Zeros (maybe -0.0) and ints from 2**53 (orjson reads some otherwise): exactly.
         flagged |= ~((array > 0) & (array < MAX_EXACT_INT))
-    return LooseLines(
-        names, times, np.flatnonzero(flagged).tolist(), array, body, ends, records, set(alone), None
-    )
+    loose = LooseLines(names, times, np.flatnonzero(flagged).tolist(), array, body, ends)
+    loose.records, loose.alone = records, set(alone)
+    return loose
 
 
 def _other_record(line: bytes) -> bool:

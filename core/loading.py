@@ -401,8 +401,9 @@ class FileLoad:
 
     def _add_lines(self, body: bytes, first_number: int) -> None:
         """Check and add a chunk of whole lines (each ending in a newline): in one decode
-        when every line is plainly valid, else parsed line by line, where only the lines
-        that fail a rule are checked (and worded) one at a time."""
+        when every line is plainly valid; else in one decode (or a few) of the lines that
+        may be records, where only the lines flagged are decided (and worded) one at a
+        time; else, for records of other fields, parsed line by line."""
         ends = line_ends(body)
         checked = check_lines(body, first_number, ends)
         if checked is not None:

@@ -254,7 +254,6 @@ class CheckedRecords:
 _get_action = operator.itemgetter("action")
 _get_time = operator.itemgetter("time")
 _NUMBER_TYPES = {int, float}
-_STRING_TYPE = {str}
 
 
 def check_batch(records: list[object]) -> tuple[list[str], list[Number], list[int]]:

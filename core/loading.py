@@ -22,8 +22,7 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
-from itertools import compress
-from typing import IO, Protocol, Union
+from typing import IO, Protocol, TypeVar, Union, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -33,7 +32,7 @@ from core.childproc import can_start_children
 from core.errors import InvalidActionError, InvalidFileError
 from core.exactsum import Number
 from core.folded import FoldedRecords, Folder
-from core.report import LoadProgress, LoadReport, Rejection
+from core.report import LoadProgress, LoadReport, PieceReport
 from core.strategy import Strategy
 from core.validation import (
     MAX_PAYLOAD_BYTES,
@@ -41,11 +40,14 @@ from core.validation import (
     check_batch,
     check_lines,
     check_lines_each,
+    check_lines_loosely,
     check_plain,
     check_record,
     decode_plain_array,
     json_reason,
+    line_ends,
     parse_payload,
+    parse_payload_exactly,
 )
 from core.workerprocs import POOL, Worker, WorkerError, serve
 
@@ -396,19 +398,36 @@ class FileLoad:
         receiver and report its rejected lines; False when it was not taken."""
         if result.folded is None or not self._sink(result.folded, self.report):
             return False
-        report = self.report
-        for rejection in result.rejected:
-            report.reject(rejection.record + first_line - 1, rejection.reason)
-        report.rejected_count += result.rejected_count - len(result.rejected)
+        reasons = result.rejected_reasons
+        self.report.reject_all(map((first_line - 1).__add__, result.rejected_records), reasons)
+        self.report.rejected_count += result.rejected_count - len(reasons)
         return True
 
     def _add_lines(self, body: bytes, first_number: int) -> None:
         """Check and add a chunk of whole lines (each ending in a newline): in one decode
-        when every line is plainly valid, else parsed line by line, where only the lines
-        that fail a rule are checked (and worded) one at a time."""
-        checked = check_lines(body, first_number)
+        when every line is plainly valid; else in one decode (or a few) of the lines that
+        may be records, where only the lines flagged are decided (and worded) one at a
+        time; else, for records of other fields, parsed line by line."""
+        ends = line_ends(body)
+        checked = check_lines(body, first_number, ends)
         if checked is not None:
             self._sink(checked, self.report)
+            return
+        loose = check_lines_loosely(body, ends)
+        if loose is not None:
+
+            def check_one(at: int) -> tuple[str, Number] | str | None:
+                return loose.reason(at) or _check_line(loose.line(at), at not in loose.not_json)
+
+            self._add_flagged(
+                loose.names,
+                loose.times,
+                loose.flagged,
+                first_number,
+                check_one,
+                array=loose.array,
+                distinct=loose.distinct,
+            )
             return
         lines = body.split(b"\n")
         del lines[-1]  # what follows the last newline: nothing
@@ -429,38 +448,49 @@ class FileLoad:
         times: list[Number],
         flagged: list[int],
         first_number: int,
-        check_one: Callable[[int], tuple[str, Number] | None],
+        check_one: Callable[[int], tuple[str, Number] | str | None],
         *,
         array: npt.NDArray[np.float64] | None = None,
+        distinct: list[str] | None = None,
     ) -> None:
         """Add records whose column checks flagged the positions ``flagged``: each of those
-        is decided by ``check_one`` (its name and time, None for no record, or
-        ``InvalidActionError`` with the reason), the rest stand as checked. ``array``,
-        the times as float64 when the checks made it, goes with them (corrected where a
-        flagged record was decided), so that folding need not convert them again."""
+        is decided by ``check_one`` (its name and time, None for no record, or the reason
+        it is refused, returned or raised as ``InvalidActionError``), the rest stand as
+        checked. ``array``, the times as float64 when the checks made it, goes with them
+        (corrected where a flagged record was decided), so that folding need not convert
+        them again; so does ``distinct``, the names of the records not flagged once each
+        in first-seen order, unless a flagged one is kept."""
         numbers: Sequence[int] = range(first_number, first_number + len(names))
         if flagged:
-            keep = bytearray(b"\x01") * len(names)
+            dropped: list[int] = []  # ascending, as ``flagged``
+            refused: list[int] = []
+            reasons: list[str] = []
             for at in flagged:
                 try:
                     checked = check_one(at)
                 except InvalidActionError as error:
-                    self.report.reject(first_number + at, str(error))
-                    checked = None
+                    checked = str(error)
                 if checked is None:
-                    keep[at] = 0
+                    dropped.append(at)
+                elif isinstance(checked, str):
+                    dropped.append(at)
+                    refused.append(at)
+                    reasons.append(checked)
                 else:
                     names[at], times[at] = checked
+                    distinct = None
                     if array is not None:
                         array[at] = times[at]
-            if not all(keep):
-                names = list(compress(names, keep))
-                times = list(compress(times, keep))
-                kept = np.frombuffer(keep, dtype=np.bool_)
-                numbers = (np.flatnonzero(kept) + first_number).tolist()
+            self.report.reject_all(map(first_number.__add__, refused), reasons)
+            if dropped:
+                names, times = _without(names, dropped), _without(times, dropped)
+                kept = np.ones(len(numbers), dtype=np.bool_)
+                kept[dropped] = False
+                numbers = _KeptNumbers(kept, first_number)
                 if array is not None:
                     array = array[kept]
-        self._sink(CheckedRecords(names, times, numbers, array=array), self.report)
+        records = CheckedRecords(names, times, numbers, array=array, distinct=distinct)
+        self._sink(records, self.report)
 
     def _add_unchecked(self, unchecked: list[tuple[int, object]]) -> None:
         """Check parsed ``(record number, record)`` pairs one by one, then add the good ones."""
@@ -486,7 +516,9 @@ class _PieceResult:
     and how many lines it held."""
 
     folded: FoldedRecords | None
-    rejected: list[Rejection]
+    rejected_records: list[int]
+    rejected_reasons: list[str]
+    """The reasons of ``rejected_records``, each text once (a pickle sends it once)."""
     rejected_count: int
     lines: int
 
@@ -497,10 +529,12 @@ def _fold_piece(
     """In a worker process: read, check and fold the lines of ``path`` from byte
     ``start`` to ``end`` (to its end when None)."""
     folder = Folder(strategy)
-    report = LoadReport(format="lines")
+    report = PieceReport(format="lines")
     with open(path, "rb") as stream:
         lines = _read_piece(stream, start, end, folder, report, chunk_bytes=chunk_bytes)
-    return _PieceResult(folder.folded(), report.rejected, report.rejected_count, lines)
+    return _PieceResult(
+        folder.folded(), report.records, report.reasons, report.rejected_count, lines
+    )
 
 
 def _fold_array_piece(path: str, start: int, end: int, strategy: Strategy) -> _PieceResult:
@@ -513,8 +547,11 @@ def _fold_array_piece(path: str, start: int, end: int, strategy: Strategy) -> _P
         document = b"[" + stream.read(end - start) + b"]"
     folder = Folder(strategy)
     piece = FileLoad(io.BytesIO(), folder)
+    piece.report = report = PieceReport()
     count = _yield_all(piece._array(io.BytesIO(), document, len(document)))
-    return _PieceResult(folder.folded(), piece.report.rejected, piece.report.rejected_count, count)
+    return _PieceResult(
+        folder.folded(), report.records, report.reasons, report.rejected_count, count
+    )
 
 
 def _yield_all(steps: Generator[LoadProgress, None, int]) -> int:
@@ -680,6 +717,50 @@ def serve_pieces() -> None:
 _WORKER_CODE = "from core.loading import serve_pieces; serve_pieces()"
 
 
+def _without(items: list[_Item], dropped: list[int]) -> list[_Item]:
+    """``items`` but those at the positions ``dropped`` (ascending), copied a run of
+    kept ones at a time (far quicker than an item at a time, when few are dropped)."""
+    kept: list[_Item] = []
+    start = 0
+    for at in dropped:
+        kept += items[start:at]
+        start = at + 1
+    kept += items[start:]
+    return kept
+
+
+_Item = TypeVar("_Item")
+
+
+class _KeptNumbers(Sequence[int]):
+    """The numbers of the records kept (``kept[i]``) of a run numbered from ``first``,
+    listed when first asked for: only a receiver that refuses some records asks."""
+
+    __slots__ = ("_first", "_kept", "_numbers")
+
+    def __init__(self, kept: npt.NDArray[np.bool_], first: int) -> None:
+        self._kept, self._first = kept, first
+        self._numbers: list[int] | None = None
+
+    def _listed(self) -> list[int]:
+        if self._numbers is None:
+            self._numbers = (np.flatnonzero(self._kept) + self._first).tolist()
+        return self._numbers
+
+    def __len__(self) -> int:
+        return len(self._listed())
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[int]: ...
+    def __getitem__(self, index: int | slice) -> int | list[int]:
+        return self._listed()[index]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._listed())
+
+
 class _Checked:
     """Checked records gathered one at a time, in columns."""
 
@@ -738,13 +819,17 @@ def _read(stream: IO[bytes], size: int) -> bytes:
     return data
 
 
-def _check_line(line: bytes) -> tuple[str, Number] | None:
-    """One line by the per-line rules: None for a blank line, which is no record."""
+def _check_line(line: bytes, may_be_plain: bool = True) -> tuple[str, Number] | None:
+    """One line by the per-line rules: None for a blank line, which is no record.
+    ``may_be_plain`` False: msgspec found the line is not JSON (the quick way is
+    skipped, which would only fail)."""
     line = line.strip(JSON_WHITESPACE)
     if not line:
         return None
     if len(line) > MAX_PAYLOAD_BYTES:
         raise InvalidActionError(_too_large(len(line)))
+    if not (may_be_plain and line.endswith(b"}")):  # the quick way would only fail
+        return parse_payload_exactly(line)
     return parse_payload(line)
 
 

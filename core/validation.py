@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 import operator
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Annotated, Any
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any, cast
 
 import msgspec
 import numpy as np
@@ -54,6 +54,13 @@ def parse_payload(payload: str | bytes) -> tuple[str, Number]:
     return _parse_exactly(payload)
 
 
+def parse_payload_exactly(payload: bytes) -> tuple[str, Number]:
+    """``parse_payload`` for a payload within the size limit that cannot be plainly valid
+    (one that does not end in "}", say): the same verdict and words, without first
+    trying the quick way, which would only fail."""
+    return _parse_exactly(payload)
+
+
 def _parse_exactly(payload: str | bytes) -> tuple[str, Number]:
     """``parse_payload`` through orjson's dict and ``check_record``, for every payload
     that is not plainly valid: the reference path, with every message."""
@@ -78,10 +85,15 @@ def _parse_exactly(payload: str | bytes) -> tuple[str, Number]:
 
 
 # Common causes, looked for where a value goes (after ':', ',' or '['), not inside a
-# name like "NaN run".
+# name like "NaN run"; each with words an ASCII text must hold for it to be there (a
+# quicker test than the search).
 _HINTS = (
-    (re.compile(r"[:,\[]\s*[-+]?(?i:nan|inf|infinity)\b"), "NaN and Infinity are not JSON numbers"),
-    (re.compile(r"[:,\[]\s*\+[0-9.]"), "a JSON number cannot start with '+'"),
+    (
+        re.compile(r"[:,\[]\s*[-+]?(?i:nan|inf|infinity)\b"),
+        "NaN and Infinity are not JSON numbers",
+        ("nan", "inf"),
+    ),
+    (re.compile(r"[:,\[]\s*\+[0-9.]"), "a JSON number cannot start with '+'", ("+",)),
 )
 
 
@@ -107,6 +119,7 @@ _REASONS = (
     ("invalid literal", "JSON has no such word (only true, false and null)"),
 )
 
+_REASONS_OWN = tuple(own for own, _ in _REASONS)
 _NOT_JSON = "this is not JSON"
 _LOOKS_LIKE = 'a payload looks like {"action": "jump", "time": 100}'
 
@@ -117,29 +130,39 @@ def json_reason(payload: str | bytes, error: orjson.JSONDecodeError) -> str:
     when it is a common one, such as NaN, which JSON does not have, or a leading '+'."""
     # orjson's position counts characters, for bytes too, so bytes are searched decoded.
     text_payload = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
-    if error.msg.startswith(("Input is a zero-length", "input data is empty")):
+    said = error.msg
+    position = error.pos
+    if said.startswith(("Input is a zero-length", "input data is empty")):
         return "it is empty"
-    if error.msg.startswith("str is not valid UTF-8"):  # a binary file, say
+    if said.startswith("str is not valid UTF-8"):  # a binary file, say
         return f"it is not valid UTF-8 text {_bad_text_position(payload)}"
-    reason = next((said for own, said in _REASONS if error.msg.startswith(own)), error.msg)
+    reason = said
+    if said.startswith(_REASONS_OWN):
+        for own, ours in _REASONS:
+            if said.startswith(own):
+                reason = ours
+                break
     hints = []
-    if error.msg.startswith(("invalid literal", "unexpected character")) and (
-        error.pos == len(text_payload) - len(text_payload.lstrip(" \t\r\n"))
+    if said.startswith(("invalid literal", "unexpected character")) and (
+        position == len(text_payload) - len(text_payload.lstrip(" \t\r\n"))
     ):
         reason = _NOT_JSON  # stopped at the first thing it met: no JSON at all
         hints.append(_LOOKS_LIKE)
     where = (
-        f"at character {error.pos + 1}"
+        f"at character {position + 1}"
         if error.lineno == 1
         else f"at line {error.lineno}, column {error.colno}"
     )
     text = f"{reason} {where}"
     # Only a cause at the place where parsing stopped: "ratio 1:NaN" in a name is not it.
-    hints += [
-        hint
-        for pattern, hint in _HINTS
-        if any(m.start() <= error.pos <= m.end() for m in pattern.finditer(text_payload))
-    ]
+    ascii_lower = text_payload.lower() if text_payload.isascii() else None
+    for pattern, hint, words in _HINTS:
+        if ascii_lower is not None and not any(word in ascii_lower for word in words):
+            continue
+        for found in pattern.finditer(text_payload):
+            if found.start() <= position <= found.end():
+                hints.append(hint)
+                break
     if hints:
         text += f" ({'; '.join(hints)})"
     return text
@@ -322,7 +345,14 @@ _get_action_field = operator.attrgetter("action")
 _get_time_field = operator.attrgetter("time")
 
 
-def check_lines(body: bytes, first_number: int) -> CheckedRecords | None:
+def line_ends(body: bytes) -> npt.NDArray[np.intp]:
+    """Where each line of ``body`` ends: the positions of its newlines."""
+    return np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == _NEWLINE)
+
+
+def check_lines(
+    body: bytes, first_number: int, ends: npt.NDArray[np.intp] | None = None
+) -> CheckedRecords | None:
     """Check every line of ``body`` (each ending in a newline), numbered from
     ``first_number``, in one msgspec decode: returned checked when every line is plainly
     valid, None when any is not (the caller then goes line by line).
@@ -333,7 +363,8 @@ def check_lines(body: bytes, first_number: int) -> CheckedRecords | None:
     are as many as the lines, no line holds two.
     """
     octets = np.frombuffer(body, dtype=np.uint8)
-    ends = np.flatnonzero(octets == _NEWLINE)
+    if ends is None:
+        ends = np.flatnonzero(octets == _NEWLINE)
     lines = len(ends)
     # The shortest record takes more than two bytes; a shorter first line is not one.
     if not lines or not 2 <= ends[0] <= MAX_PAYLOAD_BYTES:
@@ -408,6 +439,370 @@ def check_lines_each(
     return trimmed, times, sorted(flagged), array
 
 
+_Scalar = str | int | float | bool | None
+
+
+class _LooseRecord(msgspec.Struct, gc=False, forbid_unknown_fields=True):
+    """A record of the two fields at most, each missing (UNSET) or any JSON value but an
+    object or array: what a chunk with bad lines is decoded as, so that most of its bad
+    lines decode too and are found by the column checks, not by a decode that stops."""
+
+    action: _Scalar | msgspec.UnsetType = msgspec.UNSET
+    time: _Scalar | msgspec.UnsetType = msgspec.UNSET
+
+
+_decode_loose_lines = msgspec.json.Decoder(_LooseRecord).decode_lines
+_decode_loose_record = msgspec.json.Decoder(_LooseRecord).decode
+
+
+class _SparseRecord(msgspec.Struct, gc=False, forbid_unknown_fields=True):
+    """A plain record whose fields may be missing: a missing name reads as "" and a
+    missing time as -inf (which no JSON number gives), both refused by the column
+    checks, so that a line without them does not stop a decode."""
+
+    action: str = ""
+    time: int | float = -_INF
+
+
+_decode_sparse_lines = msgspec.json.Decoder(_SparseRecord).decode_lines
+_LOOSE_STAND_IN = _LooseRecord("?", 1)  # where a line is checked alone
+_STAND_IN_LINE = b'{"action":"?","time":1}'  # decodes as _LOOSE_STAND_IN
+_AT_BYTE = re.compile(r"\(byte (\d+)\)")
+_AT_RECORD = re.compile(r"at `\$\[(\d+)\]")
+_STOPS_PER_LINE = 1 / 16
+"""How many of a chunk's lines may stop a loose decode (a few more in a small chunk)
+before ``check_lines_loosely`` gives the chunk up: each stop decodes a run again."""
+
+
+@dataclass(slots=True)
+class LooseLines:
+    """A chunk of lines checked by ``check_lines_loosely``: ``names`` (trimmed) and
+    ``times`` of every line, stand-ins at the ``flagged`` positions (ascending), which are
+    left to the exact per-line path (``line``), unless ``reason`` can tell why one is
+    refused; ``array``, the times as float64 when they fit one."""
+
+    names: list[str]
+    times: list[Number]
+    flagged: list[int]
+    array: npt.NDArray[np.float64] | None
+    body: bytes
+    ends: npt.NDArray[np.intp]
+    """Where each line ends in ``body`` (its newline)."""
+    records: list[_LooseRecord] | list[_SparseRecord | _LooseRecord] = field(default_factory=list)
+    """Each line decoded, but those ``alone``, which were not (stand-ins there)."""
+    alone: set[int] = field(default_factory=set)
+    not_json: set[int] = field(default_factory=set)
+    """Lines that msgspec found not to be JSON (whose quick check would only fail)."""
+    distinct: list[str] | None = None
+    """The names of the records not flagged, once each in first-seen order, when the
+    checks made them."""
+
+    def line(self, at: int) -> bytes:
+        """Line ``at`` of the chunk, without its newline."""
+        return self.body[self.ends[at - 1] + 1 if at else 0 : self.ends[at]]
+
+    def reason(self, at: int) -> str | None:
+        """Why flagged line ``at`` is refused, from the fields it decoded to, in the exact
+        path's words (``check_record`` on the values that orjson gives there); None when
+        only the exact path can tell: for a line not decoded, one with an escape (the
+        parsers differ on lone surrogates), one that may be valid, and one whose verdict
+        hangs on a float or a huge int (where the parsers may differ)."""
+        if at in self.alone:
+            return None
+        record = self.records[at]
+        fields: dict[str, object] = {}
+        line = self.line(at)
+        if b"\\" in line:
+            return None
+        if type(record) is _SparseRecord and not record.action:
+            # Missing, or empty: in a line without escapes, the key tells (no other
+            # string holds it: the time is a number and there are no other fields).
+            if b'"action"' in line:
+                fields["action"] = ""
+        elif record.action is not msgspec.UNSET:
+            fields["action"] = record.action
+        time = record.time
+        if time is not msgspec.UNSET and time != -_INF:
+            plain_time = type(time) is not float and (
+                type(time) is not int or -MAX_EXACT_INT < time < MAX_EXACT_INT
+            )
+            fields["time"] = time if plain_time else 1  # then only a bad name can refuse it
+        try:
+            check_record(fields)
+        except InvalidActionError as error:
+            return str(error)
+        return None
+
+
+def check_lines_loosely(body: bytes, ends: npt.NDArray[np.intp] | None = None) -> LooseLines | None:
+    """Check every line of ``body`` (each ending in a newline) in one msgspec decode, or
+    a few, for a chunk that ``check_lines`` refused: None when its lines are not records
+    of the two fields at most (the caller then goes line by line, as for other fields).
+
+    Lines that cannot be a plain record (one not ending in "}" or too long) are flagged
+    at once and stood in for by a plain record in a copy of the chunk, with
+    ``check_lines``' proof that every line is one record. Where the lines' last values
+    are numbers, as in records of the action then the time, so are the lines whose last
+    value is not (a string or NaN, say), and the copy is decoded as ``_SparseRecord``
+    (the two fields of their types, each of which may be missing), much as a clean
+    chunk is. Else, or when some line stops that decode, it is decoded as
+    ``_LooseRecord`` (any scalar values), with the lines that may hold NaN or Infinity
+    stood in for; ``_decode_in_runs`` takes over when a line still stops the decode.
+    The column checks then flag the records that break a rule or need care."""
+    octets = np.frombuffer(body, dtype=np.uint8)
+    if ends is None:
+        ends = np.flatnonzero(octets == _NEWLINE)
+    count = len(ends)
+    if not count:
+        return None
+    starts = np.empty_like(ends)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    brace = ends - 1
+    last = octets[brace]
+    crlf = np.flatnonzero(last == _CARRIAGE_RETURN)
+    if len(crlf):
+        brace[crlf] -= 1
+        last[crlf] = octets[brace[crlf]]
+    suspect = last != _CLOSING_BRACE
+    lengths = ends - starts
+    if lengths.max() > MAX_PAYLOAD_BYTES:
+        suspect |= lengths > MAX_PAYLOAD_BYTES
+    # The last value's last byte, a space before the "}" skipped: a digit for a number.
+    value_end = octets[brace - 1]
+    spaced = np.flatnonzero(value_end == _SPACE)
+    if len(spaced):
+        value_end[spaced] = octets[brace[spaced] - 2]
+    not_number = ~suspect & ((value_end < _ZERO) | (value_end > _NINE))
+    if np.count_nonzero(not_number) <= count * _STOPS_PER_LINE:
+        alone: list[int] = np.flatnonzero(suspect | not_number).tolist()
+        try:
+            sparse = cast(  # some are replaced by loose ones later
+                "list[_SparseRecord | _LooseRecord]",
+                _decode_sparse_lines(_stood_in(body, starts, ends, alone)),
+            )
+        except (msgspec.DecodeError, ValueError):
+            pass
+        else:
+            if len(sparse) == count:
+                looser = np.flatnonzero(not_number).tolist()
+                return _sparse_columns(sparse, alone, looser, body, ends)
+    suspect[_not_numbers(octets, ends)] = True
+    alone = np.flatnonzero(suspect).tolist()
+    try:
+        records = _decode_loose_lines(_stood_in(body, starts, ends, alone))
+    except (msgspec.DecodeError, ValueError):
+        decoded = _decode_in_runs(body, starts, ends, suspect)
+        if decoded is None:
+            return None
+        records, alone = decoded
+    else:
+        if len(records) != count:
+            return None
+    return _loose_columns(records, alone, body, ends)
+
+
+def _stood_in(
+    body: bytes, starts: npt.NDArray[np.intp], ends: npt.NDArray[np.intp], alone: list[int]
+) -> bytes:
+    """``body`` with the lines ``alone`` replaced by a plain record each."""
+    if not alone:
+        return body
+    view = memoryview(body)
+    parts: list[bytes | memoryview] = []
+    copied = 0
+    for at in alone:
+        parts += (view[copied : starts[at]], _STAND_IN_LINE)
+        copied = int(ends[at])
+    parts.append(view[copied:])
+    return b"".join(parts)
+
+
+def _sparse_columns(
+    records: list[_SparseRecord | _LooseRecord],
+    alone: list[int],
+    looser: list[int],
+    body: bytes,
+    ends: npt.NDArray[np.intp],
+) -> LooseLines:
+    """The column checks of records decoded as ``_SparseRecord``, ``alone`` flagged:
+    those of ``check_plain``, where a missing time (-inf) is one below zero and a
+    missing name ("") one that is empty. The names of flagged records are made empty
+    before the names are listed once each, so that the list is the one of the records
+    that are not flagged (an empty name never is one). The lines ``looser``, of those
+    ``alone``, are decoded on their own as ``_LooseRecord`` afterwards, for ``reason``."""
+    flagged = np.zeros(len(records), dtype=np.bool_)
+    flagged[alone] = True
+    times: list[Any] = list(map(_get_time_field, records))
+    array: npt.NDArray[np.float64] | None
+    try:
+        array = np.array(times, dtype=np.float64)
+    except OverflowError:
+        array = None
+        flagged[[at for at, time in enumerate(times) if not 0 < time < MAX_EXACT_INT]] = True
+    else:
+        # Zeros (maybe -0.0) and ints from 2**53 (orjson reads some otherwise): exactly.
+        flagged |= ~((array > 0) & (array < MAX_EXACT_INT))
+    names: list[str] = list(map(_get_action_field, records))
+    for at in np.flatnonzero(flagged).tolist():
+        names[at] = ""
+    distinct = dict.fromkeys(names)
+    if not all(name.strip() is name for name in distinct):
+        names = list(map(str.strip, names))
+        distinct = dict.fromkeys(map(str.strip, distinct))
+    for name in [name for name in distinct if not 0 < len(name) <= MAX_ACTION_LENGTH]:
+        flagged[list(_positions(names, name))] = True
+        del distinct[name]
+    undecoded = set(alone)
+    not_json = set()
+    for at in looser:  # a string or true for the time, say, or NaN
+        line = body[ends[at - 1] + 1 if at else 0 : ends[at]]
+        try:
+            records[at] = _decode_loose_record(line)
+        except msgspec.ValidationError:
+            continue
+        except msgspec.DecodeError:
+            not_json.add(at)
+            continue
+        undecoded.discard(at)
+    loose = LooseLines(names, times, np.flatnonzero(flagged).tolist(), array, body, ends)
+    loose.records, loose.alone, loose.not_json = records, undecoded, not_json
+    loose.distinct = list(distinct)
+    return loose
+
+
+def _positions(items: list[Any], item: object) -> Iterator[int]:
+    """Where ``item`` is in ``items``, in C-level scans (for an item seldom there)."""
+    at = -1
+    try:
+        while True:
+            at = items.index(item, at + 1)
+            yield at
+    except ValueError:
+        return
+
+
+def _not_numbers(octets: npt.NDArray[np.uint8], ends: npt.NDArray[np.intp]) -> list[int]:
+    """The lines holding an N or an I: NaN or Infinity may stand for a value there,
+    which JSON does not have, so such a line would stop a decode. None of them when they
+    are many (in names, say): each line that stops a decode costs less than so many
+    lines checked alone."""
+    letters = np.flatnonzero((octets == _CAPITAL_N) | (octets == _CAPITAL_I))
+    if len(letters) > len(ends) * _STOPS_PER_LINE:
+        return []
+    return np.searchsorted(ends, letters).tolist()  # type: ignore[no-any-return]
+
+
+_CAPITAL_N = ord("N")
+_CAPITAL_I = ord("I")
+
+
+def _decode_in_runs(
+    body: bytes,
+    starts: npt.NDArray[np.intp],
+    ends: npt.NDArray[np.intp],
+    suspect: npt.NDArray[np.bool_],
+) -> tuple[list[_LooseRecord], list[int]] | None:
+    """``body``'s lines decoded as ``_LooseRecord``, run by run between the lines that
+    are ``suspect`` (stand-ins there), a run that stops at a line being decoded again
+    before it and after it; with the lines left to be checked alone. None when lines
+    stop decodes so often that the chunk is better read line by line."""
+    count = len(ends)
+    records: list[_LooseRecord] = [_LOOSE_STAND_IN] * count
+    alone: list[int] = np.flatnonzero(suspect).tolist()
+    # Runs of plain lines, from where ``plain`` turns on to where it turns off.
+    plain = ~suspect
+    edges = np.flatnonzero(np.diff(plain.view(np.int8), prepend=0, append=0)).tolist()
+    runs = list(zip(edges[0::2], edges[1::2], strict=True))
+    stops_left = 8 + int(count * _STOPS_PER_LINE)
+    view = memoryview(body)
+    while runs:
+        begin, end = runs.pop()
+        if begin == end:
+            continue
+        first_byte = int(starts[begin])
+        try:
+            decoded = _decode_loose_lines(view[first_byte : int(ends[end - 1]) + 1])
+        except (msgspec.DecodeError, ValueError) as error:
+            stops_left -= 1
+            if stops_left < 0:
+                return None
+            at = _stop_line(str(error), ends, begin, end, first_byte)
+            if at is None:  # no place given: halve the run
+                if end - begin == 1:
+                    alone.append(begin)
+                else:
+                    middle = (begin + end) // 2
+                    runs += ((middle, end), (begin, middle))
+                continue
+            alone.append(at)
+            runs += ((at + 1, end), (begin, at))
+            continue
+        if len(decoded) == end - begin:
+            records[begin:end] = decoded
+        else:  # some line holds more than a record (or less): each is checked alone
+            alone.extend(range(begin, end))
+    return records, alone
+
+
+def _stop_line(
+    message: str, ends: npt.NDArray[np.intp], begin: int, end: int, first_byte: int
+) -> int | None:
+    """The line of the run ``begin:end`` where a decode stopped, from msgspec's
+    ``message`` (a byte of the run's text, or a record of it); None when it names none."""
+    found = _AT_BYTE.search(message)
+    if found is not None:
+        at = begin + int(np.searchsorted(ends[begin:end], first_byte + int(found[1])))
+    else:
+        found = _AT_RECORD.search(message)
+        if found is None:
+            return None
+        at = begin + int(found[1])
+    return min(max(at, begin), end - 1)
+
+
+def _loose_columns(
+    records: list[_LooseRecord], alone: list[int], body: bytes, ends: npt.NDArray[np.intp]
+) -> LooseLines:
+    """The column checks of ``check_lines_loosely``'s records, ``alone`` already flagged.
+    Each check is a C-level pass whose verdicts, a byte a record, numpy reads."""
+    flagged = np.zeros(len(records), dtype=np.bool_)
+    flagged[alone] = True
+    times: list[Any] = list(map(_get_time_field, records))
+    numbers = bytes(map(_NUMBER_TYPES.__contains__, map(type, times)))
+    if 0 in numbers:  # strings, true, null, missing: flagged, stood in for
+        for at in np.flatnonzero(np.frombuffer(numbers, dtype=np.bool_) == 0).tolist():
+            times[at] = 1
+            flagged[at] = True
+    names: list[Any] = list(map(_get_action_field, records))
+    distinct = dict.fromkeys(names)
+    # Each name once: refused (1) when not a string, or empty or too long once trimmed.
+    verdicts = {
+        name: type(name) is not str or not 0 < len(name.strip()) <= MAX_ACTION_LENGTH
+        for name in distinct
+    }
+    if any(verdicts.values()):
+        refused = np.frombuffer(bytes(map(verdicts.__getitem__, names)), dtype=np.bool_)
+        flagged |= refused
+        for at in np.flatnonzero(refused).tolist():
+            if type(names[at]) is not str:
+                names[at] = "?"
+    if not all(type(name) is not str or name.strip() is name for name in distinct):
+        names = list(map(str.strip, names))
+    array: npt.NDArray[np.float64] | None
+    try:
+        array = np.array(times, dtype=np.float64)
+    except OverflowError:
+        array = None
+        flagged[[at for at, time in enumerate(times) if not 0 < time < MAX_EXACT_INT]] = True
+    else:
+        # Zeros (maybe -0.0) and ints from 2**53 (orjson reads some otherwise): exactly.
+        flagged |= ~((array > 0) & (array < MAX_EXACT_INT))
+    loose = LooseLines(names, times, np.flatnonzero(flagged).tolist(), array, body, ends)
+    loose.records, loose.alone = records, set(alone)
+    return loose
+
+
 def _other_record(line: bytes) -> bool:
     """True for a valid record that msgspec refuses as plain (one with other fields)."""
     try:
@@ -471,3 +866,6 @@ def check_plain(records: Sequence[PlainRecord], first_number: int) -> CheckedRec
 _NEWLINE = ord("\n")
 _CARRIAGE_RETURN = ord("\r")
 _CLOSING_BRACE = ord("}")
+_SPACE = ord(" ")
+_ZERO = ord("0")
+_NINE = ord("9")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import core.loading
 from core import ActionTracker, InvalidActionError
-from core.validation import check_lines, parse_payload
+from core.validation import LooseLines, check_lines, parse_payload
 
 MIXED_LINES = (
     b'{"action": "jump", "time": 5}',
@@ -103,19 +103,27 @@ def test_any_mix_of_lines_loads_as_line_by_line(
 def test_one_bad_line_leaves_the_rest_of_its_chunk_on_the_column_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Only the flagged line is checked on its own: ``parse_payload`` runs once."""
+    """Only the flagged line is decided on its own, from the fields it decoded to:
+    ``parse_payload`` does not even run."""
     checked: list[object] = []
+    decided: list[bytes] = []
     parse_payload = core.loading.parse_payload
+    reason = LooseLines.reason
 
     def counting(payload: bytes) -> object:
         checked.append(payload)
         return parse_payload(payload)
 
+    def deciding(self: LooseLines, at: int) -> str | None:
+        decided.append(self.line(at))
+        return reason(self, at)
+
     monkeypatch.setattr(core.loading, "parse_payload", counting)
+    monkeypatch.setattr(LooseLines, "reason", deciding)
     lines = [b'{"action": "a", "time": %d}' % n for n in range(1, 2001)]
     lines[1000] = b'{"action": "a", "time": -1}'
     tracker = loaded(tmp_path, lines)
-    assert checked == [lines[1000]]
+    assert (decided, checked) == ([lines[1000]], [])
     assert tracker.snapshot().actions[0].count == 1999
 
 

@@ -69,7 +69,9 @@ class Moments:
             assert values is not None  # add_exact takes no time above 2**53
             exact = scaled_sum(values, high)
         self.total_scaled += exact
-        exp = math.frexp(high)[1]
+        # Zeros fit any scale: the lowest, so that the other side's scale is kept when
+        # they are combined (scaled to 2**0, subnormal times beside them would vanish).
+        exp = math.frexp(high)[1] if high else _ZEROS_EXPONENT
         if self.count:
             exp = max(self.scale_exp, exp)
         unit = _times_power_of_two(array, -exp)
@@ -161,6 +163,11 @@ def combined_terms(left: Terms, right: Terms) -> tuple[int, float, float]:
     mean += delta * other_count / total
     m2 += other_m2 + delta * delta * (count * other_count / total)
     return exp, mean, m2
+
+
+_ZEROS_EXPONENT = -1074
+"""The scale of a batch of zeros: below every positive float64's (``math.frexp`` of the
+smallest subnormal is -1073)."""
 
 
 def _times_power_of_two(array: npt.NDArray[np.float64], exp: int) -> npt.NDArray[np.float64]:

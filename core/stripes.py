@@ -90,8 +90,9 @@ def as_float64(values: Sequence[Number]) -> npt.NDArray[np.float64]:
     """``values`` as float64, packed by ``struct``: quicker than numpy's own conversion
     of a list or an ``array.array`` (both parse each item's type in turn), and the same
     numbers. Ints go through int64 when they all fit, quicker still. Anything ``struct``
-    refuses (an int beyond float64) goes through ``array.array``, which raises the
-    ``OverflowError`` callers expect."""
+    refuses (an int beyond float64) goes through ``array.array``, which raises
+    ``OverflowError`` for it (checked times never hold one). The array is read-only:
+    folds read it, and a writer would fail on some batches only if it were not."""
     count = len(values)
     if count and type(values[0]) is int:
         try:
@@ -99,7 +100,9 @@ def as_float64(values: Sequence[Number]) -> npt.NDArray[np.float64]:
         except struct.error:  # a float among them, or an int past int64
             pass
         else:
-            return np.frombuffer(packed, dtype=np.int64).astype(np.float64)
+            array = np.frombuffer(packed, dtype=np.int64).astype(np.float64)
+            array.flags.writeable = False
+            return array
     try:
         return np.frombuffer(struct.pack(f"{count}d", *values), dtype=np.float64)
     except struct.error:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import operator
 import re
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, cast
@@ -205,6 +206,11 @@ def check_record(record: object) -> tuple[str, Number]:
     if type(time) is int:
         if time < 0:
             raise InvalidActionError(f'"time" must be a number >= 0, got {time}')
+        if time > _LARGEST_INT_TIME:  # a Python int can be; folding it would fail later
+            raise InvalidActionError(
+                '"time" is out of range: the largest number is about 1.8e308, '
+                f"got an integer of {len(str(time)):,} digits"
+            )
     elif type(time) is float:
         # orjson never yields NaN or infinity; the check guards records built in Python.
         if not time >= 0 or time == math.inf:
@@ -216,6 +222,11 @@ def check_record(record: object) -> tuple[str, Number]:
     else:
         raise InvalidActionError(f'"time" must be a number, got {_json_kind(time)}')
     return name, time
+
+
+_LARGEST_INT_TIME = int(sys.float_info.max)
+"""The largest integer time: times are also folded as float64, which has none larger.
+JSON payloads never reach it (orjson reads such a number as infinity and refuses it)."""
 
 
 def _json_kind(value: object) -> str:

@@ -134,15 +134,15 @@ def test_zeros_folded_apart_keep_the_spread_of_subnormal_times(strategy: str) ->
     # A batch of zeros alone (its own second) once took the scale 2**0, at which the
     # subnormal times folded beside it squared to nothing: a spread of 0.
     tiny = 2.2250738585e-313
+    now = [1_000.0]
     for order in ([tiny, 0.0], [0.0, tiny], [0, tiny, 0]):
-        now = [1_000.0]
         tracker = ActionTracker(strategy, clock=lambda: now[0])
         for value in order:
             tracker.add("a", value)
             now[0] += 1.0  # each in a second of its own: folded apart
+        expected = pytest.approx(statistics.stdev(order), rel=1e-9, abs=0)
         for window in (None, 60):
-            stats = tracker.snapshot(window=window).actions[0]
-            assert stats.stdev == pytest.approx(statistics.stdev(order), rel=1e-9, abs=0), (order, window)
+            assert tracker.snapshot(window=window).actions[0].stdev == expected, (order, window)
 
 
 @strategies

@@ -30,6 +30,7 @@ def test_as_float64_gives_numpys_numbers(values: list[Number]) -> None:
     packed = as_float64(values)
     assert packed.dtype == np.float64
     assert packed.tobytes() == np.array(values, dtype=np.float64).tobytes()
+    assert not packed.flags.writeable  # whichever way it was packed
 
 
 def test_as_float64_of_random_batches_gives_numpys_numbers() -> None:

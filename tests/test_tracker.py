@@ -384,10 +384,13 @@ def test_add_checks_like_add_action_and_changes_nothing_on_bad_input() -> None:
     tracker = ActionTracker()
     tracker.add("  jump ", 100)
     tracker.add("jump", 200.0)
-    for name, time in (("", 1), ("x" * 257, 1), ("run", -1), ("run", float("nan")), ("run", True)):
+    bad = (("", 1), ("x" * 257, 1), ("run", -1), ("run", float("nan")), ("run", True))
+    for name, time in (*bad, ("run", 10**400)):  # an int past float64: its fold would fail
         with pytest.raises(InvalidActionError):
             tracker.add(name, time)  # type: ignore[arg-type]
     assert json.loads(tracker.get_stats()) == [{"action": "jump", "avg": 150.0}]
+    tracker.add("run", int(1.7e308))  # the largest ints are times like any other
+    assert tracker.snapshot().actions[1].mean == 1.7e308
 
 
 def test_every_public_way_in_is_a_checked_one() -> None:

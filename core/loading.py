@@ -748,7 +748,9 @@ class _KeptNumbers(Sequence[int]):
         return self._numbers
 
     def __len__(self) -> int:
-        return len(self._listed())
+        if self._numbers is None:
+            return int(np.count_nonzero(self._kept))
+        return len(self._numbers)
 
     @overload
     def __getitem__(self, index: int) -> int: ...

@@ -380,7 +380,12 @@ def check_lines(
     # The shortest record takes more than two bytes; a shorter first line is not one.
     if not lines or not 2 <= ends[0] <= MAX_PAYLOAD_BYTES:
         return None
-    if lines > 1 and np.diff(ends).max() > MAX_PAYLOAD_BYTES + 1:
+    longest = int(ends[0])
+    if lines > 1:
+        longest = max(longest, int(np.diff(ends).max()) - 1)
+        if longest > MAX_PAYLOAD_BYTES:
+            return None
+    if longest > _LONGEST_NUMBER and _LONG_NUMBER.search(body) is not None:
         return None
     last = octets[ends - 1]
     if not (last == _CLOSING_BRACE).all():  # CRLF lines end in "}\r"
@@ -516,11 +521,14 @@ class LooseLines:
         """Why flagged line ``at`` is refused, from the fields it decoded to, in the exact
         path's words (``check_record`` on the values that orjson gives there); None when
         only the exact path can tell: for a line not decoded, one with an escape (the
-        parsers differ on lone surrogates), one that may be valid, and one whose verdict
-        hangs on a float or a huge int (where the parsers may differ)."""
+        parsers differ on lone surrogates), one that may be valid, one whose verdict
+        hangs on a float or a huge int (where the parsers may differ), and one holding
+        an int beyond 64 bits (which orjson reads as a float, or refuses)."""
         if at in self.alone:
             return None
         record = self.records[at]
+        if _beyond_64_bits(record.action) or _beyond_64_bits(record.time):
+            return None  # orjson reads such an int as a float, or refuses it
         fields: dict[str, object] = {}
         line = self.line(at)
         if b"\\" in line:
@@ -543,6 +551,21 @@ class LooseLines:
         except InvalidActionError as error:
             return str(error)
         return None
+
+
+def _beyond_64_bits(value: object) -> bool:
+    """An int that orjson would not read as one: it reads those below -2**63 or from
+    2**64 on as floats, and refuses those beyond float64 (msgspec keeps every int)."""
+    return type(value) is int and not -(1 << 63) <= value < 1 << 64
+
+
+_LONGEST_NUMBER = 308
+"""Digits of an integer that orjson surely reads (as a float): one of more may be beyond
+float64, which orjson refuses, while msgspec reads every integer exactly."""
+_LONG_NUMBER = re.compile(rb"[0-9]{%d}" % (_LONGEST_NUMBER + 1))
+"""A run of digits that may be such a number (or lie in a string): its line is left to
+the exact path, where orjson has the say even under a key given twice (msgspec and
+orjson both keep a repeated key's last value, so a refused first value would pass)."""
 
 
 def check_lines_loosely(body: bytes, ends: npt.NDArray[np.intp] | None = None) -> LooseLines | None:
@@ -579,6 +602,9 @@ def check_lines_loosely(body: bytes, ends: npt.NDArray[np.intp] | None = None) -
     lengths = ends - starts
     if lengths.max() > MAX_PAYLOAD_BYTES:
         suspect |= lengths > MAX_PAYLOAD_BYTES
+    for at in np.flatnonzero(lengths > _LONGEST_NUMBER).tolist():
+        if _LONG_NUMBER.search(body, int(starts[at]), int(ends[at])) is not None:
+            suspect[at] = True
     # The last value's last byte, a space before the "}" skipped: a digit for a number.
     value_end = octets[brace - 1]
     spaced = np.flatnonzero(value_end == _SPACE)

@@ -43,6 +43,13 @@ MORE_BAD_LINES = (
     b'{"action": "jump", "time": 1}, {"action": "b", "time": 2}',
     b'{"action": "jump", "time": 01}',
     b'{"action": "ratio 1:NaN", "time": -1}',
+    # Ints orjson reads as floats (or refuses, beyond float64) and msgspec reads exactly:
+    b'{"time": 1' + b"0" * 400 + b"}",
+    b'{"action": "", "time": 1' + b"0" * 400 + b"}",
+    b'{"action": 18446744073709551616, "time": 1}',
+    b'{"action": -9223372036854775809, "time": 1}',
+    b'{"action": 1' + b"0" * 400 + b', "action": "a", "time": 1}',  # a refused value overwritten
+    b'{"action": "x", "time": 1' + b"0" * 400 + b', "time": 5}',
 )
 """Bad lines beyond the benchmark's, among them some that stop a decode."""
 

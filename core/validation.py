@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import operator
 import re
+import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -452,8 +453,12 @@ def check_plain(records: Sequence[PlainRecord], first_number: int) -> CheckedRec
     # Comprehensions, not map(attrgetter): the interpreter reads a Struct's field in
     # place (a specialised attribute load), where attrgetter makes a call per record.
     times = [record.time for record in records]
+    # struct converts a list of Python numbers to doubles with less ado than np.array,
+    # which first looks at every item for the array's shape and type; the same values
+    # (an int is rounded to the nearest double by both).
+    array = np.empty(len(times), dtype=np.float64)
     try:
-        array = np.array(times, dtype=np.float64)
+        struct.pack_into(f"{len(times)}d", array.data, 0, *times)
     except OverflowError:
         return None
     # Below 2**53 strictly: an int at or above it reads as at least 2**53 in float64.

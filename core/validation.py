@@ -455,11 +455,12 @@ def check_plain(records: Sequence[PlainRecord], first_number: int) -> CheckedRec
     times = [record.time for record in records]
     # struct converts a list of Python numbers to doubles with less ado than np.array,
     # which first looks at every item for the array's shape and type; the same values
-    # (an int is rounded to the nearest double by both).
+    # (an int is rounded to the nearest double by both). An int past any double is
+    # struct.error here (OverflowError in numpy).
     array = np.empty(len(times), dtype=np.float64)
     try:
         struct.pack_into(f"{len(times)}d", array.data, 0, *times)
-    except OverflowError:
+    except struct.error:
         return None
     # Below 2**53 strictly: an int at or above it reads as at least 2**53 in float64.
     if not (array.min() > 0 and array.max() < MAX_EXACT_INT):

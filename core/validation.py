@@ -337,26 +337,44 @@ def check_lines(body: bytes, first_number: int) -> CheckedRecords | None:
     are as many as the lines, no line holds two.
     """
     octets = np.frombuffer(body, dtype=np.uint8)
-    ends = np.flatnonzero(octets == _NEWLINE)
-    lines = len(ends)
+    newlines = octets == _NEWLINE
+    first_end = body.find(b"\n")
     # The shortest record takes more than two bytes; a shorter first line is not one.
-    if not lines or not 2 <= ends[0] <= MAX_PAYLOAD_BYTES:
+    if not 2 <= first_end <= MAX_PAYLOAD_BYTES:
         return None
-    if lines > 1 and np.diff(ends).max() > MAX_PAYLOAD_BYTES + 1:
-        return None
-    last = octets[ends - 1]
-    if not (last == _CLOSING_BRACE).all():  # CRLF lines end in "}\r"
-        crlf = (last == _CARRIAGE_RETURN) & (octets[ends - 2] == _CLOSING_BRACE)
-        if not ((last == _CLOSING_BRACE) | crlf).all():
+    lines = int(np.count_nonzero(newlines))
+    if not _lines_end_in_braces_and_fit(octets, newlines, lines):
+        # Where the glance is not enough (CRLF lines, long ones): the newlines' positions.
+        ends = np.flatnonzero(newlines)
+        if lines > 1 and np.diff(ends).max() > MAX_PAYLOAD_BYTES + 1:
             return None
+        last = octets[ends - 1]
+        if not (last == _CLOSING_BRACE).all():  # CRLF lines end in "}\r"
+            crlf = (last == _CARRIAGE_RETURN) & (octets[ends - 2] == _CLOSING_BRACE)
+            if not ((last == _CLOSING_BRACE) | crlf).all():
+                return None
     try:  # a first line of another shape: the chunk is most likely all of it
-        _decode_plain_record(body[: ends[0]])
+        _decode_plain_record(body[:first_end])
         records = _decode_plain_lines(body)
     except ValueError:
         return None
     if len(records) != lines:
         return None
     return check_plain(records, first_number)
+
+
+def _lines_end_in_braces_and_fit(
+    octets: npt.NDArray[np.uint8], newlines: npt.NDArray[np.bool_], lines: int
+) -> bool:
+    """True when each of the ``lines`` newlines of ``octets`` (which end in one, and
+    start with no newline) follows a "}" and no line is longer than the limit: told
+    without the newlines' positions, which numpy finds at a fraction of the speed of a
+    compare. No stretch of ``_NEWLINE_SPAN`` bytes without a newline means no line of
+    twice that. False says nothing either way."""
+    if np.count_nonzero(newlines[1:] & (octets[:-1] == _CLOSING_BRACE)) != lines:
+        return False
+    spans = len(newlines) // _NEWLINE_SPAN
+    return bool(newlines[: spans * _NEWLINE_SPAN].reshape(spans, _NEWLINE_SPAN).any(axis=1).all())
 
 
 def check_lines_each(
@@ -488,3 +506,6 @@ def check_plain(records: Sequence[PlainRecord], first_number: int) -> CheckedRec
 _NEWLINE = ord("\n")
 _CARRIAGE_RETURN = ord("\r")
 _CLOSING_BRACE = ord("}")
+_NEWLINE_SPAN = (MAX_PAYLOAD_BYTES + 1) // 2
+"""Bytes in which ``check_lines`` looks for a newline at a glance: a run of bytes without
+any, from twice this less one, would hold a whole such span, so every line is shorter."""

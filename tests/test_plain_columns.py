@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from core import ActionTracker
-from core.validation import PlainRecord, check_plain
+from core.validation import MAX_PAYLOAD_BYTES, PlainRecord, check_lines, check_plain
 
 
 def _records(names: list[str]) -> list[PlainRecord]:
@@ -67,3 +67,30 @@ def test_a_file_with_an_int_past_any_double_rejects_that_line_only(tmp_path: Pat
     assert [rejection.record for rejection in report.rejected] == [1]
     assert "out of range" in report.rejected[0].reason
     assert [(a.action, a.count, a.min) for a in tracker.snapshot().actions] == [("a", 1, 5)]
+
+
+@pytest.mark.parametrize("where", [0, 1500, 3000])
+@pytest.mark.parametrize(
+    "length", [MAX_PAYLOAD_BYTES - 1, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES + 1]
+)
+def test_check_lines_takes_lines_up_to_the_limit_wherever_they_are(where: int, length: int) -> None:
+    short = b'{"action":"a","time":3}'
+    long = short[:-1] + b" " * (length - len(short)) + b"}"
+    lines = [short] * 3000
+    lines.insert(where, long)
+    checked = check_lines(b"\n".join(lines) + b"\n", 1)
+    if length > MAX_PAYLOAD_BYTES:
+        assert checked is None
+    else:
+        assert checked is not None
+        assert len(checked.names) == 3001
+
+
+@pytest.mark.parametrize(
+    ("ending", "plain"), [(b"\n", True), (b"\r\n", True), (b" \n", False), (b"\n\n", False)]
+)
+def test_check_lines_takes_lines_that_end_in_a_brace_and_a_newline(
+    ending: bytes, plain: bool
+) -> None:
+    body = b"".join(b'{"action":"a","time":%d}' % time + ending for time in range(1, 2000))
+    assert (check_lines(body, 1) is not None) is plain

@@ -10,6 +10,7 @@ would have given.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +34,8 @@ _CODE_TYPE = np.uint16
 """Actions are numbered in this type: numpy sorts integers of 16 bits or fewer by radix,
 in one pass, where wider ones take a comparison sort."""
 assert np.iinfo(_CODE_TYPE).max >= MAX_FOLDED_ACTIONS
+_BYTE_CODES = 256
+"""Up to this many actions, their numbers fit in a byte each."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,9 +126,12 @@ class Folder:
         action's times together in arrival order; the first smallest and first largest of
         each group are found for all groups at once."""
         assert self._codes is not None
-        numbered = np.fromiter(
-            map(self._codes.__getitem__, names), dtype=_CODE_TYPE, count=len(names)
-        )
+        numbering = map(self._codes.__getitem__, names)
+        numbered: npt.NDArray[np.unsignedinteger[Any]]
+        if len(self._codes) <= _BYTE_CODES:  # bytes() packs small ints cheaper than numpy
+            numbered = np.frombuffer(bytes(numbering), dtype=np.uint8)
+        else:
+            numbered = np.fromiter(numbering, dtype=_CODE_TYPE, count=len(names))
         order = np.argsort(numbered, kind="stable")
         grouped = array[order]
         counts = np.bincount(numbered)

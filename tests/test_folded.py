@@ -58,10 +58,12 @@ def _figures(tracker: ActionTracker) -> list[tuple[object, ...]]:
 
 @pytest.mark.parametrize("strategy", ["running", "samples"])
 @pytest.mark.parametrize("fold_at", [1, 500, 1 << 17])
+@pytest.mark.parametrize("byte_codes", [1, 256])  # actions numbered in uint16, in bytes
 def test_folded_chunks_give_the_figures_of_adding_them_chunk_by_chunk(
-    monkeypatch: pytest.MonkeyPatch, strategy: Strategy, fold_at: int
+    monkeypatch: pytest.MonkeyPatch, strategy: Strategy, fold_at: int, byte_codes: int
 ) -> None:
     monkeypatch.setattr(core.folded, "FOLD_AT", fold_at)
+    monkeypatch.setattr(core.folded, "_BYTE_CODES", byte_codes)
     for seed in range(4):
         added, merged = ActionTracker(strategy), ActionTracker(strategy)
         folder = Folder(strategy)

@@ -32,20 +32,22 @@ from core.childproc import can_start_children
 from core.errors import InvalidActionError, InvalidFileError
 from core.exactsum import Number
 from core.folded import FoldedRecords, Folder
+from core.linechecks import (
+    check_lines,
+    check_lines_each,
+    check_lines_loosely,
+    check_plain,
+    decode_plain_array,
+    line_ends,
+)
 from core.report import LoadProgress, LoadReport, PieceReport
 from core.strategy import Strategy
 from core.validation import (
     MAX_PAYLOAD_BYTES,
     CheckedRecords,
     check_batch,
-    check_lines,
-    check_lines_each,
-    check_lines_loosely,
-    check_plain,
     check_record,
-    decode_plain_array,
     json_reason,
-    line_ends,
     parse_payload,
     parse_payload_exactly,
 )

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
+import core.linechecks
 import core.report
-import core.validation
 from bench.loading import BAD_LINES
+from core.linechecks import check_lines_loosely
 from core.report import LoadReport, PieceReport, Rejection
-from core.validation import check_lines_loosely
 from tests.test_loading_parallel import _load, small_pieces  # noqa: F401 (a fixture)
 from tests.test_loading_paths import loaded
 
@@ -78,13 +78,13 @@ def test_a_chunk_of_every_kind_scattered_loads_as_line_by_line(
 ) -> None:
     """Lines that stop the decode send the chunk run by run: still line by line's."""
     runs: list[object] = []
-    in_runs = core.validation._decode_in_runs
+    in_runs = core.linechecks._decode_in_runs
 
     def counted(*arguments: Any) -> Any:
         runs.append(arguments)
         return in_runs(*arguments)
 
-    monkeypatch.setattr(core.validation, "_decode_in_runs", counted)
+    monkeypatch.setattr(core.linechecks, "_decode_in_runs", counted)
     rng = random.Random(layout)
     good = GOOD_LINES[layout]
     lines = [

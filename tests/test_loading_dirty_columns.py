@@ -11,7 +11,7 @@ import pytest
 
 import core.loading
 from core import ActionTracker
-from core.validation import check_lines_each
+from core.linechecks import check_lines_each
 from tests.test_loading_paths import MIXED_LINES, line_by_line
 
 CAREFUL_OTHERS = (

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 import core.loading
 from core import ActionTracker, InvalidActionError
-from core.validation import LooseLines, check_lines, parse_payload
+from core.linechecks import LooseLines, check_lines
+from core.validation import parse_payload
 
 MIXED_LINES = (
     b'{"action": "jump", "time": 5}',

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from core import ActionTracker
-from core.validation import MAX_PAYLOAD_BYTES, PlainRecord, check_lines, check_plain
+from core.linechecks import PlainRecord, check_lines, check_plain
+from core.validation import MAX_PAYLOAD_BYTES
 
 
 def _records(names: list[str]) -> list[PlainRecord]:

@@ -9,8 +9,10 @@ the "one process" rows load the same files with that switched off, the loader as
 before, and "workers cold" starts the workers afresh for each of its loads (what the
 first large load of a session pays).
 
-Last, a 10 ms sleep loop runs on one thread while another loads a file: its lateness is
-how long loading holds the GIL at a stretch, what the window's timer would wait.
+Then the 20-action and one-action files are loaded in turn, for their time per record
+(issue 14: one action no slower than 20). Last, a 10 ms sleep loop runs on one thread
+while another loads a file: its lateness is how long loading holds the GIL at a stretch,
+what the window's timer would wait.
 
 Every subject reads the same file in the same round, and rounds interleave the subjects
 (every other round in reverse order), so a machine busy with other work slows them
@@ -178,6 +180,29 @@ def compare(title: str, path: Path, records: int, rounds: int, array: bool = Fal
         )
 
 
+def one_action_table(twenty: Path, one: Path, records: int, rounds: int) -> None:
+    """Issue 14's "one action no slower per record than 20": both files loaded in turn,
+    each round in the other order, by ``load()`` with warm workers (running), the best and
+    median time per record of each. Separate tables, each file's in its own rounds, put
+    too much drift between the two."""
+    files = {"20 actions": twenty, "1 action": one}
+    seconds: dict[str, list[float]] = {name: [] for name in files}
+    tracker_load(twenty, "running")  # the workers, started before the first round
+    for round_ in range(rounds):
+        for name in files if round_ % 2 == 0 else list(files)[::-1]:
+            start = time.perf_counter()
+            tracker_load(files[name], "running")
+            seconds[name].append(time.perf_counter() - start)
+    print(f"\none action against 20, load() running, warm workers ({rounds} rounds in turn)")
+    print(f"{'file':<14}{'best ns/record':>16}{'median':>10}")
+    for name, times in seconds.items():
+        times.sort()
+        best, median = times[0] / records * 1e9, times[len(times) // 2] / records * 1e9
+        print(f"{name:<14}{best:>16.0f}{median:>10.0f}")
+    ratio = min(seconds["1 action"]) / min(seconds["20 actions"])
+    print(f"1 action / 20 actions, best: {ratio:.2f} (target: at most 1)")
+
+
 def workers_cpu() -> dict[int, float]:
     """CPU seconds used so far by each idle worker process of the pool."""
     used = {}
@@ -339,6 +364,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         write_lines(single, args.records, ACTIONS[:1])
         _settle()
         compare("newline-delimited, one action", single, args.records, args.rounds)
+        one_action_table(clean, single, args.records, max(args.rounds, 5))
         lateness_table(
             [
                 ("clean, load() running", clean, "warm"),

@@ -720,6 +720,9 @@ def serve_pieces() -> None:
 _WORKER_CODE = "from core.loading import serve_pieces; serve_pieces()"
 
 
+_Item = TypeVar("_Item")
+
+
 def _without(items: list[_Item], dropped: list[int]) -> list[_Item]:
     """``items`` but those at the positions ``dropped`` (ascending), copied a run of
     kept ones at a time (far quicker than an item at a time, when few are dropped)."""
@@ -730,9 +733,6 @@ def _without(items: list[_Item], dropped: list[int]) -> list[_Item]:
         start = at + 1
     kept += items[start:]
     return kept
-
-
-_Item = TypeVar("_Item")
 
 
 class _KeptNumbers(Sequence[int]):

@@ -137,15 +137,8 @@ def check_lines_each(
     refused: set[int] = set()
     records = take_column(_decode_plain_record, lines, refused, _STAND_IN, ValueError)
     times = list(map(_get_time_field, records))
-    array: npt.NDArray[np.float64] | None
-    try:
-        array = np.array(times, dtype=np.float64)
-    except OverflowError:
-        array = None
-        flagged.update(at for at, time in enumerate(times) if not 0 < time < MAX_EXACT_INT)
-    else:
-        # Zeros (maybe -0.0) and ints from 2**53 (orjson reads some otherwise): exactly.
-        flagged.update(np.flatnonzero(~((array > 0) & (array < MAX_EXACT_INT))).tolist())
+    array, exactly = _times_array(times)
+    flagged.update(exactly)
     trimmed = list(map(_get_action_field, records))
     # Names are trimmed and measured once each, as in check_plain; the whole column only
     # when some name needs it.
@@ -204,7 +197,7 @@ _STOPS_PER_LINE = 1 / 16
 before ``check_lines_loosely`` gives the chunk up: each stop decodes a run again."""
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class LooseLines:
     """A chunk of lines checked by ``check_lines_loosely``: ``names`` (trimmed) and
     ``times`` of every line, stand-ins at the ``flagged`` positions (ascending), which are
@@ -218,9 +211,9 @@ class LooseLines:
     body: bytes
     ends: npt.NDArray[np.intp]
     """Where each line ends in ``body`` (its newline)."""
-    records: list[_LooseRecord] | list[_SparseRecord | _LooseRecord] = field(default_factory=list)
+    records: Sequence[_SparseRecord | _LooseRecord]
     """Each line decoded, but those ``alone``, which were not (stand-ins there)."""
-    alone: set[int] = field(default_factory=set)
+    alone: set[int]
     not_json: set[int] = field(default_factory=set)
     """Lines that msgspec found not to be JSON (whose quick check would only fail)."""
     distinct: list[str] | None = None
@@ -229,7 +222,7 @@ class LooseLines:
 
     def line(self, at: int) -> bytes:
         """Line ``at`` of the chunk, without its newline."""
-        return self.body[self.ends[at - 1] + 1 if at else 0 : self.ends[at]]
+        return _line(self.body, self.ends, at)
 
     def reason(self, at: int) -> str | None:
         """Why flagged line ``at`` is refused, from the fields it decoded to, in the exact
@@ -265,6 +258,22 @@ class LooseLines:
         except InvalidActionError as error:
             return str(error)
         return None
+
+
+def _times_array(times: list[Any]) -> tuple[npt.NDArray[np.float64] | None, list[int]]:
+    """``times`` as float64 (None when an int does not fit one), and the positions of the
+    times the exact path decides: zeros (maybe -0.0), ints from 2**53 (orjson reads some
+    otherwise) and any that do not fit."""
+    try:
+        array = np.array(times, dtype=np.float64)
+    except OverflowError:
+        return None, [at for at, time in enumerate(times) if not 0 < time < MAX_EXACT_INT]
+    return array, np.flatnonzero(~((array > 0) & (array < MAX_EXACT_INT))).tolist()
+
+
+def _line(body: bytes, ends: npt.NDArray[np.intp], at: int) -> bytes:
+    """Line ``at`` of ``body``, whose lines end at ``ends``, without its newline."""
+    return body[ends[at - 1] + 1 if at else 0 : ends[at]]
 
 
 def _beyond_64_bits(value: object) -> bool:
@@ -396,15 +405,8 @@ def _sparse_columns(
     flagged = np.zeros(len(records), dtype=np.bool_)
     flagged[alone] = True
     times: list[Any] = list(map(_get_time_field, records))
-    array: npt.NDArray[np.float64] | None
-    try:
-        array = np.array(times, dtype=np.float64)
-    except OverflowError:
-        array = None
-        flagged[[at for at, time in enumerate(times) if not 0 < time < MAX_EXACT_INT]] = True
-    else:
-        # Zeros (maybe -0.0) and ints from 2**53 (orjson reads some otherwise): exactly.
-        flagged |= ~((array > 0) & (array < MAX_EXACT_INT))
+    array, exactly = _times_array(times)
+    flagged[exactly] = True
     names: list[str] = list(map(_get_action_field, records))
     for at in np.flatnonzero(flagged).tolist():
         names[at] = ""
@@ -418,19 +420,18 @@ def _sparse_columns(
     undecoded = set(alone)
     not_json = set()
     for at in looser:  # a string or true for the time, say, or NaN
-        line = body[ends[at - 1] + 1 if at else 0 : ends[at]]
         try:
-            records[at] = _decode_loose_record(line)
+            records[at] = _decode_loose_record(_line(body, ends, at))
         except msgspec.ValidationError:
             continue
         except msgspec.DecodeError:
             not_json.add(at)
             continue
         undecoded.discard(at)
-    loose = LooseLines(names, times, np.flatnonzero(flagged).tolist(), array, body, ends)
-    loose.records, loose.alone, loose.not_json = records, undecoded, not_json
-    loose.distinct = list(distinct)
-    return loose
+    flagged_at = np.flatnonzero(flagged).tolist()
+    return LooseLines(
+        names, times, flagged_at, array, body, ends, records, undecoded, not_json, list(distinct)
+    )
 
 
 def _positions(items: list[Any], item: object) -> Iterator[int]:
@@ -551,18 +552,10 @@ def _loose_columns(
                 names[at] = "?"
     if not all(type(name) is not str or name.strip() is name for name in distinct):
         names = list(map(str.strip, names))
-    array: npt.NDArray[np.float64] | None
-    try:
-        array = np.array(times, dtype=np.float64)
-    except OverflowError:
-        array = None
-        flagged[[at for at, time in enumerate(times) if not 0 < time < MAX_EXACT_INT]] = True
-    else:
-        # Zeros (maybe -0.0) and ints from 2**53 (orjson reads some otherwise): exactly.
-        flagged |= ~((array > 0) & (array < MAX_EXACT_INT))
-    loose = LooseLines(names, times, np.flatnonzero(flagged).tolist(), array, body, ends)
-    loose.records, loose.alone = records, set(alone)
-    return loose
+    array, exactly = _times_array(times)
+    flagged[exactly] = True
+    flagged_at = np.flatnonzero(flagged).tolist()
+    return LooseLines(names, times, flagged_at, array, body, ends, records, set(alone))
 
 
 def _other_record(line: bytes) -> bool:

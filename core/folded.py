@@ -108,7 +108,7 @@ class Folder:
         self._count += len(records.names)
         array = records.array
         if array is None or not array.max() < MAX_EXACT_INT:
-            self._fold_now(records, distinct)  # times beyond float64's integers
+            self._fold_now(records, distinct)  # no float64 copy, or times past 2**53
         elif len(distinct) == 1:
             low_at, high_at = int(array.argmin()), int(array.argmax())
             times = records.times
@@ -170,7 +170,9 @@ class Folder:
 
     def _fold_now(self, records: CheckedRecords, distinct: list[str]) -> None:
         """Fold ``records`` at once, as the tracker folds a batch, after what was gathered
-        (to keep the arrival order): times past 2**53 need their Python values."""
+        (to keep the arrival order): for records without a float64 copy of their times
+        (a JSON array's chunk that needed care, say), and times past 2**53, which need
+        their Python values."""
         assert self._codes is not None
         self._fold_gathered()
         for name, (values, given) in group_by_name(

@@ -419,7 +419,8 @@ class FileLoad:
         if loose is not None:
 
             def check_one(at: int) -> tuple[str, Number] | str | None:
-                return loose.reason(at) or _check_line(loose.line(at), at not in loose.not_json)
+                line = loose.line(at)
+                return loose.reason(at) or _check_line(line, may_be_plain=at not in loose.not_json)
 
             self._add_flagged(
                 loose.names,
@@ -824,7 +825,7 @@ def _read(stream: IO[bytes], size: int) -> bytes:
     return data
 
 
-def _check_line(line: bytes, may_be_plain: bool = True) -> tuple[str, Number] | None:
+def _check_line(line: bytes, *, may_be_plain: bool = True) -> tuple[str, Number] | None:
     """One line by the per-line rules: None for a blank line, which is no record.
     ``may_be_plain`` False: msgspec found the line is not JSON (the quick way is
     skipped, which would only fail)."""

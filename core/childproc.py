@@ -58,10 +58,24 @@ def start_child(
 _IGNORE_INTERRUPT = "import signal; signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
 
 
+_WORKER_ENVIRONMENT = {
+    # numpy's OpenBLAS starts a thread per core at import, which spins a while before it
+    # sleeps: in a child beside others on every core, stolen time. No child of ours does
+    # linear algebra large enough to share out.
+    "OPENBLAS_NUM_THREADS": "1",
+    # glibc hands each allocation above 128 KiB a fresh mapping and unmaps it when freed,
+    # so every numpy temporary over a chunk's lines costs page faults (zeroed pages) on
+    # each use; from the heap, the same memory is reused. The heap keeps this much free.
+    "MALLOC_MMAP_THRESHOLD_": str(16 << 20),
+    "MALLOC_TRIM_THRESHOLD_": str(32 << 20),
+}
+"""Settings for a child's libraries, unless the caller's environment names its own."""
+
+
 def _child_environment() -> dict[str, str]:
     """The caller's environment, with this package importable whatever the current
-    folder."""
-    environment = dict(os.environ)
+    folder, and ``_WORKER_ENVIRONMENT`` where the caller's does not say otherwise."""
+    environment = {**_WORKER_ENVIRONMENT, **os.environ}
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     paths = environment.get("PYTHONPATH")
     environment["PYTHONPATH"] = root if not paths else os.pathsep.join((root, paths))

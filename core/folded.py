@@ -9,6 +9,7 @@ would have given.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,12 +120,47 @@ class Folder:
             self._fold_gathered()
         return True
 
+    def take_columns(
+        self,
+        names: list[str],
+        codes: npt.NDArray[np.uint16],
+        times: npt.NDArray[np.float64],
+        whole: npt.NDArray[np.bool_],
+    ) -> None:
+        """Fold checked records given as columns (``core.linecolumns``): record ``i`` is
+        named ``names[codes[i]]`` (``names`` once each, in first-seen order) and took
+        ``times[i]``, below 2**53, an integer where ``whole[i]``. The caller does not
+        change the arrays after the call."""
+        known = self._codes
+        if known is None or not len(codes):
+            return
+        new = [name for name in names if name not in known]
+        if len(known) + len(new) > MAX_FOLDED_ACTIONS:
+            self._give_up()
+            return
+        for name in new:
+            known[name] = len(known)
+            self._tallies.append((Moments(), self._new_distribution()))
+        self._count += len(codes)
+
+        def given(at: int) -> Number:
+            return int(times[at]) if whole[at] else float(times[at])
+
+        if len(names) == 1:
+            low_at, high_at = int(times.argmin()), int(times.argmax())
+            self._gather(known[names[0]], times, given(low_at), given(high_at))
+        else:
+            # Numbers of a byte sort in one radix pass, of two bytes in two.
+            small = len(known) <= _BYTE_CODES
+            numbers = np.array([known[name] for name in names], np.uint8 if small else _CODE_TYPE)
+            self._gather_numbered(numbers.take(codes), times, given)
+        if self._gathered_count >= FOLD_AT:
+            self._fold_gathered()
+
     def _gather_grouped(
         self, names: list[str], times: list[Number], array: npt.NDArray[np.float64]
     ) -> None:
-        """Gather a chunk of several actions: one stable sort by action number puts each
-        action's times together in arrival order; the first smallest and first largest of
-        each group are found for all groups at once."""
+        """Gather a chunk of several actions, numbered by a pass over their names."""
         assert self._codes is not None
         numbering = map(self._codes.__getitem__, names)
         numbered: npt.NDArray[np.unsignedinteger[Any]]
@@ -132,6 +168,17 @@ class Folder:
             numbered = np.frombuffer(bytes(numbering), dtype=np.uint8)
         else:
             numbered = np.fromiter(numbering, dtype=_CODE_TYPE, count=len(names))
+        self._gather_numbered(numbered, array, times.__getitem__)
+
+    def _gather_numbered(
+        self,
+        numbered: npt.NDArray[np.unsignedinteger[Any]],
+        array: npt.NDArray[np.float64],
+        given: Callable[[int], Number],
+    ) -> None:
+        """Gather times of several actions, by their actions' numbers: one stable sort
+        puts each action's times together in arrival order; the first smallest and first
+        largest of each group are found for all groups at once, and taken as given."""
         order = np.argsort(numbered, kind="stable")
         grouped = array[order]
         counts = np.bincount(numbered)
@@ -148,7 +195,7 @@ class Folder:
             order[highs].tolist(),
             strict=True,
         ):
-            self._gather(code, grouped[start:end], times[low_at], times[high_at])
+            self._gather(code, grouped[start:end], given(low_at), given(high_at))
 
     def _gather(self, code: int, run: npt.NDArray[np.float64], low: Number, high: Number) -> None:
         gathered = self._gathered.get(code)

@@ -30,7 +30,7 @@ import orjson
 
 from core.childproc import can_start_children
 from core.errors import InvalidActionError, InvalidFileError
-from core.exactsum import Number
+from core.exactsum import MAX_EXACT_INT, Number
 from core.folded import FoldedRecords, Folder
 from core.linechecks import (
     check_lines,
@@ -40,6 +40,7 @@ from core.linechecks import (
     decode_plain_array,
     line_ends,
 )
+from core.linecolumns import LineColumns, read_columns
 from core.report import LoadProgress, LoadReport, PieceReport
 from core.strategy import Strategy
 from core.validation import (
@@ -114,6 +115,8 @@ class FileLoad:
         self._sink = sink
         self._source = source
         self._strategy = strategy
+        # A sink that folds records it is given as columns, as a worker's does.
+        self._folder = sink if isinstance(sink, Folder) else None
         self._lines_read = 0  # by _lines, for a piece read on its own
         self._cancel = threading.Event()
         self._caller_cancel: threading.Event | None = None  # run()'s, checked as well
@@ -408,7 +411,14 @@ class FileLoad:
         when every line is plainly valid; else in one decode (or a few) of the lines that
         may be records, where only the lines flagged are decided (and worded) one at a
         time; else, for records of other fields, parsed line by line. Returns how many
-        lines the chunk held (the checks found every newline; no need to count them again)."""
+        lines the chunk held (the checks found every newline; no need to count them again).
+
+        For a sink that folds (a worker's), a chunk of lines written alike is first read
+        as columns, without a Python object per record."""
+        if self._folder is not None:
+            columns = read_columns(body)
+            if columns is not None and self._add_columns(columns, self._folder, first_number):
+                return len(columns.ends)
         checked = check_lines(body, first_number)
         if checked is not None:
             count = len(checked.names)  # one record a line, or check_lines refuses
@@ -439,6 +449,41 @@ class FileLoad:
             names, times, flagged, first_number, lambda at: _check_line(lines[at]), array=array
         )
         return len(lines)
+
+    def _add_columns(self, columns: LineColumns, folder: Folder, first_number: int) -> bool:
+        """Fold a chunk read as columns, whose lines are numbered from ``first_number``,
+        after deciding its flagged lines one by one; False (nothing done) when one of
+        those holds a time that the columns cannot (from 2**53 up)."""
+        names, codes, times, whole = columns.names, columns.codes, columns.times, columns.whole
+        dropped: list[int] = []  # ascending, as ``flagged``
+        refused: list[int] = []
+        reasons: list[str] = []
+        decided: list[tuple[int, str, Number]] = []
+        for at in columns.flagged.tolist():
+            try:
+                checked = _check_line(columns.line(at))
+            except InvalidActionError as error:
+                refused.append(at)
+                reasons.append(str(error))
+                dropped.append(at)
+                continue
+            if checked is None:
+                dropped.append(at)
+            elif not abs(checked[1]) < MAX_EXACT_INT:
+                return False
+            else:
+                decided.append((at, *checked))
+        kept = None
+        if dropped:
+            kept = np.ones(len(codes), dtype=np.bool_)
+            kept[dropped] = False
+        if decided:
+            names, codes = _write_in(columns, decided, kept)
+        if kept is not None:
+            codes, times, whole = codes[kept], times[kept], whole[kept]
+        self.report.reject_all(map(first_number.__add__, refused), reasons)
+        folder.take_columns(names, codes, times, whole)
+        return True
 
     def _add_parsed(self, parsed: list[object], first_number: int) -> None:
         """Add parsed records numbered from ``first_number``, checked in column passes
@@ -823,6 +868,35 @@ def _read(stream: IO[bytes], size: int) -> bytes:
     if isinstance(data, str):
         raise TypeError("the file object is in text mode; open it in binary mode ('rb')")
     return data
+
+
+def _write_in(
+    columns: LineColumns,
+    decided: list[tuple[int, str, Number]],
+    kept: npt.NDArray[np.bool_] | None,
+) -> tuple[list[str], npt.NDArray[np.uint16]]:
+    """The names and codes of ``columns`` with the records ``decided`` one by one
+    (position, name, time) written in (their times in place): renumbered in first-seen
+    order over the records ``kept`` (all when None) if one of them is the first of its
+    name, else as they were."""
+    names, codes = columns.names, columns.codes
+    code_of = {name: code for code, name in enumerate(names)}
+    in_order = True
+    for at, name, time in decided:
+        code = code_of.setdefault(name, len(code_of))
+        if code == len(names):
+            names = [*names, name]
+        in_order = in_order and code < len(columns.firsts) and columns.firsts[code] < at
+        codes[at] = code
+        columns.times[at] = time
+        columns.whole[at] = isinstance(time, int)
+    if in_order:
+        return names, codes
+    present, first_at = np.unique(codes if kept is None else codes[kept], return_index=True)
+    ordered = present[np.argsort(first_at)]
+    renumbered = np.zeros(len(names), dtype=np.uint16)
+    renumbered[ordered] = np.arange(len(ordered), dtype=np.uint16)
+    return [names[code] for code in ordered.tolist()], renumbered.take(codes)
 
 
 def _check_line(line: bytes, *, may_be_plain: bool = True) -> tuple[str, Number] | None:

@@ -9,16 +9,20 @@ other shape are flagged, for the caller to decide one by one by the exact per-li
 a chunk with many of those is left whole to the decoder (``None``).
 
 A line is read here only when it is, byte for byte, the chunk's template around a name and
-a number. The template comes from the chunk's first line, through a pattern that admits
-only JSON's own syntax for an object of the field "action" then the field "time" (spaces
-where JSON allows them). The name: 1 to 64 bytes without a quote, a backslash or a
-control character, so it has no escape to undo, then decoded as UTF-8 once per distinct
-name, and left alone unless it is the same trimmed. The number: up to 15 characters,
-digits with at most one point, as JSON writes them, not zero (a zero may be -0.0, which
-the exact rules decide). Its value is exact: up to 15 digits make an integer below 2**53,
-and that integer divided by a power of ten up to 10**15, both exact doubles, is rounded
-once, to the double nearest the decimal, as a JSON parser reads it (Clinger's fast path).
-A number written without a point is an integer, as JSON parsers give it.
+a number. The template comes from one of the chunk's first lines, through a pattern that
+admits only JSON's own syntax for an object of the field "action" then the field "time"
+(spaces where JSON allows them; a CR before the newline). The name: 1 to 64 bytes without
+a quote, a backslash or a control character, so it has no escape to undo, then decoded as
+UTF-8 once per distinct name, and left to the rules unless it is the same trimmed. The
+number: up to 15 characters, digits with at most one point, as JSON writes them, not zero
+(a zero may be -0.0, which the rules decide). Its value is exact: up to 15 digits make an
+integer below 2**53, and that integer divided by a power of ten up to 10**15, both exact
+doubles, is rounded once, to the double nearest the decimal, as a JSON parser reads it
+(Clinger's fast path). A number written without a point is an integer, as JSON gives it.
+
+The names are told apart by a hash of their bytes: each line finds the first line of its
+hash's slot in a table, and must then hold that line's very name (compared word by word),
+so a collision costs speed (the chunk goes to the decoder), never a wrong name.
 """
 
 from __future__ import annotations
@@ -35,10 +39,12 @@ MAX_NAME_BYTES = 64
 _NUMBER_CHARACTERS = 15
 """Longest number read here: up to 15 digits stay below 2**53 (and 10**15 is exact)."""
 _TEMPLATE = re.compile(
-    rb'(\{ *"action" *: *")[^"\\\x00-\x1f]{1,64}(" *, *"time" *: *)[0-9][0-9.]*( *\})\n'
+    rb'(\{ *"action" *: *")[^"\\\x00-\x1f]{1,64}(" *, *"time" *: *)[0-9][0-9.]*( *\}\r?)\n'
 )
-"""The first line of a chunk read here: its three fixed parts (up to the name, from the
-name's closing quote to the number, and after the number) are the chunk's template."""
+"""A line that makes a chunk's template: its three fixed parts (up to the name, from the
+name's closing quote to the number, and after the number, a CR of a CRLF included)."""
+_TEMPLATE_TRIES = 8
+"""Lines from a chunk's start tried for its template (the first may be a bad line)."""
 _WIDEST_PART = 16  # bytes of the template before or after the name: two words
 _WIDEST_TAIL = 8  # bytes of the template after the number: one word
 _MOST_FLAGGED_SHARE = 32
@@ -115,12 +121,12 @@ class LineColumns:
 
 def read_columns(body: bytes) -> LineColumns | None:
     """The lines of ``body`` (each ending in a newline) as columns, the lines of another
-    shape than its first flagged; None when the first line is of no shape read here, or
-    too many lines are flagged."""
-    template = _TEMPLATE.match(body)
+    shape than the template's flagged; None when none of its first lines makes a template,
+    or too many lines are flagged."""
+    template = _template(body)
     if template is None:
         return None
-    head, middle, tail = template.groups()
+    head, middle, tail = template
     if len(head) > _WIDEST_PART or len(middle) > _WIDEST_PART or len(tail) > _WIDEST_TAIL:
         return None
     octets = np.frombuffer(body, dtype=np.uint8)
@@ -160,7 +166,8 @@ def read_columns(body: bytes) -> LineColumns | None:
     plain = bool(
         fine[:-1].all()
         and body.find(b"\\", 0, len(whole_lines)) < 0
-        and np.count_nonzero(whole_lines < 0x20) == len(ends) - 1  # the newlines
+        # The newlines, and the CRs of CRLF lines.
+        and np.count_nonzero(whole_lines < 0x20) == (len(ends) - 1) * (1 + tail.count(b"\r"))
         and np.count_nonzero(whole_lines == ord('"'))
         == (len(ends) - 1) * (head + middle).count(b'"')
     )
@@ -172,6 +179,20 @@ def read_columns(body: bytes) -> LineColumns | None:
     if len(flagged) > len(ends) // _MOST_FLAGGED_SHARE + 16:
         return None
     return LineColumns(names, firsts, codes, times, whole, flagged, body, ends)
+
+
+def _template(body: bytes) -> tuple[bytes, bytes, bytes] | None:
+    """The template of the first of the chunk's first few lines that makes one."""
+    start = 0
+    for _ in range(_TEMPLATE_TRIES):
+        template = _TEMPLATE.match(body, start)
+        if template is not None:
+            head, middle, tail = template.groups()
+            return head, middle, tail
+        start = body.find(b"\n", start) + 1
+        if not start:
+            break
+    return None
 
 
 def _matches(

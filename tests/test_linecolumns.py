@@ -112,10 +112,22 @@ def test_json_spacing_of_the_first_line_is_the_chunks_template(line: bytes) -> N
     "first",
     [b'{"time": 5, "action": "jump"}', b"", b"not json", b'{"action": "a", "time": 1, "x": 2}'],
 )
-def test_a_chunk_whose_first_line_is_of_another_shape_is_left_to_the_decoder(
-    first: bytes,
-) -> None:
-    assert read_columns(_body([first, *[_PLAIN] * 10])) is None
+def test_a_template_is_taken_from_the_first_line_that_makes_one(first: bytes) -> None:
+    lines = [first, *[_PLAIN] * 10]
+    columns = read_columns(_body(lines))
+    assert columns is not None
+    _assert_read_as_the_rules_read(lines, columns)
+    assert columns.flagged.tolist() == [0, 10]
+    assert read_columns(_body([first] * 8 + [_PLAIN] * 10)) is None  # too far to look
+
+
+def test_crlf_lines_are_read_with_their_cr_in_the_template() -> None:
+    lines = [b'{"action": "jump", "time": %d}\r' % at for at in range(1, 20)]
+    lines[7] = b'{"action": "jump", "time": 8}'  # no CR: another shape, still a record
+    columns = read_columns(_body(lines))
+    assert columns is not None
+    _assert_read_as_the_rules_read(lines, columns)
+    assert columns.flagged.tolist() == [7, 18]
 
 
 def test_a_chunk_with_many_lines_of_other_shapes_is_left_to_the_decoder() -> None:

@@ -146,7 +146,7 @@ def test_names_that_share_a_hash_slot_leave_the_chunk_to_the_decoder(
     assert columns.names == ["ab"]
 
 
-_NAMES = st.sampled_from(["jump", "run", "a", "café", "x" * 64, " pad", "q\"t", "b\\s", "t\tb"])
+_NAMES = st.sampled_from(["jump", "run", "a", "café", "x" * 64, " pad", 'q"t', "b\\s", "t\tb"])
 _TIMES = st.one_of(
     st.integers(0, 10**17),
     st.floats(0, 1e16, allow_nan=False),

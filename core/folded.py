@@ -230,6 +230,11 @@ class Folder:
             moments.add(values, array)
             distribution.add(array)
 
+    @property
+    def count(self) -> int:
+        """Records taken so far."""
+        return self._count
+
     def _give_up(self) -> None:
         self._codes = None
         self._tallies = []

@@ -62,6 +62,10 @@ Source = Union[str, "os.PathLike[str]", IO[bytes]]
 
 CHUNK_BYTES = 1 << 20
 """Bytes read per step of a newline-delimited file; one progress report each."""
+BATCH_CHUNKS = 4
+"""Chunks read as columns in this process that are folded together before the receiver
+takes them: each action's aggregates then cost one fold per batch, not per chunk, and the
+receiver's figures move on every few chunks (a cancel keeps what progress counted)."""
 ARRAY_CHUNK = 20_000
 """Array elements added per step."""
 MAX_ARRAY_BYTES = 64 << 20
@@ -115,8 +119,11 @@ class FileLoad:
         self._sink = sink
         self._source = source
         self._strategy = strategy
-        # A sink that folds records it is given as columns, as a worker's does.
+        # A sink that folds records it is given as columns, as a worker's does; else,
+        # given the receiver's strategy, chunks read as columns are folded here, a batch
+        # of about a piece at a time merged whole (``_ColumnsBatch``).
         self._folder = sink if isinstance(sink, Folder) else None
+        self._batch: _ColumnsBatch | None = None
         self._lines_read = 0  # by _lines, for a piece read on its own
         self._cancel = threading.Event()
         self._caller_cancel: threading.Event | None = None  # run()'s, checked as well
@@ -278,6 +285,7 @@ class FileLoad:
         data = head
         while data:
             if self._stopping():
+                self._merge_batch()  # what the last progress counted
                 return
             done += len(data)
             if skipping:
@@ -296,14 +304,19 @@ class FileLoad:
             else:
                 carry += data
             if len(carry) > MAX_PAYLOAD_BYTES:
+                self._merge_batch()  # its rejections first: the report keeps the first ones
                 self.report.reject(number + 1, _too_large(None))
                 carry, skipping = b"", True
-            yield self._progress(done, total)
             data = _read(stream, CHUNK_BYTES)
+            if not data and not carry:
+                self._merge_batch()  # the last chunk's records counted in its progress
+            yield self._progress(done, total)
         self._lines_read = number - first_line + 1
         if carry and not self._stopping():
             self._add_lines(carry + b"\n", number + 1)
+            self._merge_batch()
             yield self._progress(done, total)
+        self._merge_batch()  # cancelled before its unfinished last line
 
     def _workers(self, stream: IO[bytes], total: int, start: int) -> int:
         """How many worker processes should read this newline-delimited file: 0 unless
@@ -377,7 +390,13 @@ class FileLoad:
                     lines += result.lines
                 else:
                     lines += _read_piece(
-                        stream, begin, end, self._sink, self.report, first_line=lines + 1
+                        stream,
+                        begin,
+                        end,
+                        self._sink,
+                        self.report,
+                        first_line=lines + 1,
+                        strategy=self._strategy,
                     )
                 yield self._progress(total if end is None else end, total)
         finally:
@@ -413,12 +432,55 @@ class FileLoad:
         time; else, for records of other fields, parsed line by line. Returns how many
         lines the chunk held (the checks found every newline; no need to count them again).
 
-        For a sink that folds (a worker's), a chunk of lines written alike is first read
-        as columns, without a Python object per record."""
+        A chunk of lines written alike is first read as columns, without a Python object
+        per record, and folded: by the sink when it folds (a worker's), else here in a
+        batch, given the receiver's strategy."""
         if self._folder is not None:
             columns = read_columns(body)
-            if columns is not None and self._add_columns(columns, self._folder, first_number):
+            if columns is not None and self._add_columns(
+                columns, self._folder, first_number, self.report
+            ):
                 return len(columns.ends)
+        elif self._strategy is not None:
+            count = self._batch_columns(body, first_number)
+            if count is not None:
+                return count
+            self._merge_batch()  # before these lines: records come in file order
+        return self._check_lines(body, first_number)
+
+    def _batch_columns(self, body: bytes, first_number: int) -> int | None:
+        """Fold a chunk read as columns into the batch (merged once it holds
+        BATCH_CHUNKS); returns how many lines it held, None when it cannot be read so."""
+        assert self._strategy is not None
+        columns = read_columns(body)
+        if columns is None:
+            return None
+        batch = self._batch or _ColumnsBatch(self._strategy)
+        if not self._add_columns(columns, batch.folder, first_number, batch.report):
+            return None
+        self._batch = batch
+        batch.chunks.append((body, first_number))
+        if len(batch.chunks) >= BATCH_CHUNKS:
+            self._merge_batch()
+        return len(columns.ends)
+
+    def _merge_batch(self) -> None:
+        """Hand the batch's folded records to the receiver and report their rejected
+        lines; when it refuses them (the limit of distinct actions), add its chunks
+        again the usual way, where the receiver rejects line by line."""
+        batch, self._batch = self._batch, None
+        if batch is None:
+            return
+        folded = batch.folder.folded()
+        if folded is not None and self._sink(folded, self.report):
+            self.report.reject_all(batch.report.records, batch.report.reasons)
+            self.report.rejected_count += batch.report.rejected_count - len(batch.report.reasons)
+            return
+        for body, first_number in batch.chunks:
+            self._check_lines(body, first_number)
+
+    def _check_lines(self, body: bytes, first_number: int) -> int:
+        """``_add_lines`` without columns: the records' objects checked, as below."""
         checked = check_lines(body, first_number)
         if checked is not None:
             count = len(checked.names)  # one record a line, or check_lines refuses
@@ -450,10 +512,13 @@ class FileLoad:
         )
         return len(lines)
 
-    def _add_columns(self, columns: LineColumns, folder: Folder, first_number: int) -> bool:
+    def _add_columns(
+        self, columns: LineColumns, folder: Folder, first_number: int, report: LoadReport
+    ) -> bool:
         """Fold a chunk read as columns, whose lines are numbered from ``first_number``,
-        after deciding its flagged lines one by one; False (nothing done) when one of
-        those holds a time that the columns cannot (from 2**53 up)."""
+        after deciding its flagged lines one by one (rejected in ``report``); False
+        (nothing done) when one of those holds a time that the columns cannot (from 2**53
+        up)."""
         names, codes, times, whole = columns.names, columns.codes, columns.times, columns.whole
         dropped: list[int] = []  # ascending, as ``flagged``
         refused: list[int] = []
@@ -481,7 +546,7 @@ class FileLoad:
             names, codes = _write_in(columns, decided, kept)
         if kept is not None:
             codes, times, whole = codes[kept], times[kept], whole[kept]
-        self.report.reject_all(map(first_number.__add__, refused), reasons)
+        report.reject_all(map(first_number.__add__, refused), reasons)
         folder.take_columns(names, codes, times, whole)
         return True
 
@@ -554,7 +619,23 @@ class FileLoad:
         self._sink(checked.records(), self.report)
 
     def _progress(self, done: int, total: int | None) -> LoadProgress:
-        return LoadProgress(done, total, self.report.accepted, self.report.rejected_count)
+        accepted, rejected = self.report.accepted, self.report.rejected_count
+        if self._batch is not None:  # counted as they will be once merged
+            accepted += self._batch.folder.count
+            rejected += self._batch.report.rejected_count
+        return LoadProgress(done, total, accepted, rejected)
+
+
+class _ColumnsBatch:
+    """Chunks read as columns in this process, folded together before the receiver
+    takes them whole (one merge per piece's worth, as from a worker): the folder, the
+    rejected lines (held back until then), and the chunks, to add again the usual way
+    if the receiver refuses them."""
+
+    def __init__(self, strategy: Strategy) -> None:
+        self.folder = Folder(strategy)
+        self.report = PieceReport(format="lines")
+        self.chunks: list[tuple[bytes, int]] = []
 
 
 @dataclass(frozen=True, slots=True)
@@ -648,13 +729,15 @@ def _read_piece(
     *,
     first_line: int = 1,
     chunk_bytes: int | None = None,
+    strategy: Strategy | None = None,
 ) -> int:
     """Load the whole lines between bytes ``start`` and ``end`` of ``stream`` into
-    ``sink``, numbered from ``first_line``, exactly as a reading of the whole file would:
-    its reads stop where that reading's chunks end, so an over-long line is met, and
-    reported, in the same way. Returns the number of lines read."""
+    ``sink`` (whose ``strategy``, when given, lets chunks be folded here), numbered from
+    ``first_line``, exactly as a reading of the whole file would: its reads stop where
+    that reading's chunks end, so an over-long line is met, and reported, in the same
+    way. Returns the number of lines read."""
     reader = _PieceReader(stream, start, end, chunk_bytes or CHUNK_BYTES)
-    piece = FileLoad(reader, sink)  # type: ignore[arg-type]
+    piece = FileLoad(reader, sink, strategy)  # type: ignore[arg-type]
     piece.report = report
     for _ in piece._lines(reader, reader.read(), None, 0, first_line):  # type: ignore[arg-type]
         pass

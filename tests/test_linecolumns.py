@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 import core.linecolumns
 import core.loading
+import core.tracker
 from core import ActionTracker, LoadReport, Strategy
 from core.errors import InvalidActionError
 from core.exactsum import Number
@@ -171,7 +173,7 @@ def _lines(draw: st.DrawFn) -> list[bytes]:
     return lines
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(_lines())
 def test_every_line_read_is_the_record_the_rules_give(lines: list[bytes]) -> None:
     columns = read_columns(_body(lines))
@@ -251,3 +253,31 @@ def test_a_folded_chunk_read_as_columns_gives_the_figures_of_a_plain_load(
     if strategy == "samples":
         for name in ("a0", "jump", "first", "zero"):
             assert merged.samples(name).tobytes() == alone.samples(name).tobytes()
+
+
+def _load_in_this_process(path: Path, strategy: Strategy) -> tuple[ActionTracker, LoadReport]:
+    tracker = ActionTracker(strategy)
+    return tracker, tracker.load(path)
+
+
+@pytest.mark.parametrize("strategy", ["running", "samples"])
+@pytest.mark.parametrize("limit", [10_000, 12])
+def test_chunks_folded_in_batches_here_load_as_chunk_by_chunk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, strategy: Strategy, limit: int
+) -> None:
+    """In this process, batches of chunks read as columns are folded and merged whole;
+    a batch that would pass the limit of distinct actions is added again the usual way,
+    its lines rejected by number as before (never twice)."""
+    monkeypatch.setattr(core.loading, "CHUNK_BYTES", 30_000)
+    monkeypatch.setattr(core.loading, "PARALLEL_MIN_BYTES", 1 << 62)
+    monkeypatch.setattr(core.tracker, "MAX_ACTIONS", limit)
+    path = tmp_path / "lines.ndjson"
+    path.write_bytes(b"".join(_chunk(seed, huge=seed == 3) for seed in range(1, 5)))
+    batched, batched_report = _load_in_this_process(path, strategy)
+    monkeypatch.setattr(core.loading, "read_columns", lambda body: None)
+    alone, alone_report = _load_in_this_process(path, strategy)
+    assert batched_report == alone_report
+    assert batched_report.rejected_count > 20
+    assert _figures(batched) == _figures(alone)
+    if limit == 12:
+        assert any("limit" in rejection.reason for rejection in batched_report.rejected)

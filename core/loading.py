@@ -120,8 +120,8 @@ class FileLoad:
         self._source = source
         self._strategy = strategy
         # A sink that folds records it is given as columns, as a worker's does; else,
-        # given the receiver's strategy, chunks read as columns are folded here, a batch
-        # of about a piece at a time merged whole (``_ColumnsBatch``).
+        # given the receiver's strategy, chunks read as columns are folded here and
+        # merged whole, BATCH_CHUNKS at a time (``_ColumnsBatch``).
         self._folder = sink if isinstance(sink, Folder) else None
         self._batch: _ColumnsBatch | None = None
         self._lines_read = 0  # by _lines, for a piece read on its own
@@ -628,9 +628,9 @@ class FileLoad:
 
 class _ColumnsBatch:
     """Chunks read as columns in this process, folded together before the receiver
-    takes them whole (one merge per piece's worth, as from a worker): the folder, the
-    rejected lines (held back until then), and the chunks, to add again the usual way
-    if the receiver refuses them."""
+    takes them whole (as it takes a worker's piece): the folder, the rejected lines (held
+    back until then), and the chunks, to add again the usual way if the receiver refuses
+    them."""
 
     def __init__(self, strategy: Strategy) -> None:
         self.folder = Folder(strategy)

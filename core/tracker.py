@@ -148,7 +148,10 @@ class ActionTracker:
             stripe: Stripe = self._local.stripe
         except AttributeError:
             stripe = self._own_stripe()
-        now = self._clock()
+        # Read, then called: self._clock() would be a method lookup that finds an
+        # instance attribute, which the interpreter cannot specialize.
+        clock = self._clock
+        now = clock()
         if now >= stripe.second_ends:  # the buffered times' second is over
             self._roll(stripe, now)
         try:  # a subscript, cheaper than .get; a name new to this stripe raises once
@@ -537,7 +540,8 @@ class ActionTracker:
             stripe: Stripe = self._local.stripe
         except AttributeError:
             stripe = self._own_stripe()
-        now = self._clock()
+        clock = self._clock  # not self._clock(): see add_action
+        now = clock()
         if now >= stripe.second_ends:  # the buffered times' second is over
             self._roll(stripe, now)
         try:

@@ -2,7 +2,9 @@
 memory. Prints ratio tables.
 
 Run: ``uv run python -m bench.windows`` (``--quick`` for a smaller, noisier run;
-``--skip-hot-path``, or ``--add-action-only`` for issue 14's targets alone).
+``--skip-hot-path``, or ``--add-action-only`` for issue 14's targets alone; ``--paired``
+for them in one process, with ``--against REV`` to put an older engine in the same
+slices).
 
 1. The hot path, interleaved: each round runs every subject in a fresh process, in turn,
    so that the machine's drift hits all alike: the original design (bench/baseline.py),
@@ -16,10 +18,12 @@ Tables 2 and 3 drive the tracker's clock by hand, so five minutes take no five m
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import json
 import os
 import random
+import re
 import resource
 import statistics
 import subprocess
@@ -222,14 +226,21 @@ def hot_path_table(
         print(f"  {kind}: " + ", ".join(f"{n} {s:.1f}" for n, s in sleeps.items()))
 
 
-def paired_table(slices: int, calls: int, kinds: Sequence[str] = tuple(TIMES)) -> None:
+def paired_table(
+    slices: int,
+    calls: int,
+    kinds: Sequence[str] = tuple(TIMES),
+    against: str | None = None,
+) -> None:
     """Issue 14's ``add_action`` targets measured in one process, subjects alternating in
     short slices of CPU time: the original design, the engine with one producer thread
-    and the engine with four (each thread making ``calls`` calls a slice). Each slice's
-    ratios compare runs a fraction of a second apart, so the machine's drift, which
-    swings one process's rate against the next by more than the effects measured, mostly
-    cancels; the table shows the median of the slices' ratios and their range. The
-    trackers live on from slice to slice, so folds and new seconds come as in a long run.
+    and the engine with four (each thread making ``calls`` calls a slice); with
+    ``against``, a git revision, also that revision's engine with one thread. Each
+    slice's ratios compare runs a fraction of a second apart, so the machine's drift,
+    which swings one process's rate against the next by more than the effects measured,
+    mostly cancels; the table shows the median of the slices' ratios and their range.
+    The trackers live on from slice to slice, so folds and new seconds come as in a long
+    run.
     """
     from bench.baseline import OriginalRunningTracker
     from core import ActionTracker
@@ -238,47 +249,73 @@ def paired_table(slices: int, calls: int, kinds: Sequence[str] = tuple(TIMES)) -
         f"\nadd_action, paired slices in one process: {slices} slices of {calls:,} calls a"
         " thread; calls per CPU second median (min-max), ratios median of the slices' (min-max)"
     )
-    for kind in kinds:
-        data = payloads(calls, kind=kind)
-        original, one, four = OriginalRunningTracker(), ActionTracker(), ActionTracker()
+    with tempfile.TemporaryDirectory() as folder:
+        older = None if against is None else engine_at(against, Path(folder))
+        for kind in kinds:
+            data = payloads(calls, kind=kind)
 
-        def rate(tracker: Any, threads: int, data: list[str] = data) -> float:
-            barrier = threading.Barrier(threads + 1)
+            def rate(tracker: Any, threads: int, data: list[str] = data) -> float:
+                barrier = threading.Barrier(threads + 1)
 
-            def run() -> None:
+                def run() -> None:
+                    barrier.wait()
+                    add_action = tracker.add_action
+                    for payload in data:
+                        add_action(payload)
+
+                workers = [threading.Thread(target=run) for _ in range(threads)]
+                for worker in workers:
+                    worker.start()
                 barrier.wait()
-                add_action = tracker.add_action
-                for payload in data:
-                    add_action(payload)
+                began = time.process_time()
+                for worker in workers:
+                    worker.join()
+                return threads * calls / (time.process_time() - began)
 
-            workers = [threading.Thread(target=run) for _ in range(threads)]
-            for worker in workers:
-                worker.start()
-            barrier.wait()
-            began = time.process_time()
-            for worker in workers:
-                worker.join()
-            return threads * calls / (time.process_time() - began)
+            subjects: list[tuple[str, Any, int]] = [
+                ("original", OriginalRunningTracker(), 1),
+                ("1 thread", ActionTracker(), 1),
+                ("4 threads", ActionTracker(), 4),
+            ]
+            if older is not None:
+                subjects.append((f"engine {against}", older(), 1))
+            runs: dict[str, list[float]] = {name: [] for name, _, _ in subjects}
+            for number in range(slices):
+                turn = number % len(subjects)  # who goes first rotates
+                for name, tracker, threads in subjects[turn:] + subjects[:turn]:
+                    runs[name].append(rate(tracker, threads))
+            print(f"{kind}: " + ", ".join(f"{name} {_spread(runs[name], ',.0f')}" for name in runs))
+            one, original = runs["1 thread"], runs["original"]
+            line = (
+                f"  1 thread / original {_spread(_ratios(one, original), '.2f')}"
+                f"; 4 threads / 1 thread {_spread(_ratios(runs['4 threads'], one), '.2f')}"
+            )
+            if older is not None:
+                before = runs[f"engine {against}"]
+                line += (
+                    f"; {against} / original {_spread(_ratios(before, original), '.2f')}"
+                    f"; 1 thread / {against} {_spread(_ratios(one, before), '.3f')}"
+                )
+            print(line)
 
-        runs: dict[str, list[float]] = {"original": [], "1 thread": [], "4 threads": []}
-        subjects: list[tuple[str, Any, int]] = [
-            ("original", original, 1),
-            ("1 thread", one, 1),
-            ("4 threads", four, 4),
-        ]
-        for number in range(slices):
-            turn = number % len(subjects)  # who goes first rotates
-            for name, tracker, threads in subjects[turn:] + subjects[:turn]:
-                runs[name].append(rate(tracker, threads))
-        print(
-            f"{kind}: original {_spread(runs['original'], ',.0f')}, "
-            f"1 thread {_spread(runs['1 thread'], ',.0f')}, "
-            f"4 threads {_spread(runs['4 threads'], ',.0f')}"
-        )
-        print(
-            f"  1 thread / original {_spread(_ratios(runs['1 thread'], runs['original']), '.2f')}"
-            f"; 4 threads / 1 thread {_spread(_ratios(runs['4 threads'], runs['1 thread']), '.2f')}"
-        )
+
+def engine_at(revision: str, into: Path) -> Callable[[], Any]:
+    """``ActionTracker`` as it was at ``revision``, importable beside today's: ``core/``
+    extracted into ``into`` as the package ``core_at_revision``, every import of ``core``
+    in it (statements, and the module names ``core/__init__`` imports lazily) renamed."""
+    package = into / "core_at_revision"
+    extract_core(revision, into).joinpath("core").rename(package)
+    for module in package.glob("*.py"):
+        text = module.read_text(encoding="utf-8")
+        text = re.sub(r"\b(from|import) core\b", r"\1 core_at_revision", text)
+        text = re.sub(r"([\"'])core\.", r"\1core_at_revision.", text)
+        module.write_text(text, encoding="utf-8")
+    sys.path.insert(0, str(into))
+    try:
+        tracker: Callable[[], Any] = importlib.import_module("core_at_revision").ActionTracker
+    finally:
+        sys.path.remove(str(into))
+    return tracker
 
 
 def _ratios(tops: Sequence[float], bottoms: Sequence[float]) -> list[float]:
@@ -372,13 +409,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="issue 14's add_action targets in one process, alternating slices; then stop",
     )
     parser.add_argument(
+        "--against",
+        metavar="REV",
+        help="with --paired: also the engine at git revision REV, one thread, in the same slices",
+    )
+    parser.add_argument(
         "--add-action-only", action="store_true", help="hot path: add_action against the original"
     )
     args = parser.parse_args(argv)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load:.1f}")
     if args.paired:
-        paired_table(args.rounds or (15 if args.quick else 41), 20_480)
+        paired_table(args.rounds or (15 if args.quick else 41), 20_480, against=args.against)
         return
     if not args.skip_hot_path:
         rounds = args.rounds or (2 if args.quick else 5)

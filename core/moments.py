@@ -14,7 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from core.exactsum import MAX_EXACT_INT, Number, divide, scaled_array_sum, scaled_sum
+from core.exactsum import (
+    MAX_EXACT_INT,
+    SCALE_BITS,
+    Number,
+    divide,
+    scaled_array_sum,
+    scaled_sum,
+)
 
 
 @dataclass(slots=True)
@@ -30,8 +37,14 @@ class Moments:
     scaled_mean: float = 0.0
     scaled_m2: float = 0.0
 
-    def add(self, values: Sequence[Number], array: npt.NDArray[np.float64]) -> Number:
-        """Fold in a batch: ``values`` as given (exact sums) and the same as float64.
+    def add(
+        self,
+        values: Sequence[Number],
+        array: npt.NDArray[np.float64],
+        whole: npt.NDArray[np.int64] | None = None,
+    ) -> Number:
+        """Fold in a batch: ``values`` as given (exact sums) and the same as float64;
+        ``whole``, the same as int64 when they are all ints that fit, sums them quicker.
         Returns the batch's smallest value."""
         low_at = int(array.argmin())
         high_at = int(array.argmax())
@@ -40,14 +53,14 @@ class Moments:
             low, high = min(values), max(values)
         else:
             low, high = values[low_at], values[high_at]
-        self._add(array, bounds, low, high, values)
+        self._add(array, bounds, low, high, values=values, whole=whole)
         return low
 
     def add_exact(self, array: npt.NDArray[np.float64], low: Number, high: Number) -> None:
         """Fold in a batch of times below 2**53, so exact in ``array``, whose smallest and
         largest as given (an int stays an int) are known: ``low`` and ``high``. The same
         as ``add`` with the values, for a caller that gathered the times as float64."""
-        self._add(array, (float(low), float(high)), low, high, None)
+        self._add(array, (float(low), float(high)), low, high, values=None, whole=None)
 
     def _add(
         self,
@@ -55,7 +68,9 @@ class Moments:
         bounds: tuple[float, float],
         low: Number,
         high: Number,
+        *,
         values: Sequence[Number] | None,
+        whole: npt.NDArray[np.int64] | None,
     ) -> None:
         if self.count:
             self.minimum = min(self.minimum, low)
@@ -63,7 +78,9 @@ class Moments:
         else:
             self.minimum, self.maximum = low, high
         # Up to 2**53 every int is exact in float64, so the array sums to the same total.
-        if high <= MAX_EXACT_INT:
+        if whole is not None and high * len(whole) < _INT64_LIMIT:  # int64's sum is exact
+            exact = int(whole.sum()) << SCALE_BITS
+        elif high <= MAX_EXACT_INT:
             exact = scaled_array_sum(array, bounds)
         else:
             assert values is not None  # add_exact takes no time above 2**53
@@ -165,6 +182,8 @@ def combined_terms(left: Terms, right: Terms) -> tuple[int, float, float]:
     return exp, mean, m2
 
 
+_INT64_LIMIT = 1 << 63
+"""Ints of a batch whose largest times their number stays below this sum in int64."""
 _ZEROS_EXPONENT = -1074
 """The scale of a batch of zeros: below every positive float64's (``math.frexp`` of the
 smallest subnormal is -1073)."""

@@ -8,6 +8,7 @@ Counts are exact integers, so merging is exact and independent of batching.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Sequence
 from typing import Literal
@@ -61,15 +62,18 @@ class LogSketch:
         exact = self.exact
         return int(self.bins.nbytes) + (int(exact.nbytes) if exact is not None else 0)
 
-    def add(self, array: npt.NDArray[np.float64]) -> Counted:
+    def add(self, array: npt.NDArray[np.float64], counted: Counted | None = None) -> Counted:
         """Count every value of a batch (all finite and >= 0); returns its counts by
-        bucket, so that the ring can take them without working them out again."""
+        bucket, so that the ring can take them without working them out again.
+        ``counted``, the batch's counts when the caller has them already (from
+        ``whole_bucket_counts``), saves working them out here."""
         exact = self.exact
         if exact is not None:
             self.exact = (
                 np.concatenate((exact, array)) if len(exact) + len(array) <= EXACT_LIMIT else None
             )
-        counted = bucket_counts(array)
+        if counted is None:
+            counted = bucket_counts(array)
         zeros, low, counts = counted
         self.zeros += zeros
         if len(counts):
@@ -257,12 +261,47 @@ def bucket_counts(array: npt.NDArray[np.float64]) -> Counted:
     zeros = len(array) - len(positive)
     if not len(positive):
         return zeros, 0, np.zeros(0, dtype=np.int64)
-    # In place after the log: the same numbers as ceil(log(v) * _INV_LN_GAMMA), without
-    # allocating a fresh array at each step of every fold.
+    keys = _bucket_keys(positive)
+    low = int(keys.min())
+    keys -= low
+    return zeros, low, np.bincount(keys)
+
+
+def _bucket_keys(positive: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    """The bucket key of each value (all > 0), ceil(log(v) * _INV_LN_GAMMA)."""
+    # In place after the log: the same numbers, without allocating a fresh array at each
+    # step of every fold.
     scaled_logs = np.log(positive)
     scaled_logs *= _INV_LN_GAMMA
     np.ceil(scaled_logs, out=scaled_logs)
-    keys = scaled_logs.astype(np.int64)
+    return scaled_logs.astype(np.int64)
+
+
+WHOLE_KEYS_LIMIT = 1 << 16
+"""Whole times below this have their bucket keys looked up in a table (128 KiB, made on
+first use) rather than worked out by a log each."""
+
+
+@functools.cache
+def _whole_keys() -> npt.NDArray[np.int16]:
+    """The bucket key of each whole time below WHOLE_KEYS_LIMIT (0's unused)."""
+    table = np.zeros(WHOLE_KEYS_LIMIT, dtype=np.int16)
+    table[1:] = _bucket_keys(np.arange(1, WHOLE_KEYS_LIMIT, dtype=np.float64))
+    return table
+
+
+def whole_bucket_counts(whole: npt.NDArray[np.int64], lowest: int, highest: int) -> Counted | None:
+    """``bucket_counts`` of a batch of whole times, given as int64 with their smallest and
+    largest: the same counts, each time's key looked up in a table that ``_bucket_keys``
+    made of 1 .. WHOLE_KEYS_LIMIT - 1 as float64 (so the very numbers a log per time
+    gives), with no log per time. None when a time is past the table."""
+    if highest >= WHOLE_KEYS_LIMIT or lowest < 0:
+        return None
+    positive = whole if lowest > 0 else whole[whole > 0]
+    zeros = len(whole) - len(positive)
+    if not len(positive):
+        return zeros, 0, np.zeros(0, dtype=np.int64)
+    keys = _whole_keys()[positive]
     low = int(keys.min())
     keys -= low
     return zeros, low, np.bincount(keys)

@@ -21,6 +21,7 @@ import numpy.typing as npt
 from core.exactsum import Number
 from core.moments import Moments
 from core.ring import SecondRing
+from core.sketch import Counted, LogSketch, whole_bucket_counts
 from core.strategy import Distribution
 
 FLUSH_AT = 4096
@@ -50,13 +51,21 @@ class Tally:
     ) -> None:
         """Fold a batch that came in ``second`` into the aggregates, ``array`` being the
         same as float64 when the caller has it (caller holds the stripe lock, and has
-        flushed the buffer first so that order is kept)."""
+        flushed the buffer first so that order is kept). A batch of ints converted here
+        is summed in int64 and counted by bucket from a table: the same figures, quicker."""
+        whole = None
         if array is None:
-            array = as_float64(values)
+            array, whole = float64_and_whole(values)
         batch = Moments()  # figured once, for all time and for its second
-        batch.add(values, array)
+        batch.add(values, array, whole)
         self.moments.absorb(batch)
-        counted = self.distribution.add(array)
+        distribution = self.distribution
+        counted: Counted | None
+        if whole is not None and type(distribution) is LogSketch:
+            low, high = int(batch.minimum), int(batch.maximum)  # ints already
+            counted = distribution.add(array, whole_bucket_counts(whole, low, high))
+        else:
+            counted = distribution.add(array)
         self.ring.fold(second, batch, array, counted)
 
     def flush(self, second: int) -> None:
@@ -93,6 +102,14 @@ def as_float64(values: Sequence[Number]) -> npt.NDArray[np.float64]:
     refuses (an int beyond float64) goes through ``array.array``, which raises
     ``OverflowError`` for it (checked times never hold one). The array is read-only:
     folds read it, and a writer would fail on some batches only if it were not."""
+    return float64_and_whole(values)[0]
+
+
+def float64_and_whole(
+    values: Sequence[Number],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64] | None]:
+    """``as_float64`` of ``values`` and, when they are all ints that fit int64, the same
+    as int64 (made on the way), which sums and counts by bucket quicker; else None."""
     count = len(values)
     if count and type(values[0]) is int:
         try:
@@ -100,13 +117,14 @@ def as_float64(values: Sequence[Number]) -> npt.NDArray[np.float64]:
         except struct.error:  # a float among them, or an int past int64
             pass
         else:
-            array = np.frombuffer(packed, dtype=np.int64).astype(np.float64)
+            whole = np.frombuffer(packed, dtype=np.int64)
+            array = whole.astype(np.float64)
             array.flags.writeable = False
-            return array
+            return array, whole
     try:
-        return np.frombuffer(struct.pack(f"{count}d", *values), dtype=np.float64)
+        return np.frombuffer(struct.pack(f"{count}d", *values), dtype=np.float64), None
     except struct.error:
-        return np.frombuffer(packed_array("d", values), dtype=np.float64)
+        return np.frombuffer(packed_array("d", values), dtype=np.float64), None
 
 
 def window_tally(moments: Moments, distribution: Distribution) -> Tally:

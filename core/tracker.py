@@ -63,7 +63,6 @@ from core.stripes import (
 from core.timer import Timer
 from core.validation import (
     MAX_PAYLOAD_BYTES,
-    PAYLOAD_TYPES,
     CheckedRecords,
     check_record,
     decode_single_payload,
@@ -132,8 +131,11 @@ class ActionTracker:
         # parse_payload's common case and _add_one inlined: this is the hottest path,
         # where one more call shows. A payload that is not plainly valid, or does not
         # trim to a name, goes through parse_payload for its verdict and its message.
+        # Exact types, not isinstance with a tuple (a slower call): a subclass of str or
+        # bytes takes parse_payload's way, which accepts it alike.
         name = ""
-        if isinstance(payload, PAYLOAD_TYPES) and len(payload) <= MAX_PAYLOAD_BYTES:
+        kind = type(payload)
+        if (kind is str or kind is bytes) and len(payload) <= MAX_PAYLOAD_BYTES:
             try:
                 plain = decode_single_payload(payload)
             except ValueError:
@@ -146,16 +148,22 @@ class ActionTracker:
             stripe: Stripe = self._local.stripe
         except AttributeError:
             stripe = self._own_stripe()
-        now = self._clock()
+        # Read, then called: self._clock() would be a method lookup that finds an
+        # instance attribute, which the interpreter cannot specialize.
+        clock = self._clock
+        now = clock()
         if now >= stripe.second_ends:  # the buffered times' second is over
             self._roll(stripe, now)
-        tally = stripe.tallies.get(name)
-        if tally is None:
+        try:  # a subscript, cheaper than .get; a name new to this stripe raises once
+            tally = stripe.tallies[name]
+        except KeyError:
             tally = self._open_tally(stripe, name, time)
+            pending = tally.pending
         else:
-            tally.pending.append(time)
+            pending = tally.pending
+            pending.append(time)
         stripe.adds += 1
-        if len(tally.pending) >= FLUSH_AT:
+        if len(pending) >= FLUSH_AT:
             with stripe.lock:
                 tally.flush(stripe.second)
 
@@ -532,16 +540,20 @@ class ActionTracker:
             stripe: Stripe = self._local.stripe
         except AttributeError:
             stripe = self._own_stripe()
-        now = self._clock()
+        clock = self._clock  # not self._clock(): see add_action
+        now = clock()
         if now >= stripe.second_ends:  # the buffered times' second is over
             self._roll(stripe, now)
-        tally = stripe.tallies.get(name)
-        if tally is None:
+        try:
+            tally = stripe.tallies[name]
+        except KeyError:
             tally = self._open_tally(stripe, name, time)
+            pending = tally.pending
         else:
-            tally.pending.append(time)
+            pending = tally.pending
+            pending.append(time)
         stripe.adds += 1  # after the append: a reader that sees the count sees the time
-        if len(tally.pending) >= FLUSH_AT:
+        if len(pending) >= FLUSH_AT:
             with stripe.lock:
                 tally.flush(stripe.second)
 
@@ -744,10 +756,11 @@ class ActionTracker:
         with self._names_lock:
             if name not in self._names:
                 if len(self._names) >= MAX_ACTIONS:
+                    # From None: the writers call this while handling their lookup's KeyError.
                     raise InvalidActionError(
                         f"cannot add action {name!r}: the tracker already holds "
                         f"{MAX_ACTIONS:,} distinct actions, the limit; reset it first"
-                    )
+                    ) from None
                 self._names[name] = self._clock()
             stripe.tallies[name] = tally
         return tally

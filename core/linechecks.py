@@ -323,7 +323,7 @@ def check_lines_loosely(body: bytes, ends: npt.NDArray[np.intp] | None = None) -
     starts = np.empty_like(ends)
     starts[0] = 0
     starts[1:] = ends[:-1] + 1
-    brace = ends - 1
+    brace = np.maximum(ends - 1, 0)
     last = octets[brace]
     crlf = np.flatnonzero(last == _CARRIAGE_RETURN)
     if len(crlf):
@@ -340,10 +340,12 @@ def check_lines_loosely(body: bytes, ends: npt.NDArray[np.intp] | None = None) -
             if marked.find(_LONG_NUMBER, int(starts[at]), int(ends[at])) >= 0:
                 suspect[at] = True
     # The last value's last byte, a space before the "}" skipped: a digit for a number.
-    value_end = octets[brace - 1]
+    # (Lines too short for one read from position 0: blank or a lone "}", flagged anyway;
+    # a negative index would wrap, or fail in a chunk of a byte or two.)
+    value_end = octets[np.maximum(brace - 1, 0)]
     spaced = np.flatnonzero(value_end == _SPACE)
     if len(spaced):
-        value_end[spaced] = octets[brace[spaced] - 2]
+        value_end[spaced] = octets[np.maximum(brace[spaced] - 2, 0)]
     not_number = ~suspect & ((value_end < _ZERO) | (value_end > _NINE))
     if np.count_nonzero(not_number) <= count * _STOPS_PER_LINE:
         alone: list[int] = np.flatnonzero(suspect | not_number).tolist()

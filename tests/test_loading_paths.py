@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 import core.loading
 from core import ActionTracker, InvalidActionError
-from core.linechecks import LooseLines, check_lines
+from core.linechecks import LooseLines, check_lines, check_lines_loosely
+from core.validation import MAX_PAYLOAD_BYTES
 from core.validation import parse_payload
 
 MIXED_LINES = (
@@ -175,3 +176,33 @@ def test_a_chunk_of_records_with_other_fields_loads_as_line_by_line(tmp_path: Pa
     """Such a chunk goes to orjson whole: its bad lines are still each rejected alone."""
     extra = [b'{"action": "a%d", "time": %d, "user": "u"}' % (n % 3, n + 1) for n in range(30)]
     loaded(tmp_path, [*extra, *MIXED_LINES, *extra])
+
+
+@pytest.mark.parametrize("body", [b"\n", b"\n\n", b"\r\n", b"}\n", b"\n}\n", b" }\n"])
+def test_loose_checks_take_chunks_of_a_byte_or_two(body: bytes) -> None:
+    """Lines too short to hold a value are flagged (for the rules to decide), not read
+    before the chunk's start."""
+    loose = check_lines_loosely(body)
+    assert loose is not None
+    assert loose.flagged == list(range(body.count(b"\n")))
+
+
+def test_a_chunk_of_one_blank_line_before_an_over_long_one_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first read ends right after a record; the next holds a blank line, then the
+    start of a line too long to keep: a chunk of one newline on its own."""
+    monkeypatch.setattr(core.loading, "CHUNK_BYTES", MAX_PAYLOAD_BYTES + 1000)
+    head_bytes = MAX_PAYLOAD_BYTES + 1001  # the first read: a payload and more
+    record = b'{"action": "a", "time": 1}\n'
+    count, rest = divmod(head_bytes, len(record))
+    pad = b'{"action": "%s", "time": 2}\n' % (b"b" * (rest + 1))
+    lines = [record] * (count - 1) + [pad]
+    data = b"".join(lines)
+    assert len(data) == head_bytes
+    path = tmp_path / "edge.ndjson"
+    path.write_bytes(data + b"\n" + b"x" * (2 * MAX_PAYLOAD_BYTES) + b"\n" + record)
+    report = ActionTracker().load(path)
+    assert report.accepted == count + 1
+    assert [r.record for r in report.rejected] == [count + 2]
+    assert "too large" in report.rejected[0].reason

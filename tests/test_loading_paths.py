@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 import core.loading
 from core import ActionTracker, InvalidActionError
 from core.linechecks import LooseLines, check_lines, check_lines_loosely
-from core.validation import MAX_PAYLOAD_BYTES
-from core.validation import parse_payload
+from core.validation import MAX_PAYLOAD_BYTES, parse_payload
 
 MIXED_LINES = (
     b'{"action": "jump", "time": 5}',
@@ -192,8 +191,8 @@ def test_a_chunk_of_one_blank_line_before_an_over_long_one_loads(
 ) -> None:
     """The first read ends right after a record; the next holds a blank line, then the
     start of a line too long to keep: a chunk of one newline on its own."""
-    monkeypatch.setattr(core.loading, "CHUNK_BYTES", MAX_PAYLOAD_BYTES + 1000)
-    head_bytes = MAX_PAYLOAD_BYTES + 1001  # the first read: a payload and more
+    head_bytes = MAX_PAYLOAD_BYTES + 1000  # the first read, and every one after it
+    monkeypatch.setattr(core.loading, "CHUNK_BYTES", head_bytes)
     record = b'{"action": "a", "time": 1}\n'
     count, rest = divmod(head_bytes, len(record))
     pad = b'{"action": "%s", "time": 2}\n' % (b"b" * (rest + 1))

@@ -28,6 +28,7 @@ so a collision costs speed (the chunk goes to the decoder), never a wrong name.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -63,7 +64,7 @@ _HUNDREDS = np.uint64(100 + (1_000_000 << 32))
 _UNITS = np.uint64(1 + (10_000 << 32))
 _TOP_BYTE = np.uint64(0xFF)
 _EXPONENT_SHIFT = np.uint64(52)
-_SHIFTS = {count: np.uint64(count) for count in (7, 8, 16, 32, 49)}
+_SHIFTS = {count: np.uint64(count) for count in (7, 8, 16, 32)}
 _POWERS = 10 ** np.arange(17, dtype=np.uint64)
 _FLOAT_POWERS = _POWERS.astype(np.float64)
 _NINES = 9 * _POWERS
@@ -74,9 +75,14 @@ _HASH_FACTORS = np.array(
     [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93] * 2,
     dtype=np.uint64,
 )
-_HASH_SLOTS = 1 << 15
-"""Slots of the table in which each line finds the first line of its name (by the top
-bits of the name's hash); two names in one slot send the chunk the slower way."""
+_SLOT_BITS = 20
+"""Each line finds the first line of its name in a table of 2**20 slots, by the top bits
+of the name's hash (the table is allocated, not filled: only the slots used are touched).
+Two names in one slot, which grows likelier with the names a chunk holds (about one chunk
+in eight with 500), send it the slower way: a sort by the whole hash."""
+_LITTLE_ENDIAN = sys.byteorder == "little"
+"""The words are read in the machine's order; the byte tests assume the first byte in
+memory is the lowest. Elsewhere chunks go to the decoder."""
 
 _WordAt = Callable[[npt.NDArray[np.intp]], npt.NDArray[np.uint64]]
 """Reads a chunk's 64-bit words at byte positions."""
@@ -123,7 +129,7 @@ def read_columns(body: bytes) -> LineColumns | None:
     """The lines of ``body`` (each ending in a newline) as columns, the lines of another
     shape than the template's flagged; None when none of its first lines makes a template,
     or too many lines are flagged."""
-    template = _template(body)
+    template = _template(body) if _LITTLE_ENDIAN else None
     if template is None:
         return None
     head, middle, tail = template
@@ -275,20 +281,10 @@ def _names(
             fine &= (forbidden | _bytes_below_space(shown)) == 0
         hashed += word * _HASH_FACTORS[index]
         name_words.append(word)
-    # Each line finds the first line of its name's slot; every line must then hold the
-    # very name of that line, which must come first (each name's first line stands for
-    # it, and the names come in first-seen order).
-    slots = ((hashed >> _SHIFTS[49]) + np.uint64(1)) * fine  # slot 0: lines not read
-    lines = np.arange(len(fine))
-    first_of_slot = np.empty(_HASH_SLOTS + 1, dtype=np.intp)
-    first_of_slot[slots[::-1]] = lines[::-1]
-    first = first_of_slot.take(slots)
-    if not (first <= lines).all():
+    first = _first_of_name(hashed, name_words, fine)
+    if first is None:
         return None
-    for word in name_words:
-        if not ((word.take(first) == word) | ~fine).all():
-            return None  # two names in one slot
-    firsts = np.flatnonzero((first == lines) & fine)
+    firsts = np.flatnonzero((first == np.arange(len(fine))) & fine)
     code_of_first = np.zeros(len(fine), dtype=np.uint16)
     code_of_first[firsts] = np.arange(len(firsts), dtype=np.uint16)
     codes = code_of_first.take(first)
@@ -309,6 +305,38 @@ def _names(
         fine &= ~np.isin(codes, refused)
         return _names(body, word_at, start, length, fine, checked=True) if fine.any() else None
     return names, first_lines, codes
+
+
+def _first_of_name(
+    hashed: npt.NDArray[np.uint64],
+    name_words: list[npt.NDArray[np.uint64]],
+    fine: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.intp] | None:
+    """For each line ``fine``, the first line holding its very name (its name's words,
+    ``hashed``); None when two names share the whole hash. Each line finds the first line
+    of its hash's slot in a table; every line must then hold that line's name, which
+    must come first (it stands for the name, and the names come in first-seen order)."""
+    lines = np.arange(len(fine))
+    slots = ((hashed >> np.uint64(64 - _SLOT_BITS)) + np.uint64(1)) * fine  # 0: not read
+    first_of_slot = np.empty((1 << _SLOT_BITS) + 1, dtype=np.intp)
+    first_of_slot[slots[::-1]] = lines[::-1]  # the last written, the first line, stays
+    first: npt.NDArray[np.intp] = first_of_slot.take(slots)
+    if (first <= lines).all() and _same_names(first, name_words, fine):
+        return first
+    rows = np.flatnonzero(fine)  # two names in one slot: by the whole hash
+    _, first_at, inverse = np.unique(hashed[rows], return_index=True, return_inverse=True)
+    first = lines.copy()
+    first[rows] = rows[first_at[inverse]]
+    return first if _same_names(first, name_words, fine) else None
+
+
+def _same_names(
+    first: npt.NDArray[np.intp],
+    name_words: list[npt.NDArray[np.uint64]],
+    fine: npt.NDArray[np.bool_],
+) -> bool:
+    """Whether every line ``fine`` holds the name of the line ``first`` names for it."""
+    return all(((word.take(first) == word) | ~fine).all() for word in name_words)
 
 
 def _bytes_equal(words: npt.NDArray[np.uint64], byte: int) -> npt.NDArray[np.uint64]:

@@ -137,7 +137,22 @@ def test_a_chunk_with_many_lines_of_other_shapes_is_left_to_the_decoder() -> Non
     assert read_columns(_body(lines)) is None
 
 
-def test_names_that_share_a_hash_slot_leave_the_chunk_to_the_decoder(
+@pytest.mark.parametrize("slot_bits", [1, 20])
+def test_names_that_share_a_slot_are_told_apart_by_their_whole_hash(
+    monkeypatch: pytest.MonkeyPatch, slot_bits: int
+) -> None:
+    monkeypatch.setattr(core.linecolumns, "_SLOT_BITS", slot_bits)
+    rng = random.Random(slot_bits)
+    lines = [_PLAIN] + [
+        b'{"action": "name %d", "time": %d}' % (rng.randrange(600), at) for at in range(6000)
+    ]
+    columns = read_columns(_body(lines))
+    assert columns is not None
+    assert len(columns.names) > 500
+    _assert_read_as_the_rules_read(lines, columns)
+
+
+def test_names_that_share_a_whole_hash_leave_the_chunk_to_the_decoder(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(core.linecolumns, "_HASH_FACTORS", np.zeros(8, dtype=np.uint64))

@@ -60,14 +60,10 @@ _IGNORE_INTERRUPT = "import signal; signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 _WORKER_ENVIRONMENT = {
     # numpy's OpenBLAS starts a thread per core at import, which spins a while before it
-    # sleeps: in a child beside others on every core, stolen time. No child of ours does
-    # linear algebra large enough to share out.
+    # sleeps: a third more CPU for a child's start, taken from the others on a machine
+    # whose every core is busy loading. No child of ours does linear algebra large enough
+    # to share out (the folds' dot products stay on the calling thread).
     "OPENBLAS_NUM_THREADS": "1",
-    # glibc hands each allocation above 128 KiB a fresh mapping and unmaps it when freed,
-    # so every numpy temporary over a chunk's lines costs page faults (zeroed pages) on
-    # each use; from the heap, the same memory is reused. The heap keeps this much free.
-    "MALLOC_MMAP_THRESHOLD_": str(16 << 20),
-    "MALLOC_TRIM_THRESHOLD_": str(32 << 20),
 }
 """Settings for a child's libraries, unless the caller's environment names its own."""
 

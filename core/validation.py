@@ -36,6 +36,9 @@ def parse_payload(payload: str | bytes) -> tuple[str, Number]:
     """Parse and check one JSON payload; raise ``InvalidActionError`` when it breaks a rule."""
     if not isinstance(payload, PAYLOAD_TYPES):
         raise TypeError(f"payload must be str or bytes, got {type(payload).__name__}")
+    if type(payload) is not str and type(payload) is not bytes:
+        # A subclass (a str enum, say) as the plain value: the decoders take only those.
+        payload = str(payload) if isinstance(payload, str) else bytes(payload)
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise InvalidActionError(
             f"payload is too large: {len(payload):,} bytes, the limit is {MAX_PAYLOAD_BYTES:,}"

@@ -17,6 +17,7 @@ from core import (
     InvalidActionError,
     InvalidFileError,
 )
+from core.validation import parse_payload
 
 
 def _state(tracker: ActionTracker) -> tuple[int, str, tuple[object, ...]]:
@@ -365,3 +366,34 @@ def test_distinct_action_limit_in_batches_is_reported_by_position(
     assert [r.record for r in report.rejected] == [3]
     assert "limit" in report.rejected[0].reason
     assert tracker.get_stats() == '[{"action":"a","avg":2},{"action":"b","avg":1}]'
+
+
+class _Text(str):
+    pass
+
+
+class _Data(bytes):
+    pass
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '{"action": " jump ", "time": 5}',
+        '{"action": "jump", "time": -1}',
+        b'{"action": "jump", "time": 7.5}',
+        b'{"action": "jump", "time": NaN}',
+    ],
+)
+def test_str_and_bytes_subclasses_are_read_as_their_plain_values(payload: str | bytes) -> None:
+    """A str enum member or a bytes subclass is still text: the same verdict and words."""
+    subclassed = _Text(payload) if isinstance(payload, str) else _Data(payload)
+    try:
+        expected: object = parse_payload(payload)
+    except InvalidActionError as error:
+        expected = str(error)
+    try:
+        got: object = parse_payload(subclassed)
+    except InvalidActionError as error:
+        got = str(error)
+    assert got == expected

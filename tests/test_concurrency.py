@@ -6,6 +6,7 @@ import itertools
 import json
 import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
@@ -200,6 +201,10 @@ def test_snapshots_during_a_file_load_are_monotonic_and_consistent(
                 with taken:
                     snapshots.append(snapshot)
                     taken.notify_all()
+                # The GIL offered between snapshots, as a poller on a timer offers it: a
+                # loop that never lets go makes the loader, whose numpy calls each let go
+                # and take the GIL back, wait a switch interval for every one of them.
+                time.sleep(0)
         except BaseException as error:
             errors.append(error)
             raise

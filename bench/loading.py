@@ -257,6 +257,41 @@ def lateness_table(files: Sequence[tuple[str, Path, str]]) -> None:
         print(f"{title:<34}{len(late):>7}{p50 * 1e3:>8.2f}{p99 * 1e3:>8.2f}{late[-1] * 1e3:>8.2f}")
 
 
+def producers_table(path: Path, records: int, rounds: int) -> None:
+    """A load in one process beside four producer threads adding as the window's
+    benchmark does (``add_action``, the GIL offered every 64 adds), against the same load
+    alone: every numpy call of the loader lets the GIL go and must win it back."""
+    stop = threading.Event()
+    busy = ActionTracker("running")
+
+    def produce() -> None:
+        while not stop.is_set():
+            for _ in range(64):
+                busy.add_action('{"action": "bench", "time": 12.5}')
+            time.sleep(0)
+
+    seconds: dict[int, list[float]] = {0: [], 4: []}
+    for round_ in range(rounds):
+        for producers in (0, 4) if round_ % 2 == 0 else (4, 0):
+            threads = [threading.Thread(target=produce) for _ in range(producers)]
+            for thread in threads:
+                thread.start()
+            start = time.perf_counter()
+            tracker_load(path, "running", "none")
+            seconds[producers].append(time.perf_counter() - start)
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=10)
+            stop.clear()
+    alone = min(seconds[0])
+    print(f"\na load in one process beside 4 producers ({rounds} rounds in turn, best)")
+    print(f"{'subject':<24}{'seconds':>9}{'records/s':>13}{'vs alone':>10}")
+    for producers, times in seconds.items():
+        name = "alone" if not producers else f"beside {producers} producers"
+        best = min(times)
+        print(f"{name:<24}{best:>9.2f}{records / best:>13,.0f}{alone / best:>10.2f}")
+
+
 _CHILD = """
 import json, os, sys, time
 subject, path = sys.argv[1], sys.argv[2]
@@ -373,6 +408,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 ("1% bad lines, one process", dirty, "none"),
             ]
         )
+        producers_table(clean, args.records, args.rounds)
         if args.gigabyte:
             gigabyte(folder)
     print(f"load average {os.getloadavg()[0]:.1f} at the end")

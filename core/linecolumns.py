@@ -80,6 +80,8 @@ _SLOT_BITS = 20
 of the name's hash (the table is allocated, not filled: only the slots used are touched).
 Two names in one slot, which grows likelier with the names a chunk holds (about one chunk
 in eight with 500), send it the slower way: a sort by the whole hash."""
+_MOST_NAMES = int(np.iinfo(np.uint16).max) + 1
+"""Names a chunk may hold here, numbered in 16 bits (a chunk of 1 MiB holds fewer lines)."""
 _LITTLE_ENDIAN = sys.byteorder == "little"
 """The words are read in the machine's order; the byte tests assume the first byte in
 memory is the lowest. Elsewhere chunks go to the decoder."""
@@ -285,6 +287,8 @@ def _names(
     if first is None:
         return None
     firsts = np.flatnonzero((first == np.arange(len(fine))) & fine)
+    if len(firsts) > _MOST_NAMES:
+        return None
     code_of_first = np.zeros(len(fine), dtype=np.uint16)
     code_of_first[firsts] = np.arange(len(firsts), dtype=np.uint16)
     codes = code_of_first.take(first)

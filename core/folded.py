@@ -99,21 +99,14 @@ class Folder:
         distinct = records.distinct
         if distinct is None:
             distinct = list(dict.fromkeys(records.names))
-        new = [name for name in distinct if name not in codes]
-        if len(codes) + len(new) > MAX_FOLDED_ACTIONS:
-            self._give_up()  # the caller adds these records itself
-            return True
-        for name in new:
-            codes[name] = len(codes)
-            self._tallies.append((Moments(), self._new_distribution()))
+        if not self._number(distinct):
+            return True  # given up: the caller adds these records itself
         self._count += len(records.names)
         array = records.array
         if array is None or not array.max() < MAX_EXACT_INT:
             self._fold_now(records, distinct)  # no float64 copy, or times past 2**53
         elif len(distinct) == 1:
-            low_at, high_at = int(array.argmin()), int(array.argmax())
-            times = records.times
-            self._gather(codes[distinct[0]], array, times[low_at], times[high_at])
+            self._gather_one(codes[distinct[0]], array, records.times.__getitem__)
         else:
             self._gather_grouped(records.names, records.times, array)
         if self._gathered_count >= FOLD_AT:
@@ -132,23 +125,15 @@ class Folder:
         ``times[i]``, below 2**53, an integer where ``whole[i]``. The caller does not
         change the arrays after the call."""
         known = self._codes
-        if known is None or not len(codes):
+        if known is None or not len(codes) or not self._number(names):
             return
-        new = [name for name in names if name not in known]
-        if len(known) + len(new) > MAX_FOLDED_ACTIONS:
-            self._give_up()
-            return
-        for name in new:
-            known[name] = len(known)
-            self._tallies.append((Moments(), self._new_distribution()))
         self._count += len(codes)
 
         def given(at: int) -> Number:
             return int(times[at]) if whole[at] else float(times[at])
 
         if len(names) == 1:
-            low_at, high_at = int(times.argmin()), int(times.argmax())
-            self._gather(known[names[0]], times, given(low_at), given(high_at))
+            self._gather_one(known[names[0]], times, given)
         else:
             # Numbers of a byte sort in one radix pass, of two bytes in two.
             small = len(known) <= _BYTE_CODES
@@ -156,6 +141,27 @@ class Folder:
             self._gather_numbered(numbers.take(codes), times, given)
         if self._gathered_count >= FOLD_AT:
             self._fold_gathered()
+
+    def _number(self, names: list[str]) -> bool:
+        """Number the ``names`` not seen yet, each with new aggregates; False, having given
+        up, when they would pass MAX_FOLDED_ACTIONS."""
+        codes = self._codes
+        assert codes is not None
+        new = [name for name in names if name not in codes]
+        if len(codes) + len(new) > MAX_FOLDED_ACTIONS:
+            self._give_up()
+            return False
+        for name in new:
+            codes[name] = len(codes)
+            self._tallies.append((Moments(), self._new_distribution()))
+        return True
+
+    def _gather_one(
+        self, code: int, array: npt.NDArray[np.float64], given: Callable[[int], Number]
+    ) -> None:
+        """Gather times all of one action, its first smallest and first largest as given."""
+        low_at, high_at = int(array.argmin()), int(array.argmax())
+        self._gather(code, array, given(low_at), given(high_at))
 
     def _gather_grouped(
         self, names: list[str], times: list[Number], array: npt.NDArray[np.float64]

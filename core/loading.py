@@ -19,7 +19,7 @@ import re
 import stat
 import threading
 from collections import deque
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import IO, Protocol, TypeVar, Union, overload
@@ -519,34 +519,19 @@ class FileLoad:
         after deciding its flagged lines one by one (rejected in ``report``); False
         (nothing done) when one of those holds a time that the columns cannot (from 2**53
         up)."""
-        names, codes, times, whole = columns.names, columns.codes, columns.times, columns.whole
-        dropped: list[int] = []  # ascending, as ``flagged``
-        refused: list[int] = []
-        reasons: list[str] = []
-        decided: list[tuple[int, str, Number]] = []
-        for at in columns.flagged.tolist():
-            try:
-                checked = _check_line(columns.line(at))
-            except InvalidActionError as error:
-                refused.append(at)
-                reasons.append(str(error))
-                dropped.append(at)
-                continue
-            if checked is None:
-                dropped.append(at)
-            elif not abs(checked[1]) < MAX_EXACT_INT:
-                return False
-            else:
-                decided.append((at, *checked))
-        kept = None
-        if dropped:
-            kept = np.ones(len(codes), dtype=np.bool_)
-            kept[dropped] = False
-        if decided:
-            names, codes = _write_in(columns, decided, kept)
+        decided = _decide_one_by_one(
+            columns.flagged.tolist(), lambda at: _check_line(columns.line(at))
+        )
+        if not all(abs(time) < MAX_EXACT_INT for _, _, time in decided.records):
+            return False
+        names, codes = columns.names, columns.codes
+        kept = decided.kept(len(codes))
+        if decided.records:
+            names, codes = _write_in(columns, decided.records, kept)
+        times, whole = columns.times, columns.whole
         if kept is not None:
             codes, times, whole = codes[kept], times[kept], whole[kept]
-        report.reject_all(map(first_number.__add__, refused), reasons)
+        report.reject_all(map(first_number.__add__, decided.refused), decided.reasons)
         folder.take_columns(names, codes, times, whole)
         return True
 
@@ -576,30 +561,17 @@ class FileLoad:
         in first-seen order, unless a flagged one is kept."""
         numbers: Sequence[int] = range(first_number, first_number + len(names))
         if flagged:
-            dropped: list[int] = []  # ascending, as ``flagged``
-            refused: list[int] = []
-            reasons: list[str] = []
-            for at in flagged:
-                try:
-                    checked = check_one(at)
-                except InvalidActionError as error:
-                    checked = str(error)
-                if checked is None:
-                    dropped.append(at)
-                elif isinstance(checked, str):
-                    dropped.append(at)
-                    refused.append(at)
-                    reasons.append(checked)
-                else:
-                    names[at], times[at] = checked
-                    distinct = None
-                    if array is not None:
-                        array[at] = times[at]
-            self.report.reject_all(map(first_number.__add__, refused), reasons)
-            if dropped:
-                names, times = _without(names, dropped), _without(times, dropped)
-                kept = np.ones(len(numbers), dtype=np.bool_)
-                kept[dropped] = False
+            decided = _decide_one_by_one(flagged, check_one)
+            for at, name, time in decided.records:
+                names[at], times[at] = name, time
+                if array is not None:
+                    array[at] = time
+            if decided.records:
+                distinct = None
+            self.report.reject_all(map(first_number.__add__, decided.refused), decided.reasons)
+            kept = decided.kept(len(names))
+            if kept is not None:
+                names, times = _without(names, decided.dropped), _without(times, decided.dropped)
                 numbers = _KeptNumbers(kept, first_number)
                 if array is not None:
                     array = array[kept]
@@ -951,6 +923,48 @@ def _read(stream: IO[bytes], size: int) -> bytes:
     if isinstance(data, str):
         raise TypeError("the file object is in text mode; open it in binary mode ('rb')")
     return data
+
+
+@dataclass(frozen=True, slots=True)
+class _Decisions:
+    """Flagged records decided one by one: the positions ``dropped`` (ascending: no record,
+    or refused), the ``refused`` ones with their ``reasons``, and the ``records`` kept as
+    (position, name, time)."""
+
+    dropped: list[int]
+    refused: list[int]
+    reasons: list[str]
+    records: list[tuple[int, str, Number]]
+
+    def kept(self, count: int) -> npt.NDArray[np.bool_] | None:
+        """Which of ``count`` records stay, or None when all do."""
+        if not self.dropped:
+            return None
+        kept = np.ones(count, dtype=np.bool_)
+        kept[self.dropped] = False
+        return kept
+
+
+def _decide_one_by_one(
+    flagged: Iterable[int], check_one: Callable[[int], tuple[str, Number] | str | None]
+) -> _Decisions:
+    """Each flagged position decided by ``check_one``: its name and time, None for no
+    record, or the reason it is refused (returned, or raised as ``InvalidActionError``)."""
+    decisions = _Decisions([], [], [], [])
+    for at in flagged:
+        try:
+            checked = check_one(at)
+        except InvalidActionError as error:
+            checked = str(error)
+        if checked is None:
+            decisions.dropped.append(at)
+        elif isinstance(checked, str):
+            decisions.dropped.append(at)
+            decisions.refused.append(at)
+            decisions.reasons.append(checked)
+        else:
+            decisions.records.append((at, *checked))
+    return decisions
 
 
 def _write_in(

@@ -1,10 +1,14 @@
-"""Helpers for the live-source tests: waiting on a condition, and finding their threads."""
+"""Helpers for the live-source tests: waiting on a condition, finding their threads, and
+never leaving a child process behind."""
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import AnyStr
 
 POLL_SECONDS = 0.005
 
@@ -22,3 +26,15 @@ def wait_until(condition: Callable[[], object], timeout: float = 5.0) -> None:
 def live_threads() -> list[str]:
     """Names of the live sources' threads still running."""
     return [t.name for t in threading.enumerate() if t.name.startswith("live-") and t.is_alive()]
+
+
+@contextmanager
+def reaped(process: subprocess.Popen[AnyStr]) -> Iterator[subprocess.Popen[AnyStr]]:
+    """``process``, killed and reaped on the way out if it still runs: a step that fails
+    must not leave it behind."""
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()

@@ -18,6 +18,7 @@ import pytest
 import core.cli
 import core.report
 from core import STRATEGIES
+from livetools import reaped
 
 GOOD = [
     {"action": "jump", "time": 100},
@@ -220,14 +221,15 @@ def test_command_runs_as_a_separate_process(tmp_path: Path, kind: str) -> None:
 @pytest.mark.skipif(os.name != "posix", reason="SIGINT is POSIX")
 def test_ctrl_c_while_loading_says_so_without_a_traceback() -> None:
     # Standard input held open: the load waits for more, as a large file being read does.
-    command = subprocess.Popen(
-        [*_command("module"), "-"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=Path(core.cli.__file__).resolve().parents[1],
-    )
-    try:
+    with reaped(
+        subprocess.Popen(
+            [*_command("module"), "-"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=Path(core.cli.__file__).resolve().parents[1],
+        )
+    ) as command:
         assert command.stdin is not None
         command.stdin.write(b'{"action": "jump", "time": 100}\n')
         command.stdin.flush()
@@ -237,10 +239,6 @@ def test_ctrl_c_while_loading_says_so_without_a_traceback() -> None:
             time.sleep(0.02)
         command.send_signal(signal.SIGINT)
         output, errors = command.communicate(timeout=30)
-    finally:
-        if command.poll() is None:
-            command.kill()
-            command.communicate()
     assert command.returncode == 130
     assert output == b""
     assert errors == b"action-stats: interrupted; nothing printed\n"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import core.cli
-from livetools import live_threads, wait_until
+from livetools import live_threads, reaped, wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -96,14 +96,15 @@ def test_listening_process_prints_tables_and_exits_zero_on_sigterm(protocol: str
     command = [sys.executable, "-m", "core.cli", "--listen", "127.0.0.1:0", "--every", "0.1"]
     if protocol == "tcp":
         command.append("--tcp")
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=Path(core.cli.__file__).resolve().parents[1],
-    )
-    try:
+    with reaped(
+        subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=Path(core.cli.__file__).resolve().parents[1],
+        )
+    ) as process:
         assert process.stderr is not None
         assert process.stdout is not None
         announced = process.stderr.readline().strip()  # "action-stats: udp 127.0.0.1:PORT"
@@ -124,10 +125,6 @@ def test_listening_process_prints_tables_and_exits_zero_on_sigterm(protocol: str
         wait_until(row_seen, timeout=20)
         process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
     assert process.returncode == 0
     final = out.split("-- ")[-1]
     assert "1 received, 1 accepted" in final

@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 import core.cli
 from core.metrics import HISTOGRAM_NAME, SUMMARY_NAME, MetricsServer
-from livetools import live_threads, wait_until
+from livetools import live_threads, reaped, wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -41,14 +41,15 @@ def test_a_process_serves_its_figures_until_for_ends() -> None:
         sys.executable, "-m", "core.cli", "--listen", "127.0.0.1:0",
         "--metrics", "127.0.0.1:0", "--metrics-buckets", "5,50", "--for", "4", "--every", "60",
     ]  # fmt: skip
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=Path(core.cli.__file__).resolve().parents[1],
-    )
-    try:
+    with reaped(
+        subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=Path(core.cli.__file__).resolve().parents[1],
+        )
+    ) as process:
         assert process.stderr is not None
         listening = process.stderr.readline().strip()  # "action-stats: udp 127.0.0.1:PORT"
         serving = process.stderr.readline().strip()
@@ -62,10 +63,6 @@ def test_a_process_serves_its_figures_until_for_ends() -> None:
         with urllib.request.urlopen(url, timeout=10) as response:
             text = response.read().decode("utf-8")
         out, err = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
     assert process.returncode == 0, err
     assert f'{HISTOGRAM_NAME}_bucket{{action="remote",le="5.0"}} 1.0' in text
     assert f'{HISTOGRAM_NAME}_bucket{{action="remote",le="50.0"}} 2.0' in text

@@ -4,11 +4,15 @@ never leaving a child process behind."""
 from __future__ import annotations
 
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import AnyStr
+
+import core.cli
 
 POLL_SECONDS = 0.005
 
@@ -38,3 +42,15 @@ def reaped(process: subprocess.Popen[AnyStr]) -> Iterator[subprocess.Popen[AnySt
         if process.poll() is None:
             process.kill()
             process.communicate()
+
+
+def action_stats(*arguments: str) -> subprocess.Popen[str]:
+    """``action-stats`` with ``arguments`` in a child process of this interpreter, its
+    output and errors piped as text, run from the project's folder."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "core.cli", *arguments],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(core.cli.__file__).resolve().parents[1],
+    )

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import signal
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import core.cli
-from livetools import live_threads, reaped, wait_until
+from livetools import action_stats, live_threads, reaped, wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -93,18 +91,10 @@ def test_a_port_in_use_exits_two_saying_so(capsys: pytest.CaptureFixture[str]) -
 
 @pytest.mark.parametrize("protocol", ["udp", "tcp"])
 def test_listening_process_prints_tables_and_exits_zero_on_sigterm(protocol: str) -> None:
-    command = [sys.executable, "-m", "core.cli", "--listen", "127.0.0.1:0", "--every", "0.1"]
+    arguments = ["--listen", "127.0.0.1:0", "--every", "0.1"]
     if protocol == "tcp":
-        command.append("--tcp")
-    with reaped(
-        subprocess.Popen(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=Path(core.cli.__file__).resolve().parents[1],
-        )
-    ) as process:
+        arguments.append("--tcp")
+    with reaped(action_stats(*arguments)) as process:
         assert process.stderr is not None
         assert process.stdout is not None
         announced = process.stderr.readline().strip()  # "action-stats: udp 127.0.0.1:PORT"

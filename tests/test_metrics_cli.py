@@ -4,8 +4,6 @@ process scraped over HTTP on 127.0.0.1."""
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 import core.cli
 from core.metrics import HISTOGRAM_NAME, SUMMARY_NAME, MetricsServer
-from livetools import live_threads, reaped, wait_until
+from livetools import action_stats, live_threads, reaped, wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -37,19 +35,11 @@ def _counts(url: str) -> dict[str, float]:
 
 
 def test_a_process_serves_its_figures_until_for_ends() -> None:
-    command = [
-        sys.executable, "-m", "core.cli", "--listen", "127.0.0.1:0",
+    arguments = [
+        "--listen", "127.0.0.1:0",
         "--metrics", "127.0.0.1:0", "--metrics-buckets", "5,50", "--for", "4", "--every", "60",
     ]  # fmt: skip
-    with reaped(
-        subprocess.Popen(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=Path(core.cli.__file__).resolve().parents[1],
-        )
-    ) as process:
+    with reaped(action_stats(*arguments)) as process:
         assert process.stderr is not None
         listening = process.stderr.readline().strip()  # "action-stats: udp 127.0.0.1:PORT"
         serving = process.stderr.readline().strip()
